@@ -447,6 +447,13 @@ internal sealed class LogSegment
     /// <summary>Forces the .log file to stable storage.</summary>
     public void Flush() => RandomAccess.FlushToDisk(_log);
 
+    /// <summary>Writes index entries kept in memory to the index files (by the appender or under its lock).</summary>
+    public void PersistIndexes()
+    {
+        _offsetIndex.Persist();
+        _timeIndex.Persist();
+    }
+
     /// <summary>Takes a read reference; false once the segment is being deleted or closed.</summary>
     public bool TryAcquire()
     {

@@ -29,6 +29,7 @@ public sealed partial class PartitionLog : IDisposable
     private TaskCompletionSource? _flushInFlight;
     private TaskCompletionSource<bool>? _dataSignal;
     private volatile bool _closed;
+    private int _flushRequestPending;
     private string? _offline;
 
     private PartitionLog(TopicLog topic, int partition, string directory, LogOptions options, ILogger logger, Action<PartitionLog>? flushRequested, LogSegment[] segments)
@@ -239,8 +240,10 @@ public sealed partial class PartitionLog : IDisposable
         written = Volatile.Read(ref _writtenBytes) + records.Length;
         Volatile.Write(ref _writtenBytes, written);
         Interlocked.Exchange(ref _dataSignal, null)?.TrySetResult(true);
-        if (_options.FlushMode == FlushMode.GroupCommit && UnflushedBytes >= _options.FlushBytes)
+        if (_options.FlushMode == FlushMode.GroupCommit && UnflushedBytes >= _options.FlushBytes
+            && Interlocked.Exchange(ref _flushRequestPending, 1) == 0)
         {
+            // One request until the flusher runs: appends racing ahead of a slow fsync must not queue up fsyncs.
             _flushRequested?.Invoke(this);
         }
 
@@ -464,12 +467,17 @@ public sealed partial class PartitionLog : IDisposable
 
     private void FlushCore()
     {
+        Volatile.Write(ref _flushRequestPending, 0);
         long target;
         LogSegment[] toFlush;
         lock (_appendLock)
         {
             target = _writtenBytes;
             toFlush = [.. _unflushed, _segments[^1]];
+            if (!_closed)
+            {
+                toFlush[^1].PersistIndexes();
+            }
         }
 
         foreach (var segment in toFlush)
