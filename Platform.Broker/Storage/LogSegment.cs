@@ -169,6 +169,8 @@ internal sealed class LogSegment
             RandomAccess.FlushToDisk(_log);
         }
 
+        _offsetIndex.Persist();
+        _timeIndex.Persist();
         Publish(scan.ValidEnd, scan.NextOffset, scan.Batches > 0);
         return new SegmentOpenReport(offsetProblem ?? timeProblem, truncated, scan.Problem is null ? null : scan.ValidEnd);
     }
