@@ -200,19 +200,6 @@ internal sealed class IndexFile<T> : IDisposable
         RandomAccess.SetLength(_file, IndexFileHeader.Size);
     }
 
-    /// <summary>Forces the file to stable storage; false when a write failed earlier (the file must then be rebuilt).</summary>
-    public bool Flush()
-    {
-        Persist();
-        if (_fileDamaged)
-        {
-            return false;
-        }
-
-        RandomAccess.FlushToDisk(_file);
-        return true;
-    }
-
     public void Dispose()
     {
         Persist();

@@ -433,7 +433,10 @@ internal sealed class LogSegment
         return null;
     }
 
-    /// <summary>Records the final time-index entry and forces both indexes out (when the segment stops being active).</summary>
+    /// <summary>
+    /// Records the final time-index entry and writes both indexes out (when the segment stops being active). They are
+    /// not fsynced: an index lost or cut short by a power cut is found stale at the next open and rebuilt.
+    /// </summary>
     public void Seal()
     {
         if (_maxTimestamp >= 0 && (_timeIndex.Last is not { } lastTime || _maxTimestamp > lastTime.Timestamp)
@@ -442,8 +445,7 @@ internal sealed class LogSegment
             _timeIndex.Append(new TimeIndexEntry(_maxTimestamp, (int)(_maxTimestampBatchOffset - BaseOffset)));
         }
 
-        _offsetIndex.Flush();
-        _timeIndex.Flush();
+        PersistIndexes();
     }
 
     /// <summary>Forces the .log file to stable storage.</summary>

@@ -30,6 +30,7 @@ public sealed partial class PartitionLog : IDisposable
     private TaskCompletionSource<bool>? _dataSignal;
     private volatile bool _closed;
     private int _flushRequestPending;
+    private int _directoryDirty;
     private string? _offline;
 
     private PartitionLog(TopicLog topic, int partition, string directory, LogOptions options, ILogger logger, Action<PartitionLog>? flushRequested, LogSegment[] segments)
@@ -271,17 +272,10 @@ public sealed partial class PartitionLog : IDisposable
     {
         var old = _segments[^1];
         var segment = LogSegment.Create(Directory, baseOffset);
-        try
-        {
-            // The new files' directory entries must be durable before an fsynced append in them is acknowledged.
-            DirectorySync.Flush(Directory);
-        }
-        catch (IOException)
-        {
-            segment.Close(delete: true);
-            throw;
-        }
 
+        // The new files' directory entries must be durable before an fsynced append in them is acknowledged:
+        // the next flush (which every strict append waits for) syncs the directory first.
+        Volatile.Write(ref _directoryDirty, 1);
         try
         {
             old.Seal();
@@ -477,6 +471,19 @@ public sealed partial class PartitionLog : IDisposable
             if (!_closed)
             {
                 toFlush[^1].PersistIndexes();
+            }
+        }
+
+        if (Interlocked.Exchange(ref _directoryDirty, 0) != 0)
+        {
+            try
+            {
+                DirectorySync.Flush(Directory);
+            }
+            catch
+            {
+                Volatile.Write(ref _directoryDirty, 1);
+                throw;
             }
         }
 
