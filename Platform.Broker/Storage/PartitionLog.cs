@@ -31,6 +31,7 @@ public sealed partial class PartitionLog : IDisposable
     private volatile bool _closed;
     private int _flushRequestPending;
     private int _directoryDirty;
+    private long _flushCount;
     private string? _offline;
 
     private PartitionLog(TopicLog topic, int partition, string directory, LogOptions options, ILogger logger, Action<PartitionLog>? flushRequested, LogSegment[] segments)
@@ -75,6 +76,9 @@ public sealed partial class PartitionLog : IDisposable
 
     /// <summary>The segments, oldest first (a snapshot).</summary>
     internal IReadOnlyList<LogSegment> Segments => Volatile.Read(ref _segments);
+
+    /// <summary>How many flushes (fsync rounds) ran since open.</summary>
+    internal long FlushCount => Interlocked.Read(ref _flushCount);
 
     /// <summary>Bytes appended but not yet known to be on stable storage.</summary>
     internal long UnflushedBytes => Volatile.Read(ref _writtenBytes) - Volatile.Read(ref _durableBytes);
@@ -491,12 +495,14 @@ public sealed partial class PartitionLog : IDisposable
             }
         }
 
+        Interlocked.Increment(ref _flushCount);
         foreach (var segment in toFlush)
         {
             if (segment.TryAcquire())
             {
                 try
                 {
+                    _options.Faults?.BeforeFlush();
                     segment.Flush();
                 }
                 finally
