@@ -92,7 +92,7 @@ internal static class OffsetCheckpoint
         }
 
         var count = BinaryPrimitives.ReadInt32BigEndian(data[8..]);
-        if (count < 0 || (long)count * 36 > body.Length - HeaderSize)
+        if (count < 0 || (long)count * 32 > body.Length - HeaderSize)
         {
             throw new InvalidDataException($"offsets checkpoint entry count {count} does not fit the file");
         }
