@@ -21,9 +21,6 @@ namespace Platform.Broker;
 /// </summary>
 public sealed partial class BrokerServer : IAsyncDisposable
 {
-    /// <summary>The folder under the data directory holding the group coordinator's committed offsets.</summary>
-    public const string GroupStateFolder = ".group-coordinator";
-
     private readonly KafkaListener _listener;
     private readonly GroupCoordinator _groups;
     private readonly WebApplication? _web;
@@ -75,7 +72,7 @@ public sealed partial class BrokerServer : IAsyncDisposable
         try
         {
             var metrics = new BrokerMetrics();
-            groups = new GroupCoordinator(Path.Combine(options.DataDirectory, GroupStateFolder), options.GroupInitialRebalanceDelay,
+            groups = new GroupCoordinator(options.DataDirectory, options.GroupInitialRebalanceDelay,
                 options.GroupMinSessionTimeoutMs, options.GroupMaxSessionTimeoutMs, loggerFactory.CreateLogger("Platform.Broker.Groups"));
             metrics.AttachState(log, groups);
             var dispatcher = new RequestDispatcher(log, groups, options, logger);
