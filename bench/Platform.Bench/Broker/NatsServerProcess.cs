@@ -6,6 +6,8 @@ namespace Platform.Bench.Broker;
 /// <summary>Debian's nats-server with JetStream file storage on loopback; stopped (and its process waited for) on dispose.</summary>
 internal sealed class NatsServerProcess : IAsyncDisposable
 {
+    private static readonly string[] Candidates = ["/usr/sbin/nats-server", "/usr/bin/nats-server"];
+
     private readonly Process _process;
 
     private NatsServerProcess(Process process, string url)
@@ -18,11 +20,8 @@ internal sealed class NatsServerProcess : IAsyncDisposable
 
     public static async Task<NatsServerProcess> StartAsync(string storeDirectory, int port, CancellationToken ct)
     {
-        const string binary = "/usr/bin/nats-server";
-        if (!File.Exists(binary))
-        {
-            throw new FileNotFoundException("nats-server is not installed (apt-get install nats-server)", binary);
-        }
+        var binary = Candidates.FirstOrDefault(File.Exists)
+            ?? throw new FileNotFoundException("nats-server is not installed (apt-get install nats-server)", "nats-server");
 
         Directory.CreateDirectory(storeDirectory);
         var info = new ProcessStartInfo(binary, $"-a 127.0.0.1 -p {port} -js -sd {storeDirectory}")
