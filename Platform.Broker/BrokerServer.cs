@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Platform.Broker.Groups;
+using Platform.Broker.Hosting;
 using Platform.Broker.Metrics;
 using Platform.Broker.Network;
 using Platform.Broker.Protocol;
@@ -81,7 +82,7 @@ public sealed partial class BrokerServer : IAsyncDisposable
             if (options.MetricsListen is { Length: > 0 } metricsListen)
             {
                 var metricsEndpoint = await ParseEndPointAsync(metricsListen, nameof(options.MetricsListen), cancellationToken);
-                (web, metricsUrl) = await StartHttpAsync(metricsEndpoint, metrics, listener, loggerFactory, cancellationToken);
+                (web, metricsUrl) = await StartHttpAsync(metricsEndpoint, metrics, listener, cancellationToken);
             }
 
             var server = new BrokerServer(log, groups, listener, web, metrics, metricsUrl, logger);
@@ -131,11 +132,11 @@ public sealed partial class BrokerServer : IAsyncDisposable
         LogStopped(_logger);
     }
 
-    private static async Task<(WebApplication, string)> StartHttpAsync(IPEndPoint endpoint, BrokerMetrics metrics, KafkaListener listener, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    private static async Task<(WebApplication, string)> StartHttpAsync(IPEndPoint endpoint, BrokerMetrics metrics, KafkaListener listener, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, NullHostLifetime>();
         builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint));
         var app = builder.Build();
         app.MapGet("/metrics", async (HttpContext http) =>
