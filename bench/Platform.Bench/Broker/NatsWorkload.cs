@@ -12,9 +12,7 @@ namespace Platform.Bench.Broker;
 /// </summary>
 internal static class NatsWorkload
 {
-    private const int Window = 4096;
-
-    public static async Task<Result> RunAsync(string url, int records, int size, CancellationToken ct)
+    public static async Task<Result> RunAsync(string url, int records, int size, int window, CancellationToken ct)
     {
         await using var client = new NatsClient(url);
         var js = client.CreateJetStreamContext();
@@ -22,13 +20,13 @@ internal static class NatsWorkload
 
         var sent = new long[records];
         var latency = new long[records];
-        var inflight = new Queue<(int Index, Task<PubAckResponse> Ack)>(Window);
+        var inflight = new Queue<(int Index, Task<PubAckResponse> Ack)>(window);
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < records; i++)
         {
             var value = new byte[size];
             BinaryPrimitives.WriteInt32LittleEndian(value, i);
-            if (inflight.Count == Window)
+            if (inflight.Count == window)
             {
                 await CompleteAsync(inflight.Dequeue(), sent, latency);
             }
