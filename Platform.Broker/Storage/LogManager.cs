@@ -116,6 +116,8 @@ public sealed class LogManager : IAsyncDisposable
                     new TopicMetadata(name, topic.TopicId, p, partitions, config.ToEntries()).Write(directory);
                     logs[p] = PartitionLog.Open(topic, p, directory, Options, _logger, RequestFlush);
                 }
+
+                DirectorySync.Flush(Options.DataDirectory);
             }
             catch
             {

@@ -22,4 +22,7 @@ public sealed class LogOptions
 
     /// <summary>The clock for segment age, retention and log-append time (tests substitute their own).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Fault injection for tests (null in production).</summary>
+    internal IStorageFaults? Faults { get; init; }
 }

@@ -258,16 +258,25 @@ internal sealed class LogSegment
     /// Appends whole batches whose offsets are already assigned and continue this segment. On an IO error the file is
     /// cut back to the committed size and the error rethrown; nothing becomes visible.
     /// </summary>
-    public void Append(ReadOnlySpan<byte> batches, int indexInterval, long nowMs)
+    public void Append(ReadOnlySpan<byte> batches, int indexInterval, long nowMs, IStorageFaults? faults = null)
     {
         var position = _size;
         try
         {
+            faults?.BeforeSegmentWrite(_log, batches, position);
             RandomAccess.Write(_log, batches, position);
         }
         catch (IOException)
         {
-            RandomAccess.SetLength(_log, position);
+            try
+            {
+                RandomAccess.SetLength(_log, position);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                // The caller checks the file length and takes the partition offline for appends if the cut failed.
+            }
+
             throw;
         }
 

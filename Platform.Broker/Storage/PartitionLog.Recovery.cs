@@ -91,6 +91,7 @@ public sealed partial class PartitionLog
             }
 
             new PartitionCheckpoint(segments[^1].BaseOffset, CleanShutdown: false).Write(directory, durable: true);
+            DirectorySync.Flush(directory);
         }
         catch
         {

@@ -218,7 +218,7 @@ public sealed partial class PartitionLog : IDisposable
                 active = Roll(baseOffset);
             }
 
-            active.Append(records, config.IndexIntervalBytes!.Value, now);
+            active.Append(records, config.IndexIntervalBytes!.Value, now, _options.Faults);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -268,6 +268,17 @@ public sealed partial class PartitionLog : IDisposable
     {
         var old = _segments[^1];
         var segment = LogSegment.Create(Directory, baseOffset);
+        try
+        {
+            // The new files' directory entries must be durable before an fsynced append in them is acknowledged.
+            DirectorySync.Flush(Directory);
+        }
+        catch (IOException)
+        {
+            segment.Close(delete: true);
+            throw;
+        }
+
         try
         {
             old.Seal();
