@@ -24,8 +24,9 @@ internal sealed class BrokerHarness : IHarness
         var size = IntArg(args, "--size", 200);
         var rounds = IntArg(args, "--rounds", 6);
         var roundSize = IntArg(args, "--round-records", 500_000);
-        var window = IntArg(args, "--window", 16384);
+        var window = IntArg(args, "--window", 4096);
         var consumers = IntArg(args, "--consumers", 1);
+        var repeat = IntArg(args, "--repeat", 3);
         var skipPeer = args.Contains("--no-peer");
         var skipBacklog = args.Contains("--no-backlog");
 
@@ -40,8 +41,14 @@ internal sealed class BrokerHarness : IHarness
             List<double> backlog = [];
             await using (var broker = await BrokerServer.StartAsync(options, NullLoggerFactory.Instance, cancellationToken))
             {
-                platform = KafkaWorkload.Run(broker.BootstrapServers, "bench", records, size, window, consumers, cancellationToken);
-                Console.WriteLine($"platform-broker: {platform}");
+                var runs = new List<Result>();
+                for (var i = 0; i < repeat; i++)
+                {
+                    runs.Add(KafkaWorkload.Run(broker.BootstrapServers, $"bench-{i}", records, size, window, consumers, cancellationToken));
+                    Console.WriteLine($"platform-broker run {i + 1}: {runs[^1]}");
+                }
+
+                platform = Result.Median(runs);
                 await PrintBrokerSideAsync(broker);
                 if (!skipBacklog)
                 {
@@ -53,11 +60,17 @@ internal sealed class BrokerHarness : IHarness
             if (!skipPeer)
             {
                 await using var nats = await NatsServerProcess.StartAsync(Path.Combine(root, "nats"), FreePort(), cancellationToken);
-                peer = await NatsWorkload.RunAsync(nats.Url, records, size, window, cancellationToken);
-                Console.WriteLine($"nats-jetstream: {peer}");
+                var runs = new List<Result>();
+                for (var i = 0; i < repeat; i++)
+                {
+                    runs.Add(await NatsWorkload.RunAsync(nats.Url, $"bench{i}", records, size, window, cancellationToken));
+                    Console.WriteLine($"nats-jetstream run {i + 1}: {runs[^1]}");
+                }
+
+                peer = Result.Median(runs);
             }
 
-            PrintTables(records, size, window, platform, peer, backlog, roundSize);
+            PrintTables(records, size, window, repeat, platform, peer, backlog, roundSize);
             return 0;
         }
         finally
@@ -72,14 +85,14 @@ internal sealed class BrokerHarness : IHarness
         }
     }
 
-    private static void PrintTables(int records, int size, int window, Result platform, Result? peer, List<double> backlog, int roundSize)
+    private static void PrintTables(int records, int size, int window, int repeat, Result platform, Result? peer, List<double> backlog, int roundSize)
     {
         static string F(double v, string format = "N0") => v.ToString(format, CultureInfo.InvariantCulture);
         string Ratio(double a, double? b, bool lowerIsBetter = false) =>
             b is null or 0 ? "–" : (lowerIsBetter ? b.Value / a : a / b.Value).ToString("0.00", CultureInfo.InvariantCulture) + "×";
 
         Console.WriteLine();
-        Console.WriteLine($"### Broker: {records:N0} records × {size} B, acks=all (Confluent.Kafka) vs NATS JetStream (file storage, NATS.Net), {window:N0} unacknowledged at most");
+        Console.WriteLine($"### Broker: {records:N0} records × {size} B, acks=all (Confluent.Kafka) vs NATS JetStream (file storage, NATS.Net), {window:N0} unacknowledged at most, median of {repeat} runs");
         Console.WriteLine();
         Console.WriteLine("| metric | platform-broker | nats-jetstream | ratio |");
         Console.WriteLine("|---|---:|---:|---:|");
@@ -137,6 +150,18 @@ internal sealed record Result(double ProduceRate, double P50Ms, double P99Ms, do
 {
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"produce {ProduceRate:N0}/s (p50 {P50Ms:0.00} ms, p99 {P99Ms:0.00} ms), consume {ConsumeRate:N0}/s");
+
+    /// <summary>Each metric's median over the runs (the machine is shared; one run can be disturbed).</summary>
+    public static Result Median(List<Result> runs)
+    {
+        static double M(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToList();
+            return sorted[sorted.Count / 2];
+        }
+
+        return new Result(M(runs.Select(r => r.ProduceRate)), M(runs.Select(r => r.P50Ms)), M(runs.Select(r => r.P99Ms)), M(runs.Select(r => r.ConsumeRate)));
+    }
 
     public static (double P50, double P99) Percentiles(long[] latencyTicks, int count)
     {
