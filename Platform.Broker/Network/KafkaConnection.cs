@@ -25,6 +25,7 @@ internal sealed partial class KafkaConnection
     private readonly ConnectionInfo _info;
     private readonly Channel<Pending> _pending;
     private readonly CancellationTokenSource _closed;
+    private readonly ClientIdCache _clientIds = new();
 
     private readonly record struct Pending(RequestContext Context, ValueTask<ResponseBuffer?> Response);
 
@@ -150,7 +151,7 @@ internal sealed partial class KafkaConnection
         try
         {
             var reader = new KafkaReader(array.AsSpan(0, length));
-            var header = RequestHeader.Read(ref reader);
+            var header = RequestHeader.Read(ref reader, _clientIds);
             return new RequestContext(array, length, header, reader.Position, _info, Stopwatch.GetTimestamp());
         }
         catch
