@@ -142,6 +142,11 @@ internal sealed partial class KafkaConnection
         }
     }
 
+    /// <summary>
+    /// Copies the frame once into a pooled contiguous array (so decoders take the span fast path only): Produce hands
+    /// slices of it to the log, which rewrites each batch's base offset in place, so the body has to be contiguous and
+    /// writable anyway.
+    /// </summary>
     private RequestContext CreateContext(ReadOnlySequence<byte> frame)
     {
         var length = (int)frame.Length;
