@@ -94,14 +94,14 @@ public sealed partial class PartitionLog : IDisposable
     /// place, appends them, and — under <see cref="FlushMode.Strict"/> — returns only once they are fsynced.
     /// A rejected input appends nothing and returns the Kafka error code with a message.
     /// </summary>
-    public async ValueTask<AppendResult> AppendAsync(Memory<byte> records, CancellationToken cancellationToken = default)
+    public ValueTask<AppendResult> AppendAsync(Memory<byte> records, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var config = _topic.EffectiveConfig;
         var error = RecordBatchValidator.Validate(records.Span, config.MaxMessageBytes!.Value, config.SegmentBytes!.Value, out var batchCount, out var message);
         if (error != ErrorCode.None)
         {
-            return new AppendResult(error, -1, -1, LogStartOffset, message);
+            return new ValueTask<AppendResult>(new AppendResult(error, -1, -1, LogStartOffset, message));
         }
 
         AppendResult result;
@@ -111,20 +111,24 @@ public sealed partial class PartitionLog : IDisposable
             result = AppendLocked(records.Span, batchCount, config, out written);
         }
 
-        if (result.Error == ErrorCode.None && written > 0 && _options.FlushMode == FlushMode.Strict)
-        {
-            try
-            {
-                await WaitDurableAsync(written).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                StorageLog.AppendFailed(_logger, Topic, Partition, "fsync failed", e);
-                return new AppendResult(ErrorCode.KafkaStorageError, -1, -1, LogStartOffset, $"The batch was written but could not be forced to disk: {e.Message}");
-            }
-        }
+        // Group commit, rejections and retries complete here without an async state machine.
+        return result.Error == ErrorCode.None && written > 0 && _options.FlushMode == FlushMode.Strict
+            ? AwaitDurableAsync(result, written)
+            : new ValueTask<AppendResult>(result);
+    }
 
-        return result;
+    private async ValueTask<AppendResult> AwaitDurableAsync(AppendResult result, long written)
+    {
+        try
+        {
+            await WaitDurableAsync(written).ConfigureAwait(false);
+            return result;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            StorageLog.AppendFailed(_logger, Topic, Partition, "fsync failed", e);
+            return new AppendResult(ErrorCode.KafkaStorageError, -1, -1, LogStartOffset, $"The batch was written but could not be forced to disk: {e.Message}");
+        }
     }
 
     private AppendResult AppendLocked(Span<byte> records, int batchCount, TopicConfig config, out long written)

@@ -205,6 +205,26 @@ public class RawProtocolTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task PipelinedRequests_BeyondTheInFlightLimit_AreAllAnsweredInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+        const int count = 300; // more than MaxInFlightRequestsPerConnection (64): reading pauses, nothing is lost
+        var frames = new List<byte>();
+        for (var i = 0; i < count; i++)
+        {
+            frames.AddRange(new RequestWriter().Int16(18).Int16((short)(i % 3)).Int32(1000 + i).String("pipeline").ToFrame());
+        }
+
+        await raw.SendRawAsync([.. frames], ct);
+        for (var i = 0; i < count; i++)
+        {
+            var response = await raw.ReadFrameAsync(ct).WaitAsync(Deadline, ct) ?? throw new IOException($"closed after {i} responses");
+            Assert.Equal(1000 + i, BinaryPrimitives.ReadInt32BigEndian(response));
+        }
+    }
+
+    [Fact]
     public async Task SilentMember_IsExpelledAfterItsSessionTimeout()
     {
         var ct = TestContext.Current.CancellationToken;
