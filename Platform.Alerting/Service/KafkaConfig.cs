@@ -31,6 +31,7 @@ internal static class KafkaConfig
         SessionTimeoutMs = 10_000,
         HeartbeatIntervalMs = 1_000,
         PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
+        AllowAutoCreateTopics = true,
         TopicMetadataRefreshIntervalMs = 5_000,
     };
 
