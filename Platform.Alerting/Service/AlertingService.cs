@@ -204,6 +204,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
                 }
 
                 engine.Ingest(batch);
+                AlertingMetrics.EvaluationLag.Observe(Math.Max(0, runtime.Time.GetUtcNow().ToUnixTimeMilliseconds() - batch.TimestampUnixMs) / 1000.0);
             }
             else if (topic == Topics.Logs)
             {
@@ -213,6 +214,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
             }
 
             Interlocked.Increment(ref _batches);
+            AlertingMetrics.Batches.WithLabels(topic).Inc();
         }
         catch (InvalidProtocolBufferException e)
         {
@@ -239,6 +241,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
             foreach (var record in engine.Records)
             {
                 runtime.Publish(record);
+                AlertingMetrics.Records.WithLabels(Lower(record.Event.ToString()), Lower(record.State.ToString())).Inc();
             }
 
             engine.Records.Clear();
@@ -249,6 +252,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
             foreach (var notification in engine.Notifications)
             {
                 runtime.Dispatcher.Dispatch(notification);
+                AlertingMetrics.Notifications.WithLabels(Lower(notification.Reason.ToString())).Inc();
             }
 
             engine.Notifications.Clear();
@@ -319,6 +323,8 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
             return [.. partitions.Select(p => new TopicPartitionOffset(p, Offset.Unset))];
         }
     }
+
+    private static string Lower(string s) => s.ToLowerInvariant();
 
     private void OnRevoked(AlertEngine engine, IEnumerable<TopicPartition> revoked)
     {
