@@ -72,7 +72,7 @@ internal sealed partial class AlertEngine
         var compiled = new CompiledRule(rule);
         if (_rules.TryGetValue(rule.Id, out var old))
         {
-            var labelsChanged = !SameLabels(old.Rule.Labels, rule.Labels);
+            var labelsChanged = !SameLabels(old.Rule.Labels, compiled.Rule.Labels);
             foreach (var alert in AlertsOf(rule.Id))
             {
                 if (labelsChanged || old.Rule.Kind != rule.Kind)
