@@ -99,6 +99,24 @@ public sealed class AlertingIntegrationTests
     }
 
     [Fact]
+    public async Task Restart_WhileAHostIsAlreadySilent_StillRaisesItsAbsenceAlert()
+    {
+        await using var cluster = await AlertingCluster.StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var first = await cluster.StartAlertingAsync("first");
+        await first.PutChannelAsync(Hook(receiver));
+        await first.PutRuleAsync(new AlertRule { Id = "silent", Name = "HostSilent", Kind = RuleKind.Absence, Absence = new AbsenceCondition { AfterSeconds = 8 } });
+        await first.WaitAssignedAsync(2);
+        await cluster.SendAsync("quiet-1", "system.cpu.utilization", 0.1);
+        await Poll.UntilAsync(() => first.Service.BatchesEvaluated >= 1, Deadline, "the last batch evaluated");
+        await first.StopAsync(); // its committed offsets are past the host's last batch
+
+        var second = await cluster.StartAlertingAsync("second");
+        await Poll.UntilAsync(() => Notified(receiver).Contains(("firing", "quiet-1")), Deadline, "the silent host noticed after the restart");
+        Assert.Single(Notified(receiver));
+    }
+
+    [Fact]
     public async Task TwoInstances_SplitTheHosts_AndOneCarriesOnWhenTheOtherStops()
     {
         await using var cluster = await AlertingCluster.StartAsync(partitions: 4);
