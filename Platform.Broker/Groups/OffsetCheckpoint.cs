@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using Platform.Broker.Protocol;
+using Platform.Broker.Storage;
 
 namespace Platform.Broker.Groups;
 
