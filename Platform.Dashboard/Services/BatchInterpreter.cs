@@ -55,41 +55,41 @@ public static class BatchInterpreter
             samples.Add(new SeriesSample(key, sample.Unit, time, sample.Value));
             switch (sample.Name)
             {
-                case MetricNames.CpuUtilization:
+                case SeriesNames.CpuUtilization:
                     cpu.Add(key, sample.Value);
                     break;
-                case MetricNames.MemoryUtilization:
+                case SeriesNames.MemoryUtilization:
                     if (key.Label("state") is null or "used")
                     {
                         memory = sample.Value;
                     }
 
                     break;
-                case MetricNames.MemoryUsage:
+                case SeriesNames.MemoryUsage:
                     if (key.Label("state") is null or "used")
                     {
                         memoryUsedBytes = sample.Value;
                     }
 
                     break;
-                case MetricNames.FilesystemUtilization:
+                case SeriesNames.FilesystemUtilization:
                     if (key.Label("state") is null or "used")
                     {
                         filesystem = Math.Max(filesystem ?? 0, sample.Value);
                     }
 
                     break;
-                case MetricNames.Load1:
+                case SeriesNames.Load1:
                     load1 = sample.Value;
                     break;
-                case MetricNames.ContainerCpu or MetricNames.ContainerMemory or MetricNames.ContainerMemoryLimit:
-                    var name = key.Label(MetricNames.ContainerNameLabel) ?? key.Label(MetricNames.ContainerIdLabel);
+                case SeriesNames.ContainerCpu or SeriesNames.ContainerMemory or SeriesNames.ContainerMemoryLimit:
+                    var name = key.Label(SeriesNames.ContainerNameLabel) ?? key.Label(SeriesNames.ContainerIdLabel);
                     if (name is not null)
                     {
                         containers ??= new Dictionary<string, ContainerBuilder>(StringComparer.Ordinal);
                         if (!containers.TryGetValue(name, out var container))
                         {
-                            container = new ContainerBuilder { Id = key.Label(MetricNames.ContainerIdLabel), Time = time };
+                            container = new ContainerBuilder { Id = key.Label(SeriesNames.ContainerIdLabel), Time = time };
                             containers[name] = container;
                         }
 
@@ -108,17 +108,17 @@ public static class BatchInterpreter
         var cpuTotal = cpu.Total();
         if (cpuTotal is { } c)
         {
-            samples.Add(new SeriesSample(SeriesKey.Create(MetricNames.HostCpu), "1", batchTime, c));
+            samples.Add(new SeriesSample(SeriesKey.Create(SeriesNames.HostCpu), "1", batchTime, c));
         }
 
         if (memory is { } m)
         {
-            samples.Add(new SeriesSample(SeriesKey.Create(MetricNames.HostMemory), "1", batchTime, m));
+            samples.Add(new SeriesSample(SeriesKey.Create(SeriesNames.HostMemory), "1", batchTime, m));
         }
 
         if (filesystem is { } f)
         {
-            samples.Add(new SeriesSample(SeriesKey.Create(MetricNames.HostFilesystem), "1", batchTime, f));
+            samples.Add(new SeriesSample(SeriesKey.Create(SeriesNames.HostFilesystem), "1", batchTime, f));
         }
 
         var containerList = containers is null
@@ -143,10 +143,10 @@ public static class BatchInterpreter
         {
             switch (name)
             {
-                case MetricNames.ContainerCpu:
+                case SeriesNames.ContainerCpu:
                     Cpu = value;
                     break;
-                case MetricNames.ContainerMemory:
+                case SeriesNames.ContainerMemory:
                     Memory = value;
                     break;
                 default:

@@ -43,17 +43,17 @@ public static class Batches
             Host = new HostInfo { HostName = hostId, Os = "linux", Kernel = "6.1", CpuCount = 4, MemoryTotalBytes = 8L << 30, IntervalMs = 1000, AgentVersion = "1.0" },
         };
         batch.Host.Labels.Add(new Label { Name = "env", Value = hostId.Contains("db", StringComparison.Ordinal) ? "prod" : "dev" });
-        batch.Samples.Add(Gauge(MetricNames.CpuUtilization, cpu));
-        batch.Samples.Add(Gauge(MetricNames.MemoryUtilization, memory));
-        batch.Samples.Add(Gauge(MetricNames.FilesystemUtilization, filesystem, ("mountpoint", "/")));
-        batch.Samples.Add(Gauge(MetricNames.FilesystemUtilization, filesystem / 2, ("mountpoint", "/data")));
-        batch.Samples.Add(Gauge(MetricNames.Load1, load));
-        batch.Samples.Add(Counter(MetricNames.DiskIo, diskTotal, ("device", "sda"), ("direction", "read")));
-        batch.Samples.Add(Counter(MetricNames.NetworkIo, diskTotal * 2, ("device", "eth0"), ("direction", "receive")));
+        batch.Samples.Add(Gauge(SeriesNames.CpuUtilization, cpu));
+        batch.Samples.Add(Gauge(SeriesNames.MemoryUtilization, memory));
+        batch.Samples.Add(Gauge(SeriesNames.FilesystemUtilization, filesystem, ("mountpoint", "/")));
+        batch.Samples.Add(Gauge(SeriesNames.FilesystemUtilization, filesystem / 2, ("mountpoint", "/data")));
+        batch.Samples.Add(Gauge(SeriesNames.Load1, load));
+        batch.Samples.Add(Counter(SeriesNames.DiskIo, diskTotal, ("device", "sda"), ("direction", "read")));
+        batch.Samples.Add(Counter(SeriesNames.NetworkIo, diskTotal * 2, ("device", "eth0"), ("direction", "receive")));
         foreach (var (name, containerCpu, containerMemory) in containers)
         {
-            batch.Samples.Add(Gauge(MetricNames.ContainerCpu, containerCpu, (MetricNames.ContainerNameLabel, name)));
-            var memorySample = Gauge(MetricNames.ContainerMemory, containerMemory, (MetricNames.ContainerNameLabel, name));
+            batch.Samples.Add(Gauge(SeriesNames.ContainerCpu, containerCpu, (SeriesNames.ContainerNameLabel, name)));
+            var memorySample = Gauge(SeriesNames.ContainerMemory, containerMemory, (SeriesNames.ContainerNameLabel, name));
             memorySample.Unit = "By";
             batch.Samples.Add(memorySample);
         }

@@ -47,7 +47,7 @@ public class HostPageTests : DashboardTestContext
         Model.Alerts.ApplyRule("cpu-high", new AlertRule
         {
             Id = "cpu-high", Name = "CPU high", Severity = AlertSeverity.Critical,
-            Metric = new MetricCondition { Name = MetricNames.CpuUtilization, Threshold = 0.9, RecoveryThreshold = 0.8 },
+            Metric = new MetricCondition { Name = SeriesNames.CpuUtilization, Threshold = 0.9, RecoveryThreshold = 0.8 },
         });
 
         var page = Render<HostPage>(p => p.Add(x => x.HostId, "web-1"));
@@ -62,7 +62,7 @@ public class HostPageTests : DashboardTestContext
     public void HostPage_ListsContainersAndActiveAlerts()
     {
         Batches.Feed(Model, Clock, "web-1", 3, _ => 0.5, ("nginx", 0.25, 2e8), ("redis", 0.05, 5e7));
-        Model.Alerts.ApplyRule("cpu-high", new AlertRule { Id = "cpu-high", Name = "CPU high", Metric = new MetricCondition { Name = MetricNames.CpuUtilization, Threshold = 0.4 } });
+        Model.Alerts.ApplyRule("cpu-high", new AlertRule { Id = "cpu-high", Name = "CPU high", Metric = new MetricCondition { Name = SeriesNames.CpuUtilization, Threshold = 0.4 } });
         Model.Alerts.ApplyAlert(new AlertTransition
         {
             Fingerprint = "00000000000000aa", RuleId = "cpu-high", RuleName = "CPU high", Severity = AlertSeverity.Warning, State = AlertState.Firing,

@@ -16,20 +16,20 @@ public class BatchInterpreterTests
     public void Interpret_AveragesPerCpuSeries_IntoHostCpu()
     {
         var result = BatchInterpreter.Interpret(Batch(
-            Batches.Gauge(MetricNames.CpuUtilization, 0.2, ("cpu", "0")),
-            Batches.Gauge(MetricNames.CpuUtilization, 0.6, ("cpu", "1"))), new CounterRates(), 0);
+            Batches.Gauge(SeriesNames.CpuUtilization, 0.2, ("cpu", "0")),
+            Batches.Gauge(SeriesNames.CpuUtilization, 0.6, ("cpu", "1"))), new CounterRates(), 0);
 
         Assert.Equal(0.4, result.Numbers.Cpu!.Value, 6);
-        Assert.Contains(result.Samples, s => s.Key.Name == MetricNames.HostCpu && Math.Abs(s.Value - 0.4) < 1e-9);
+        Assert.Contains(result.Samples, s => s.Key.Name == SeriesNames.HostCpu && Math.Abs(s.Value - 0.4) < 1e-9);
     }
 
     [Fact]
     public void Interpret_UsesIdleState_WhenCpuIsBrokenDownByState()
     {
         var result = BatchInterpreter.Interpret(Batch(
-            Batches.Gauge(MetricNames.CpuUtilization, 0.7, ("cpu", "0"), ("state", "idle")),
-            Batches.Gauge(MetricNames.CpuUtilization, 0.2, ("cpu", "0"), ("state", "user")),
-            Batches.Gauge(MetricNames.CpuUtilization, 0.9, ("cpu", "1"), ("state", "idle"))), new CounterRates(), 0);
+            Batches.Gauge(SeriesNames.CpuUtilization, 0.7, ("cpu", "0"), ("state", "idle")),
+            Batches.Gauge(SeriesNames.CpuUtilization, 0.2, ("cpu", "0"), ("state", "user")),
+            Batches.Gauge(SeriesNames.CpuUtilization, 0.9, ("cpu", "1"), ("state", "idle"))), new CounterRates(), 0);
 
         Assert.Equal(0.2, result.Numbers.Cpu!.Value, 6);
     }
@@ -38,12 +38,12 @@ public class BatchInterpreterTests
     public void Interpret_TurnsCounterTotals_IntoRates()
     {
         var rates = new CounterRates();
-        var first = Batch(Batches.Counter(MetricNames.DiskIo, 1000, ("device", "sda")));
-        var second = Batch(Batches.Counter(MetricNames.DiskIo, 3000, ("device", "sda")));
+        var first = Batch(Batches.Counter(SeriesNames.DiskIo, 1000, ("device", "sda")));
+        var second = Batch(Batches.Counter(SeriesNames.DiskIo, 3000, ("device", "sda")));
         second.TimestampUnixMs = 12_000;
 
-        Assert.DoesNotContain(BatchInterpreter.Interpret(first, rates, 0).Samples, s => s.Key.Name == MetricNames.DiskIo);
-        var rate = Assert.Single(BatchInterpreter.Interpret(second, rates, 0).Samples, s => s.Key.Name == MetricNames.DiskIo);
+        Assert.DoesNotContain(BatchInterpreter.Interpret(first, rates, 0).Samples, s => s.Key.Name == SeriesNames.DiskIo);
+        var rate = Assert.Single(BatchInterpreter.Interpret(second, rates, 0).Samples, s => s.Key.Name == SeriesNames.DiskIo);
         Assert.Equal(1000, rate.Value, 6);
         Assert.Equal("By/s", rate.Unit);
     }
@@ -63,7 +63,7 @@ public class BatchInterpreterTests
     [Fact]
     public void Interpret_DerivesMemory_FromUsedBytesAndTotal()
     {
-        var batch = Batch(Batches.Gauge(MetricNames.MemoryUsage, 2L << 30, ("state", "used")), Batches.Gauge(MetricNames.MemoryUsage, 6L << 30, ("state", "free")));
+        var batch = Batch(Batches.Gauge(SeriesNames.MemoryUsage, 2L << 30, ("state", "used")), Batches.Gauge(SeriesNames.MemoryUsage, 6L << 30, ("state", "free")));
         batch.Host = new HostInfo { MemoryTotalBytes = 8L << 30 };
         Assert.Equal(0.25, BatchInterpreter.Interpret(batch, new CounterRates(), 0).Numbers.Memory!.Value, 6);
     }
@@ -72,9 +72,9 @@ public class BatchInterpreterTests
     public void Interpret_CollectsContainers_ByName()
     {
         var result = BatchInterpreter.Interpret(Batch(
-            Batches.Gauge(MetricNames.ContainerCpu, 0.3, (MetricNames.ContainerNameLabel, "web")),
-            Batches.Gauge(MetricNames.ContainerMemory, 1e8, (MetricNames.ContainerNameLabel, "web")),
-            Batches.Gauge(MetricNames.ContainerCpu, 0.1, (MetricNames.ContainerNameLabel, "db"))), new CounterRates(), 0);
+            Batches.Gauge(SeriesNames.ContainerCpu, 0.3, (SeriesNames.ContainerNameLabel, "web")),
+            Batches.Gauge(SeriesNames.ContainerMemory, 1e8, (SeriesNames.ContainerNameLabel, "web")),
+            Batches.Gauge(SeriesNames.ContainerCpu, 0.1, (SeriesNames.ContainerNameLabel, "db"))), new CounterRates(), 0);
 
         var web = Assert.Single(result.Containers, c => c.Name == "web");
         Assert.Equal(0.3, web.Cpu);

@@ -16,9 +16,9 @@ public class FleetModelTests
         Assert.Equal(0.9, host.Numbers.Cpu!.Value, 6);
         Assert.Equal(0.4, host.Numbers.Memory!.Value, 6);
         Assert.Equal(0.5, host.Numbers.Filesystem!.Value, 6);
-        Assert.Equal(10, host.Ring(MetricNames.HostCpu)!.Count);
-        Assert.Equal(2, host.SeriesNamed(MetricNames.FilesystemUtilization).Count);
-        Assert.Equal(9, host.SeriesNamed(MetricNames.DiskIo).Single().Ring.Count);
+        Assert.Equal(10, host.Ring(SeriesNames.HostCpu)!.Count);
+        Assert.Equal(2, host.SeriesNamed(SeriesNames.FilesystemUtilization).Count);
+        Assert.Equal(9, host.SeriesNamed(SeriesNames.DiskIo).Single().Ring.Count);
         Assert.Equal("dev", host.Labels["env"]);
     }
 
@@ -45,7 +45,7 @@ public class FleetModelTests
         var host = model.Find("db-1")!;
         Assert.Equal(HostHealth.Critical, model.HealthOf(host));
 
-        model.Alerts.ApplyRule("cpu", new AlertRule { Id = "cpu", Name = "High CPU", Metric = new MetricCondition { Name = MetricNames.CpuUtilization, Threshold = 0.9 } });
+        model.Alerts.ApplyRule("cpu", new AlertRule { Id = "cpu", Name = "High CPU", Metric = new MetricCondition { Name = SeriesNames.CpuUtilization, Threshold = 0.9 } });
         Assert.Equal(HostHealth.Ok, model.HealthOf(host));
 
         model.Alerts.ApplyAlert(new AlertTransition
@@ -69,18 +69,18 @@ public class FleetModelTests
     public void ThresholdsFor_ReturnsEnabledRulesOfTheMetric_ThatMatchTheHost()
     {
         var alerts = new AlertBook();
-        alerts.ApplyRule("a", new AlertRule { Id = "a", Name = "cpu warn", Metric = new MetricCondition { Name = MetricNames.CpuUtilization, Threshold = 0.8, RecoveryThreshold = 0.7 } });
-        alerts.ApplyRule("b", new AlertRule { Id = "b", Name = "cpu off", Enabled = false, Metric = new MetricCondition { Name = MetricNames.CpuUtilization, Threshold = 0.5 } });
+        alerts.ApplyRule("a", new AlertRule { Id = "a", Name = "cpu warn", Metric = new MetricCondition { Name = SeriesNames.CpuUtilization, Threshold = 0.8, RecoveryThreshold = 0.7 } });
+        alerts.ApplyRule("b", new AlertRule { Id = "b", Name = "cpu off", Enabled = false, Metric = new MetricCondition { Name = SeriesNames.CpuUtilization, Threshold = 0.5 } });
         alerts.ApplyRule("c", new AlertRule
         {
             Id = "c", Name = "db only", Severity = AlertSeverity.Critical,
-            Metric = new MetricCondition { Name = MetricNames.CpuUtilization, Threshold = 0.95, Matchers = [new LabelMatcher { Name = "host", Op = MatchOperator.Regex, Value = "db-.*" }] },
+            Metric = new MetricCondition { Name = SeriesNames.CpuUtilization, Threshold = 0.95, Matchers = [new LabelMatcher { Name = "host", Op = MatchOperator.Regex, Value = "db-.*" }] },
         });
 
-        Assert.Equal(["cpu warn"], alerts.ThresholdsFor(MetricNames.CpuUtilization, "web-1").Select(t => t.RuleName));
-        Assert.Equal(["cpu warn", "db only"], alerts.ThresholdsFor(MetricNames.CpuUtilization, "db-1").Select(t => t.RuleName));
+        Assert.Equal(["cpu warn"], alerts.ThresholdsFor(SeriesNames.CpuUtilization, "web-1").Select(t => t.RuleName));
+        Assert.Equal(["cpu warn", "db only"], alerts.ThresholdsFor(SeriesNames.CpuUtilization, "db-1").Select(t => t.RuleName));
         alerts.ApplyRule("a", null);
-        Assert.Equal(["db only"], alerts.ThresholdsFor(MetricNames.CpuUtilization, "db-1").Select(t => t.RuleName));
+        Assert.Equal(["db only"], alerts.ThresholdsFor(SeriesNames.CpuUtilization, "db-1").Select(t => t.RuleName));
     }
 
     [Fact]

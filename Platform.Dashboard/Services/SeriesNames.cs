@@ -4,7 +4,7 @@ namespace Platform.Dashboard.Services;
 /// The metric names the dashboard draws (OpenTelemetry semantic conventions, as the agents publish them)
 /// and the series it derives from them.
 /// </summary>
-public static class MetricNames
+public static class SeriesNames
 {
     public const string CpuUtilization = "system.cpu.utilization";
     public const string MemoryUtilization = "system.memory.utilization";
