@@ -1,3 +1,100 @@
-// platform-broker: the entry point is built by its issue.
-Console.Error.WriteLine("Platform.Broker: not built yet.");
-return 1;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Platform.Broker;
+
+// platform-broker: settings from (later wins) environment variables BROKER__*, then command-line switches.
+// See the README for the list; `--help` prints it.
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine("""
+        usage: platform-broker [--listen HOST:PORT] [--data-dir DIR] [--metrics-listen HOST:PORT] [--partitions N]
+                               [--auto-create-topics true|false] [--flush-mode Strict|GroupCommit] [--node-id N]
+        Every setting is also the configuration key Broker:<Name> and the environment variable BROKER__<NAME>
+        (Listen, DataDirectory, MetricsListen, DefaultPartitions, AutoCreateTopics, FlushMode, FlushInterval, NodeId,
+        ClusterId, MaxFrameBytes, MaxConnections, MaxInFlightRequestsPerConnection, RetentionMs, RetentionBytes,
+        SegmentBytes, MaxMessageBytes, GroupInitialRebalanceDelay, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs).
+        """);
+    return 0;
+}
+
+Prometheus.Metrics.SuppressDefaultMetrics();
+var switches = new Dictionary<string, string>(StringComparer.Ordinal)
+{
+    ["--listen"] = "Broker:Listen",
+    ["--data-dir"] = "Broker:DataDirectory",
+    ["--metrics-listen"] = "Broker:MetricsListen",
+    ["--partitions"] = "Broker:DefaultPartitions",
+    ["--auto-create-topics"] = "Broker:AutoCreateTopics",
+    ["--flush-mode"] = "Broker:FlushMode",
+    ["--node-id"] = "Broker:NodeId",
+};
+IConfiguration configuration;
+try
+{
+    configuration = new ConfigurationBuilder()
+        .AddEnvironmentVariables()
+        .AddCommandLine(args, switches)
+        .Build();
+}
+catch (FormatException ex)
+{
+    Console.Error.WriteLine($"platform-broker: {ex.Message}");
+    return 2;
+}
+
+var options = new BrokerOptions();
+try
+{
+    configuration.GetSection("Broker").Bind(options);
+}
+catch (InvalidOperationException ex)
+{
+    Console.Error.WriteLine($"platform-broker: bad setting: {ex.Message}");
+    return 2;
+}
+
+using var loggerFactory = LoggerFactory.Create(b => b
+    .AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.TimestampFormat = "HH:mm:ss.fff ";
+    })
+    .SetMinimumLevel(LogLevel.Information));
+
+using var stop = new CancellationTokenSource();
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+{
+    c.Cancel = true;
+    stop.Cancel();
+});
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
+{
+    c.Cancel = true;
+    stop.Cancel();
+});
+
+BrokerServer server;
+try
+{
+    server = await BrokerServer.StartAsync(options, loggerFactory, stop.Token);
+}
+catch (Exception ex) when (ex is ArgumentException or IOException or System.Net.Sockets.SocketException or InvalidDataException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"platform-broker: cannot start: {ex.Message}");
+    return 1;
+}
+
+await using (server)
+{
+    try
+    {
+        await Task.Delay(Timeout.Infinite, stop.Token);
+    }
+    catch (OperationCanceledException)
+    {
+        // SIGTERM or SIGINT: dispose below closes connections and flushes everything.
+    }
+}
+
+return 0;

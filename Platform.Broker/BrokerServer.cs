@@ -1,0 +1,187 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Platform.Broker.Groups;
+using Platform.Broker.Metrics;
+using Platform.Broker.Network;
+using Platform.Broker.Protocol;
+using Platform.Broker.Storage;
+
+namespace Platform.Broker;
+
+/// <summary>
+/// The broker: the durable log, the group coordinator, the Kafka listener and (optionally) the HTTP listener for
+/// Prometheus /metrics and /health. Dispose stops accepting, closes connections, persists committed offsets and
+/// flushes and closes every partition.
+/// </summary>
+public sealed partial class BrokerServer : IAsyncDisposable
+{
+    /// <summary>The folder under the data directory holding the group coordinator's committed offsets.</summary>
+    public const string GroupStateFolder = ".group-coordinator";
+
+    private readonly KafkaListener _listener;
+    private readonly GroupCoordinator _groups;
+    private readonly WebApplication? _web;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    private BrokerServer(LogManager log, GroupCoordinator groups, KafkaListener listener, WebApplication? web, BrokerMetrics metrics, string? metricsUrl, ILogger logger)
+    {
+        Log = log;
+        _groups = groups;
+        _listener = listener;
+        _web = web;
+        Metrics = metrics;
+        MetricsUrl = metricsUrl;
+        _logger = logger;
+        var ep = listener.LocalEndPoint;
+        BootstrapServers = ep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{ep.Address}]:{ep.Port}" : $"{ep.Address}:{ep.Port}";
+    }
+
+    /// <summary>host:port of the Kafka listener, with the real port when the configured one was 0.</summary>
+    public string BootstrapServers { get; }
+
+    /// <summary>Base URL of the /metrics and /health listener, or null when it is off.</summary>
+    public string? MetricsUrl { get; }
+
+    /// <summary>The log (for the broker's own views only; clients go through the Kafka protocol).</summary>
+    public LogManager Log { get; }
+
+    internal BrokerMetrics Metrics { get; }
+
+    internal GroupCoordinator Groups => _groups;
+
+    public static async Task<BrokerServer> StartAsync(BrokerOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var logger = loggerFactory.CreateLogger("Platform.Broker");
+        var endpoint = await ParseEndPointAsync(options.Listen, nameof(options.Listen), cancellationToken);
+        if (options.DefaultPartitions <= 0)
+        {
+            throw new ArgumentException($"DefaultPartitions must be positive, was {options.DefaultPartitions}", nameof(options));
+        }
+
+        Directory.CreateDirectory(options.DataDirectory);
+        var log = LogManager.Open(options.ToLogOptions(), loggerFactory);
+        GroupCoordinator? groups = null;
+        KafkaListener? listener = null;
+        WebApplication? web = null;
+        try
+        {
+            var metrics = new BrokerMetrics();
+            groups = new GroupCoordinator(Path.Combine(options.DataDirectory, GroupStateFolder), options.GroupInitialRebalanceDelay,
+                options.GroupMinSessionTimeoutMs, options.GroupMaxSessionTimeoutMs, loggerFactory.CreateLogger("Platform.Broker.Groups"));
+            metrics.AttachState(log, groups);
+            var dispatcher = new RequestDispatcher(log, groups, options, logger);
+            listener = new KafkaListener(endpoint, dispatcher, options, metrics, loggerFactory.CreateLogger("Platform.Broker.Network"));
+            string? metricsUrl = null;
+            if (options.MetricsListen is { Length: > 0 } metricsListen)
+            {
+                var metricsEndpoint = await ParseEndPointAsync(metricsListen, nameof(options.MetricsListen), cancellationToken);
+                (web, metricsUrl) = await StartHttpAsync(metricsEndpoint, metrics, listener, loggerFactory, cancellationToken);
+            }
+
+            var server = new BrokerServer(log, groups, listener, web, metrics, metricsUrl, logger);
+            var dataDirectory = Path.GetFullPath(options.DataDirectory);
+            LogStarted(logger, server.BootstrapServers, dataDirectory, metricsUrl ?? "off");
+            return server;
+        }
+        catch
+        {
+            if (web is not null)
+            {
+                await web.DisposeAsync();
+            }
+
+            if (listener is not null)
+            {
+                await listener.DisposeAsync();
+            }
+
+            if (groups is not null)
+            {
+                await groups.DisposeAsync();
+            }
+
+            await log.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        LogStopping(_logger);
+        if (_web is not null)
+        {
+            await _web.StopAsync();
+            await _web.DisposeAsync();
+        }
+
+        await _listener.DisposeAsync();
+        await _groups.DisposeAsync();
+        await Log.DisposeAsync();
+        LogStopped(_logger);
+    }
+
+    private static async Task<(WebApplication, string)> StartHttpAsync(IPEndPoint endpoint, BrokerMetrics metrics, KafkaListener listener, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint));
+        var app = builder.Build();
+        app.MapGet("/metrics", async (HttpContext http) =>
+        {
+            http.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await metrics.Registry.CollectAndExportAsTextAsync(http.Response.Body, http.RequestAborted);
+        });
+        app.MapGet("/health", () => Results.Text($"ok: {listener.ConnectionCount} connections\n"));
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? $"http://{endpoint}";
+        return (app, address);
+    }
+
+    private static async Task<IPEndPoint> ParseEndPointAsync(string value, string name, CancellationToken cancellationToken)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 0 or > 65535)
+        {
+            throw new ArgumentException($"{name} must be host:port, was '{value}'", name);
+        }
+
+        var host = value[..colon].Trim('[', ']');
+        if (IPAddress.TryParse(host, out var address))
+        {
+            return new IPEndPoint(address, port);
+        }
+
+        var addresses = await Dns.GetHostAddressesAsync(host, System.Net.Sockets.AddressFamily.InterNetwork, cancellationToken);
+        if (addresses.Length == 0)
+        {
+            throw new ArgumentException($"{name}: host '{host}' has no IPv4 address", name);
+        }
+
+        return new IPEndPoint(addresses[0], port);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Broker listening on {Bootstrap}, data in {DataDirectory}, metrics {MetricsUrl}")]
+    private static partial void LogStarted(ILogger logger, string bootstrap, string dataDirectory, string metricsUrl);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Broker stopping: closing connections, persisting offsets, flushing the log")]
+    private static partial void LogStopping(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Broker stopped")]
+    private static partial void LogStopped(ILogger logger);
+}

@@ -1,0 +1,268 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Platform.Broker.Metrics;
+using Platform.Broker.Protocol;
+
+namespace Platform.Broker.Network;
+
+/// <summary>
+/// One client connection: a read loop over a <see cref="PipeReader"/> that cuts frames (size checked from the header
+/// before the body is buffered), starts each request's handler in arrival order, and queues the pending responses in a
+/// bounded channel (the in-flight limit: reading stops while it is full); a write loop sends the responses in request
+/// order. Malformed input closes this connection only, with the reason logged.
+/// </summary>
+internal sealed partial class KafkaConnection
+{
+    private readonly Socket _socket;
+    private readonly RequestDispatcher _dispatcher;
+    private readonly BrokerOptions _options;
+    private readonly BrokerMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly ConnectionInfo _info;
+    private readonly Channel<Pending> _pending;
+    private readonly CancellationTokenSource _closed;
+
+    private readonly record struct Pending(RequestContext Context, ValueTask<ResponseBuffer?> Response);
+
+    public KafkaConnection(Socket socket, long id, RequestDispatcher dispatcher, BrokerOptions options, BrokerMetrics metrics, ILogger logger, CancellationToken stopping)
+    {
+        _socket = socket;
+        _dispatcher = dispatcher;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+        var local = (System.Net.IPEndPoint)socket.LocalEndPoint!;
+        var remote = socket.RemoteEndPoint as System.Net.IPEndPoint;
+        var localAddress = local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address;
+        _info = new ConnectionInfo(localAddress.ToString(), local.Port, remote?.Address.ToString() ?? "unknown", id);
+        _pending = Channel.CreateBounded<Pending>(new BoundedChannelOptions(Math.Max(1, options.MaxInFlightRequestsPerConnection))
+        {
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        _closed = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+    }
+
+    public ConnectionInfo Info => _info;
+
+    /// <summary>Completes when the connection is closed and its resources released.</summary>
+    public Task Completion { get; set; } = Task.CompletedTask;
+
+    /// <summary>Closes the connection (shutdown): pending long polls are cancelled.</summary>
+    public void Abort() => _closed.Cancel();
+
+    public async Task RunAsync()
+    {
+        LogOpened(_logger, _info.Id, _info.RemoteHost);
+        await using var stream = new NetworkStream(_socket, ownsSocket: true);
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
+        var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024));
+        var writeLoop = WriteLoopAsync(writer);
+        try
+        {
+            await ReadLoopAsync(reader);
+        }
+        catch (KafkaProtocolException ex)
+        {
+            _metrics.ProtocolErrors.Inc();
+            LogProtocolError(_logger, _info.Id, _info.RemoteHost, ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            LogReadEnded(_logger, _info.Id, ex.Message);
+        }
+        finally
+        {
+            _pending.Writer.TryComplete();
+        }
+
+        try
+        {
+            await writeLoop;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            LogWriteEnded(_logger, _info.Id, ex.Message);
+        }
+        finally
+        {
+            await _closed.CancelAsync();
+            await reader.CompleteAsync();
+            await writer.CompleteAsync();
+            _closed.Dispose();
+            LogClosed(_logger, _info.Id);
+        }
+    }
+
+    private async Task ReadLoopAsync(PipeReader reader)
+    {
+        var token = _closed.Token;
+        while (true)
+        {
+            var result = await reader.ReadAsync(token);
+            var buffer = result.Buffer;
+            try
+            {
+                while (FrameDecoder.TryReadFrame(ref buffer, _options.MaxFrameBytes, out var frame))
+                {
+                    var context = CreateContext(frame);
+                    var response = Dispatch(context, token);
+                    await _pending.Writer.WriteAsync(new Pending(context, response), token);
+                }
+
+                if (result.IsCompleted)
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        KafkaProtocolException.Throw($"connection closed in the middle of a frame ({buffer.Length} bytes left unread)");
+                    }
+
+                    return;
+                }
+            }
+            finally
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+    }
+
+    private RequestContext CreateContext(ReadOnlySequence<byte> frame)
+    {
+        var length = (int)frame.Length;
+        _metrics.BytesIn.Inc(length + 4);
+        var array = ArrayPool<byte>.Shared.Rent(length);
+        frame.CopyTo(array);
+        try
+        {
+            var reader = new KafkaReader(array.AsSpan(0, length));
+            var header = RequestHeader.Read(ref reader);
+            return new RequestContext(array, length, header, reader.Position, _info, Stopwatch.GetTimestamp());
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(array);
+            throw;
+        }
+    }
+
+    private ValueTask<ResponseBuffer?> Dispatch(RequestContext context, CancellationToken token)
+    {
+        try
+        {
+            return _dispatcher.DispatchAsync(context, token);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<ResponseBuffer?>(ex);
+        }
+    }
+
+    private async Task WriteLoopAsync(PipeWriter writer)
+    {
+        var reader = _pending.Reader;
+        var failed = false;
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (reader.TryRead(out var pending))
+            {
+                using var context = pending.Context;
+                ResponseBuffer? response;
+                try
+                {
+                    response = await pending.Response;
+                }
+                catch (KafkaProtocolException ex)
+                {
+                    _metrics.ProtocolErrors.Inc();
+                    LogProtocolError(_logger, _info.Id, _info.RemoteHost, ex.Message);
+                    response = null;
+                    failed = true;
+                }
+                catch (OperationCanceledException)
+                {
+                    response = null;
+                    failed = true;
+                }
+                catch (Exception ex)
+                {
+                    LogHandlerFailed(_logger, _info.Id, context.Header.ApiKey, context.Header.ApiVersion, ex);
+                    response = null;
+                    failed = true;
+                }
+
+                _metrics.RecordRequest(context.Header.ApiKey, Stopwatch.GetElapsedTime(context.StartTicks).TotalSeconds);
+                if (failed)
+                {
+                    // A request that could not be answered ends the connection: answering later ones would break ordering.
+                    await _closed.CancelAsync();
+                    _socket.Close();
+                    DrainAfterFailure(reader);
+                    return;
+                }
+
+                if (response is not null)
+                {
+                    using (response)
+                    {
+                        response.Complete();
+                        writer.Write(response.Memory.Span);
+                        _metrics.BytesOut.Inc(response.Length);
+                    }
+                }
+            }
+
+            var flush = await writer.FlushAsync();
+            if (flush.IsCompleted)
+            {
+                return;
+            }
+        }
+    }
+
+    private static void DrainAfterFailure(ChannelReader<Pending> reader)
+    {
+        while (reader.TryRead(out var pending))
+        {
+            _ = ReleaseWhenDoneAsync(pending);
+        }
+    }
+
+    private static async Task ReleaseWhenDoneAsync(Pending pending)
+    {
+        try
+        {
+            (await pending.Response)?.Dispose();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The connection is already closed for a logged reason; this request's own failure adds nothing.
+        }
+        finally
+        {
+            pending.Context.Dispose();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Id} from {Remote} opened")]
+    private static partial void LogOpened(ILogger logger, long id, string remote);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Id} closed")]
+    private static partial void LogClosed(ILogger logger, long id);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {Id} from {Remote} closed: bad request: {Reason}")]
+    private static partial void LogProtocolError(ILogger logger, long id, string remote, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Id}: read ended: {Reason}")]
+    private static partial void LogReadEnded(ILogger logger, long id, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Id}: write ended: {Reason}")]
+    private static partial void LogWriteEnded(ILogger logger, long id, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Connection {Id}: handler for API {ApiKey} v{ApiVersion} failed; closing the connection")]
+    private static partial void LogHandlerFailed(ILogger logger, long id, short apiKey, short apiVersion, Exception exception);
+}

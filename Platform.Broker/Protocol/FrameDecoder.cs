@@ -1,0 +1,60 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace Platform.Broker.Protocol;
+
+/// <summary>
+/// Splits the connection's byte stream into request frames: int32 size (big-endian) followed by that many bytes.
+/// The size is checked against the limit from the 4-byte header alone, before any of the body is buffered.
+/// </summary>
+internal static class FrameDecoder
+{
+    /// <summary>The smallest request body: api_key i16, api_version i16, correlation_id i32, client_id length i16.</summary>
+    public const int MinFrameSize = 10;
+
+    /// <summary>
+    /// Takes one whole frame body off the front of <paramref name="buffer"/>. Returns false and leaves
+    /// <paramref name="buffer"/> untouched when more bytes are needed; throws <see cref="KafkaProtocolException"/>
+    /// for a size below <see cref="MinFrameSize"/> or above <paramref name="maxFrameSize"/>.
+    /// </summary>
+    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, int maxFrameSize, out ReadOnlySequence<byte> frame)
+    {
+        frame = default;
+        if (buffer.Length < 4)
+        {
+            return false;
+        }
+
+        int size;
+        var first = buffer.FirstSpan;
+        if (first.Length >= 4)
+        {
+            size = BinaryPrimitives.ReadInt32BigEndian(first);
+        }
+        else
+        {
+            Span<byte> header = stackalloc byte[4];
+            buffer.Slice(0, 4).CopyTo(header);
+            size = BinaryPrimitives.ReadInt32BigEndian(header);
+        }
+
+        if (size < MinFrameSize)
+        {
+            KafkaProtocolException.Throw($"frame size {size} is below the minimum request size {MinFrameSize}");
+        }
+
+        if (size > maxFrameSize)
+        {
+            KafkaProtocolException.Throw($"frame size {size} exceeds the limit of {maxFrameSize} bytes");
+        }
+
+        if (buffer.Length - 4 < size)
+        {
+            return false;
+        }
+
+        frame = buffer.Slice(4, size);
+        buffer = buffer.Slice(frame.End);
+        return true;
+    }
+}

@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using Platform.Broker.Storage;
+
+namespace Platform.Broker.Protocol;
+
+internal sealed partial class RequestDispatcher
+{
+    private sealed record FetchPartition(string Topic, bool FirstOfTopic, int TopicPartitionCount, int Index, long Offset, int MaxBytes, PartitionLog? Log);
+
+    /// <summary>
+    /// Fetch (FetchRequest/Response.json) v4–11. Request: replica_id, max_wait_ms, min_bytes, max_bytes, isolation_level,
+    /// session_id + session_epoch (v7+), topics [topic, partitions [partition, current_leader_epoch (v9+), fetch_offset,
+    /// log_start_offset (v5+), partition_max_bytes]], forgotten_topics_data (v7+) [topic, [i32]], rack_id (v11).
+    /// Response: throttle, error_code + session_id (v7+), responses [topic, partitions [index, error, high_watermark,
+    /// last_stable_offset, log_start_offset (v5+), aborted_transactions (empty), preferred_read_replica (v11),
+    /// records]]. Whole stored batches are returned from the one holding the fetch offset; the answer is immediate when
+    /// max_wait ≤ 0, min_bytes are readable, or a partition has an error; otherwise it parks (without holding a thread
+    /// or blocking other connections) until data arrives on any partition or max_wait passes. No fetch sessions.
+    /// </summary>
+    private async ValueTask<ResponseBuffer?> FetchAsync(RequestContext ctx, CancellationToken cancellationToken)
+    {
+        var partitions = ParseFetch(ctx, out var maxWaitMs, out var minBytes, out var maxBytes);
+        var deadline = Stopwatch.GetTimestamp() + (Math.Max(0, maxWaitMs) * Stopwatch.Frequency / 1000);
+        while (true)
+        {
+            var ready = maxWaitMs <= 0 || Stopwatch.GetTimestamp() >= deadline;
+            if (!ready)
+            {
+                foreach (var p in partitions)
+                {
+                    if (p.Log is null || p.Offset != p.Log.LogEndOffset)
+                    {
+                        ready = true; // data, or an error to report
+                        break;
+                    }
+                }
+            }
+
+            if (ready)
+            {
+                var response = BuildFetchResponse(ctx, partitions, maxBytes, out var recordBytes);
+                if (recordBytes >= minBytes || maxWaitMs <= 0 || Stopwatch.GetTimestamp() >= deadline || HasError(partitions))
+                {
+                    return response;
+                }
+
+                response.Dispose();
+            }
+
+            var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            if (remaining <= TimeSpan.Zero)
+            {
+                continue;
+            }
+
+            await WaitForAnyAsync(partitions, remaining, cancellationToken);
+        }
+    }
+
+    private static bool HasError(List<FetchPartition> partitions)
+    {
+        foreach (var p in partitions)
+        {
+            if (p.Log is null || p.Offset < p.Log.LogStartOffset || p.Offset > p.Log.LogEndOffset)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Waits until any partition's log end moves past what this fetch has seen, or the time is up.</summary>
+    private static async Task WaitForAnyAsync(List<FetchPartition> partitions, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (partitions.Count == 1)
+        {
+            var p = partitions[0];
+            await p.Log!.WaitForDataAsync(Math.Max(p.Offset, p.Log.LogEndOffset), timeout, cancellationToken);
+            return;
+        }
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var waits = new Task<bool>[partitions.Count];
+        for (var i = 0; i < partitions.Count; i++)
+        {
+            var p = partitions[i];
+            waits[i] = p.Log!.WaitForDataAsync(Math.Max(p.Offset, p.Log.LogEndOffset), timeout, cts.Token).AsTask();
+        }
+
+        try
+        {
+            await Task.WhenAny(waits);
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            foreach (var wait in waits)
+            {
+                _ = wait.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private static ResponseBuffer BuildFetchResponse(RequestContext ctx, List<FetchPartition> partitions, int maxBytes, out long recordBytes)
+    {
+        var version = ctx.Version;
+        var w = ctx.NewResponse(4096);
+        w.WriteInt32(0);
+        if (version >= 7)
+        {
+            w.WriteInt16(ErrorCode.None);
+            w.WriteInt32(0);
+        }
+
+        var topicCountAt = w.ReserveInt32();
+        var topicCount = 0;
+        long budget = maxBytes;
+        recordBytes = 0;
+        foreach (var p in partitions)
+        {
+            if (p.FirstOfTopic)
+            {
+                topicCount++;
+                w.WriteString(p.Topic);
+                w.WriteInt32(p.TopicPartitionCount);
+            }
+
+            w.WriteInt32(p.Index);
+            var log = p.Log;
+            if (log is null)
+            {
+                WriteFetchPartitionHeader(w, version, ErrorCode.UnknownTopicOrPartition, -1, -1);
+                w.WriteInt32(0);
+                continue;
+            }
+
+            var errorAt = w.Length;
+            WriteFetchPartitionHeader(w, version, ErrorCode.None, 0, 0);
+            var recordsAt = w.ReserveInt32();
+            var written = 0;
+            var error = ErrorCode.None;
+            if (p.Offset < log.LogStartOffset || p.Offset > log.LogEndOffset)
+            {
+                error = ErrorCode.OffsetOutOfRange;
+            }
+            else if (p.Offset < log.LogEndOffset && (budget > 0 || recordBytes == 0))
+            {
+                var limit = (int)Math.Max(1, Math.Min(p.MaxBytes, budget));
+                try
+                {
+                    written = log.Read(p.Offset, limit, w);
+                }
+                catch (OffsetOutOfRangeException)
+                {
+                    error = ErrorCode.OffsetOutOfRange;
+                }
+            }
+
+            w.PatchInt32(recordsAt, written);
+            budget -= written;
+            recordBytes += written;
+
+            // The high watermark is read after the records, so it is never below what was returned.
+            var end = w.Length;
+            w.Truncate(errorAt);
+            WriteFetchPartitionHeader(w, version, error, log.LogEndOffset, log.LogStartOffset);
+            w.Truncate(end);
+        }
+
+        w.PatchInt32(topicCountAt, topicCount);
+        return w;
+    }
+
+    /// <summary>error, high_watermark, last_stable_offset, log_start_offset (v5+), aborted_transactions (empty), preferred_read_replica (v11).</summary>
+    private static void WriteFetchPartitionHeader(ResponseBuffer w, short version, ErrorCode error, long highWatermark, long logStart)
+    {
+        w.WriteInt16(error);
+        w.WriteInt64(highWatermark);
+        w.WriteInt64(highWatermark);
+        if (version >= 5)
+        {
+            w.WriteInt64(logStart);
+        }
+
+        w.WriteInt32(0);
+        if (version >= 11)
+        {
+            w.WriteInt32(-1);
+        }
+    }
+
+    private List<FetchPartition> ParseFetch(RequestContext ctx, out int maxWaitMs, out int minBytes, out int maxBytes)
+    {
+        var version = ctx.Version;
+        var reader = ctx.BodyReader();
+        reader.ReadInt32();
+        maxWaitMs = reader.ReadInt32();
+        minBytes = reader.ReadInt32();
+        maxBytes = reader.ReadInt32();
+        reader.ReadInt8();
+        if (version >= 7)
+        {
+            reader.ReadInt32();
+            reader.ReadInt32();
+        }
+
+        var partitionSize = 4 + 8 + 4 + (version >= 9 ? 4 : 0) + (version >= 5 ? 8 : 0);
+        var topicCount = reader.ReadArrayCount(2 + 4);
+        var list = new List<FetchPartition>();
+        for (var t = 0; t < topicCount; t++)
+        {
+            var name = reader.ReadString();
+            _log.TryGetTopic(name, out var topic);
+            var partitionCount = reader.ReadArrayCount(partitionSize);
+            for (var i = 0; i < partitionCount; i++)
+            {
+                var index = reader.ReadInt32();
+                if (version >= 9)
+                {
+                    reader.ReadInt32();
+                }
+
+                var offset = reader.ReadInt64();
+                if (version >= 5)
+                {
+                    reader.ReadInt64();
+                }
+
+                var max = reader.ReadInt32();
+                var log = topic is not null && index >= 0 && index < topic.Partitions.Count ? topic.Partitions[index] : null;
+                list.Add(new FetchPartition(name, i == 0, partitionCount, index, offset, max, log));
+            }
+        }
+
+        if (version >= 7)
+        {
+            var forgotten = reader.ReadArrayCount(2 + 4);
+            for (var t = 0; t < forgotten; t++)
+            {
+                reader.ReadString();
+                var n = reader.ReadArrayCount(4);
+                for (var i = 0; i < n; i++)
+                {
+                    reader.ReadInt32();
+                }
+            }
+        }
+
+        if (version >= 11)
+        {
+            reader.ReadString();
+        }
+
+        EndOfBody(ref reader, ctx);
+        return list;
+    }
+}

@@ -1,0 +1,414 @@
+using Platform.Broker.Groups;
+
+namespace Platform.Broker.Protocol;
+
+internal sealed partial class RequestDispatcher
+{
+    /// <summary>
+    /// JoinGroup (JoinGroupRequest/Response.json) v0–5. Request: group_id, session_timeout_ms, rebalance_timeout_ms (v1+),
+    /// member_id, group_instance_id (v5+), protocol_type, protocols [name, metadata bytes]. Response: throttle (v2+),
+    /// error, generation_id, protocol_name, leader, member_id, members [member_id, group_instance_id (v5+), metadata].
+    /// A new member gets its id at once (never MEMBER_ID_REQUIRED). Parks until the rebalance completes.
+    /// </summary>
+    private async ValueTask<ResponseBuffer?> JoinGroupAsync(RequestContext ctx)
+    {
+        var version = ctx.Version;
+        JoinGroupRequest request;
+        {
+            var reader = ctx.BodyReader();
+            var groupId = reader.ReadString();
+            var sessionTimeout = reader.ReadInt32();
+            var rebalanceTimeout = version >= 1 ? reader.ReadInt32() : sessionTimeout;
+            var memberId = reader.ReadString();
+            var instanceId = version >= 5 ? reader.ReadNullableString() : null;
+            var protocolType = reader.ReadString();
+            var count = reader.ReadArrayCount(2 + 4);
+            var protocols = new List<(string, byte[])>(count);
+            for (var i = 0; i < count; i++)
+            {
+                protocols.Add((reader.ReadString(), reader.ReadNullableBytes() ?? []));
+            }
+
+            EndOfBody(ref reader, ctx);
+            request = new JoinGroupRequest(groupId, sessionTimeout, rebalanceTimeout, memberId, instanceId, protocolType, protocols,
+                ctx.Header.ClientId ?? "", ctx.Connection.RemoteHost);
+        }
+
+        var result = await _groups.JoinAsync(request);
+        var w = ctx.NewResponse(128);
+        if (version >= 2)
+        {
+            w.WriteInt32(0);
+        }
+
+        w.WriteInt16(result.Error);
+        w.WriteInt32(result.GenerationId);
+        w.WriteString(result.ProtocolName ?? "");
+        w.WriteString(result.LeaderId);
+        w.WriteString(result.MemberId);
+        w.WriteInt32(result.Members.Count);
+        foreach (var m in result.Members)
+        {
+            w.WriteString(m.MemberId);
+            if (version >= 5)
+            {
+                w.WriteString(m.GroupInstanceId);
+            }
+
+            w.WriteBytes(m.Metadata);
+        }
+
+        return w;
+    }
+
+    /// <summary>
+    /// SyncGroup (SyncGroupRequest/Response.json) v0–3. Request: group_id, generation_id, member_id, group_instance_id
+    /// (v3+), assignments [member_id, assignment bytes]. Response: throttle (v1+), error, assignment bytes.
+    /// </summary>
+    private async ValueTask<ResponseBuffer?> SyncGroupAsync(RequestContext ctx)
+    {
+        var version = ctx.Version;
+        string groupId, memberId;
+        int generation;
+        List<(string, byte[])> assignments;
+        {
+            var reader = ctx.BodyReader();
+            groupId = reader.ReadString();
+            generation = reader.ReadInt32();
+            memberId = reader.ReadString();
+            if (version >= 3)
+            {
+                reader.ReadNullableString();
+            }
+
+            var count = reader.ReadArrayCount(2 + 4);
+            assignments = new List<(string, byte[])>(count);
+            for (var i = 0; i < count; i++)
+            {
+                assignments.Add((reader.ReadString(), reader.ReadNullableBytes() ?? []));
+            }
+
+            EndOfBody(ref reader, ctx);
+        }
+
+        var result = await _groups.SyncAsync(groupId, generation, memberId, assignments);
+        var w = ctx.NewResponse(64 + result.Assignment.Length);
+        if (version >= 1)
+        {
+            w.WriteInt32(0);
+        }
+
+        w.WriteInt16(result.Error);
+        w.WriteBytes(result.Assignment);
+        return w;
+    }
+
+    /// <summary>Heartbeat (HeartbeatRequest/Response.json) v0–3: group_id, generation_id, member_id, group_instance_id (v3+) → throttle (v1+), error.</summary>
+    private ResponseBuffer Heartbeat(RequestContext ctx)
+    {
+        var version = ctx.Version;
+        var reader = ctx.BodyReader();
+        var groupId = reader.ReadString();
+        var generation = reader.ReadInt32();
+        var memberId = reader.ReadString();
+        if (version >= 3)
+        {
+            reader.ReadNullableString();
+        }
+
+        EndOfBody(ref reader, ctx);
+        var error = _groups.Heartbeat(groupId, generation, memberId);
+        var w = ctx.NewResponse(16);
+        if (version >= 1)
+        {
+            w.WriteInt32(0);
+        }
+
+        w.WriteInt16(error);
+        return w;
+    }
+
+    /// <summary>LeaveGroup (LeaveGroupRequest/Response.json) v0–1: group_id, member_id → throttle (v1), error.</summary>
+    private ResponseBuffer LeaveGroup(RequestContext ctx)
+    {
+        var reader = ctx.BodyReader();
+        var groupId = reader.ReadString();
+        var memberId = reader.ReadString();
+        EndOfBody(ref reader, ctx);
+        var error = _groups.Leave(groupId, memberId);
+        var w = ctx.NewResponse(16);
+        if (ctx.Version >= 1)
+        {
+            w.WriteInt32(0);
+        }
+
+        w.WriteInt16(error);
+        return w;
+    }
+
+    /// <summary>
+    /// DescribeGroups (DescribeGroupsRequest/Response.json) v0–4. Request: groups [string], include_authorized_operations
+    /// (v3+). Response: throttle (v1+), groups [error, group_id, state, protocol_type, protocol_data, members [member_id,
+    /// group_instance_id (v4), client_id, client_host, metadata, assignment], authorized_operations (v3+)].
+    /// </summary>
+    private ResponseBuffer DescribeGroups(RequestContext ctx)
+    {
+        var version = ctx.Version;
+        var reader = ctx.BodyReader();
+        var count = reader.ReadArrayCount(2);
+        var ids = new List<string>(count);
+        for (var i = 0; i < count; i++)
+        {
+            ids.Add(reader.ReadString());
+        }
+
+        if (version >= 3)
+        {
+            reader.ReadBool();
+        }
+
+        EndOfBody(ref reader, ctx);
+        var w = ctx.NewResponse(256);
+        if (version >= 1)
+        {
+            w.WriteInt32(0);
+        }
+
+        w.WriteInt32(ids.Count);
+        foreach (var id in ids)
+        {
+            var d = _groups.Describe(id);
+            w.WriteInt16(ErrorCode.None);
+            w.WriteString(d.GroupId);
+            w.WriteString(d.State.ToString());
+            w.WriteString(d.ProtocolType);
+            w.WriteString(d.ProtocolName);
+            w.WriteInt32(d.Members.Count);
+            foreach (var m in d.Members)
+            {
+                w.WriteString(m.MemberId);
+                if (version >= 4)
+                {
+                    w.WriteString(m.GroupInstanceId);
+                }
+
+                w.WriteString(m.ClientId);
+                w.WriteString(m.ClientHost);
+                w.WriteBytes(m.Metadata);
+                w.WriteBytes(m.Assignment);
+            }
+
+            if (version >= 3)
+            {
+                w.WriteInt32(int.MinValue);
+            }
+        }
+
+        return w;
+    }
+
+    /// <summary>ListGroups (ListGroupsRequest/Response.json) v0–2: empty request → throttle (v1+), error, groups [group_id, protocol_type].</summary>
+    private ResponseBuffer ListGroups(RequestContext ctx)
+    {
+        var reader = ctx.BodyReader();
+        EndOfBody(ref reader, ctx);
+        var groups = _groups.ListGroups();
+        var w = ctx.NewResponse(64 + (groups.Count * 32));
+        if (ctx.Version >= 1)
+        {
+            w.WriteInt32(0);
+        }
+
+        w.WriteInt16(ErrorCode.None);
+        w.WriteInt32(groups.Count);
+        foreach (var (id, _, protocolType) in groups)
+        {
+            w.WriteString(id);
+            w.WriteString(protocolType);
+        }
+
+        return w;
+    }
+
+    /// <summary>
+    /// OffsetCommit (OffsetCommitRequest/Response.json) v2–7. Request: group_id, generation_id, member_id,
+    /// group_instance_id (v7), retention_time_ms (v2–4), topics [name, partitions [index, committed_offset,
+    /// committed_leader_epoch (v6+), committed_metadata nullable]]. Response: throttle (v3+), topics [name, partitions
+    /// [index, error]]. The commit is durable (checkpoint fsynced) before the answer.
+    /// </summary>
+    private async ValueTask<ResponseBuffer?> OffsetCommitAsync(RequestContext ctx, CancellationToken cancellationToken)
+    {
+        var version = ctx.Version;
+        var reader = ctx.BodyReader();
+        var groupId = reader.ReadString();
+        var generation = reader.ReadInt32();
+        var memberId = reader.ReadString();
+        if (version >= 7)
+        {
+            reader.ReadNullableString();
+        }
+
+        if (version <= 4)
+        {
+            reader.ReadInt64();
+        }
+
+        var groupError = _groups.ValidateCommit(groupId, generation, memberId);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var w = ctx.NewResponse(128);
+        if (version >= 3)
+        {
+            w.WriteInt32(0);
+        }
+
+        var partitionSize = 4 + 8 + 2 + (version >= 6 ? 4 : 0);
+        var topicCount = reader.ReadArrayCount(2 + 4);
+        w.WriteInt32(topicCount);
+        var committedAny = false;
+        for (var t = 0; t < topicCount; t++)
+        {
+            var name = reader.ReadString();
+            _log.TryGetTopic(name, out var topic);
+            var partitionCount = reader.ReadArrayCount(partitionSize);
+            w.WriteString(name);
+            w.WriteInt32(partitionCount);
+            for (var i = 0; i < partitionCount; i++)
+            {
+                var index = reader.ReadInt32();
+                var offset = reader.ReadInt64();
+                var epoch = version >= 6 ? reader.ReadInt32() : -1;
+                var metadata = reader.ReadNullableString();
+                var error = groupError;
+                if (error == ErrorCode.None)
+                {
+                    if (topic is null || index < 0 || index >= topic.Partitions.Count)
+                    {
+                        error = ErrorCode.UnknownTopicOrPartition;
+                    }
+                    else if (metadata is { Length: > MaxOffsetMetadataLength })
+                    {
+                        error = ErrorCode.OffsetMetadataTooLarge;
+                    }
+                    else
+                    {
+                        _groups.Offsets.Commit(groupId, name, index, new CommittedOffset(offset, epoch, metadata, now));
+                        committedAny = true;
+                    }
+                }
+
+                w.WriteInt32(index);
+                w.WriteInt16(error);
+            }
+        }
+
+        EndOfBody(ref reader, ctx);
+        if (committedAny)
+        {
+            await _groups.Offsets.PersistAsync(cancellationToken);
+        }
+
+        return w;
+    }
+
+    /// <summary>Kafka's offset.metadata.max.bytes default.</summary>
+    private const int MaxOffsetMetadataLength = 4096;
+
+    /// <summary>
+    /// OffsetFetch (OffsetFetchRequest/Response.json) v1–5. Request: group_id, topics (nullable from v2 = all)
+    /// [name, partition_indexes [i32]]. Response: throttle (v3+), topics [name, partitions [index, committed_offset,
+    /// committed_leader_epoch (v5), metadata, error]], error_code (v2+). No commit → offset -1.
+    /// </summary>
+    private ResponseBuffer OffsetFetch(RequestContext ctx)
+    {
+        var version = ctx.Version;
+        var reader = ctx.BodyReader();
+        var groupId = reader.ReadString();
+        var topicCount = reader.ReadArrayCount(2 + 4, nullable: version >= 2);
+        var w = ctx.NewResponse(128);
+        if (version >= 3)
+        {
+            w.WriteInt32(0);
+        }
+
+        if (topicCount < 0)
+        {
+            var all = _groups.Offsets.GetAll(groupId);
+            all.Sort(static (a, b) => a.Topic != b.Topic ? string.CompareOrdinal(a.Topic, b.Topic) : a.Partition.CompareTo(b.Partition));
+            var topicCountAt = w.ReserveInt32();
+            var topics = 0;
+            var partitionCountAt = 0;
+            var partitions = 0;
+            string? current = null;
+            foreach (var (topic, partition, committed) in all)
+            {
+                if (topic != current)
+                {
+                    if (current is not null)
+                    {
+                        w.PatchInt32(partitionCountAt, partitions);
+                    }
+
+                    current = topic;
+                    topics++;
+                    partitions = 0;
+                    w.WriteString(topic);
+                    partitionCountAt = w.ReserveInt32();
+                }
+
+                partitions++;
+                WriteOffsetFetchPartition(w, version, partition, committed.Offset, committed.LeaderEpoch, committed.Metadata ?? "");
+            }
+
+            if (current is not null)
+            {
+                w.PatchInt32(partitionCountAt, partitions);
+            }
+
+            w.PatchInt32(topicCountAt, topics);
+        }
+        else
+        {
+            w.WriteInt32(topicCount);
+            for (var t = 0; t < topicCount; t++)
+            {
+                var name = reader.ReadString();
+                var partitionCount = reader.ReadArrayCount(4);
+                w.WriteString(name);
+                w.WriteInt32(partitionCount);
+                for (var i = 0; i < partitionCount; i++)
+                {
+                    var index = reader.ReadInt32();
+                    if (_groups.Offsets.TryGet(groupId, name, index, out var committed))
+                    {
+                        WriteOffsetFetchPartition(w, version, index, committed.Offset, committed.LeaderEpoch, committed.Metadata ?? "");
+                    }
+                    else
+                    {
+                        WriteOffsetFetchPartition(w, version, index, -1, -1, "");
+                    }
+                }
+            }
+        }
+
+        EndOfBody(ref reader, ctx);
+        if (version >= 2)
+        {
+            w.WriteInt16(ErrorCode.None);
+        }
+
+        return w;
+    }
+
+    private static void WriteOffsetFetchPartition(ResponseBuffer w, short version, int index, long offset, int epoch, string metadata)
+    {
+        w.WriteInt32(index);
+        w.WriteInt64(offset);
+        if (version >= 5)
+        {
+            w.WriteInt32(epoch);
+        }
+
+        w.WriteString(metadata);
+        w.WriteInt16(ErrorCode.None);
+    }
+}

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Logging;
+using Platform.Broker.Groups;
+using Platform.Broker.Storage;
+
+namespace Platform.Broker.Protocol;
+
+/// <summary>
+/// Routes each request to its API's handler (one partial file per concern). A handler decodes the body with a
+/// <see cref="KafkaReader"/> (throwing <see cref="KafkaProtocolException"/> on malformed input, which closes the
+/// connection), does the work, and encodes the response into a <see cref="ResponseBuffer"/>; null means no response
+/// (Produce with acks=0). The synchronous part of every handler runs in the order requests arrived.
+/// </summary>
+internal sealed partial class RequestDispatcher
+{
+    private readonly LogManager _log;
+    private readonly GroupCoordinator _groups;
+    private readonly BrokerOptions _options;
+    private readonly ILogger _logger;
+
+    public RequestDispatcher(LogManager log, GroupCoordinator groups, BrokerOptions options, ILogger logger)
+    {
+        _log = log;
+        _groups = groups;
+        _options = options;
+        _logger = logger;
+    }
+
+    public ValueTask<ResponseBuffer?> DispatchAsync(RequestContext ctx, CancellationToken cancellationToken)
+    {
+        var header = ctx.Header;
+        if (header.ApiKey == (short)ApiKey.ApiVersions)
+        {
+            return new(ApiVersions(ctx));
+        }
+
+        if (!ApiVersionTable.IsSupported(header.ApiKey, header.ApiVersion))
+        {
+            LogUnsupported(_logger, header.ApiKey, header.ApiVersion, header.ClientId);
+            return new(UnsupportedVersion(ctx));
+        }
+
+        return (ApiKey)header.ApiKey switch
+        {
+            ApiKey.Produce => ProduceAsync(ctx, cancellationToken),
+            ApiKey.Fetch => FetchAsync(ctx, cancellationToken),
+            ApiKey.ListOffsets => new(ListOffsets(ctx)),
+            ApiKey.Metadata => new(Metadata(ctx)),
+            ApiKey.OffsetCommit => OffsetCommitAsync(ctx, cancellationToken),
+            ApiKey.OffsetFetch => new(OffsetFetch(ctx)),
+            ApiKey.FindCoordinator => new(FindCoordinator(ctx)),
+            ApiKey.JoinGroup => JoinGroupAsync(ctx),
+            ApiKey.Heartbeat => new(Heartbeat(ctx)),
+            ApiKey.LeaveGroup => new(LeaveGroup(ctx)),
+            ApiKey.SyncGroup => SyncGroupAsync(ctx),
+            ApiKey.DescribeGroups => new(DescribeGroups(ctx)),
+            ApiKey.ListGroups => new(ListGroups(ctx)),
+            ApiKey.CreateTopics => new(CreateTopics(ctx)),
+            ApiKey.DeleteTopics => new(DeleteTopics(ctx)),
+            ApiKey.InitProducerId => new(InitProducerId(ctx)),
+            _ => new(UnsupportedVersion(ctx)),
+        };
+    }
+
+    /// <summary>
+    /// An unknown API key or an unsupported version: the response header and an int16 UNSUPPORTED_VERSION, which is
+    /// where the error code sits in the v0 layout of the ApiVersions response (what clients probe with).
+    /// </summary>
+    private static ResponseBuffer UnsupportedVersion(RequestContext ctx)
+    {
+        var w = ctx.NewResponse(16);
+        w.WriteInt16(ErrorCode.UnsupportedVersion);
+        return w;
+    }
+
+    /// <summary>Throws when the body has bytes left after the last field: the request does not match its version's schema.</summary>
+    private static void EndOfBody(ref KafkaReader reader, RequestContext ctx)
+    {
+        if (reader.Remaining != 0)
+        {
+            KafkaProtocolException.Throw($"{(ApiKey)ctx.Header.ApiKey} v{ctx.Version}: {reader.Remaining} unexpected bytes after the last field");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Unsupported API key {ApiKey} version {ApiVersion} from client '{ClientId}': answered UNSUPPORTED_VERSION")]
+    private static partial void LogUnsupported(ILogger logger, short apiKey, short apiVersion, string? clientId);
+}

@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using Platform.TestKit;
+
+namespace Platform.Broker.Tests.Integration;
+
+[Collection(BrokerCollectionDefinition.Name)]
+public class ConsumerGroupTests(BrokerFixture fixture)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    /// <summary>A member that consumes and commits each record synchronously, recording what it saw.</summary>
+    private sealed class Member : IDisposable
+    {
+        private readonly IConsumer<Null, string> _consumer;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public Member(ConsumerConfig config, string topic, ConcurrentBag<(int Partition, long Offset, string Value, bool Committed)> seen)
+        {
+            _consumer = new ConsumerBuilder<Null, string>(config).Build();
+            _consumer.Subscribe(topic);
+            _loop = Task.Run(() =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    var r = _consumer.Consume(TimeSpan.FromMilliseconds(100));
+                    if (r is null || r.IsPartitionEOF)
+                    {
+                        continue;
+                    }
+
+                    var committed = true;
+                    try
+                    {
+                        _consumer.Commit(r);
+                    }
+                    catch (KafkaException)
+                    {
+                        committed = false; // the partition moved during a rebalance: may be seen again
+                    }
+
+                    seen.Add((r.Partition.Value, r.Offset.Value, r.Message.Value, committed));
+                }
+            });
+        }
+
+        public List<TopicPartition> Assignment => _consumer.Assignment;
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _loop.Wait(Deadline);
+            _consumer.Close();
+            _consumer.Dispose();
+            _stop.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task GroupOfThree_Rebalances_WhenOneMemberLeaves_WithoutLossOrDuplicatesAfterCommit()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("group3");
+        var group = "g3-" + Guid.NewGuid().ToString("N");
+        using (var admin = new AdminClientBuilder(fixture.AdminConfig()).Build())
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 6, ReplicationFactor = 1 }]);
+        }
+
+        var seen = new ConcurrentBag<(int Partition, long Offset, string Value, bool Committed)>();
+        var config = fixture.ConsumerConfig(group);
+        config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.RoundRobin;
+        using var producer = new ProducerBuilder<Null, string>(fixture.ProducerConfig()).Build();
+        var members = new List<Member> { new(config, topic, seen), new(config, topic, seen), new(config, topic, seen) };
+        try
+        {
+            await Poll.UntilAsync(() => members.All(m => m.Assignment.Count == 2), Deadline, "6 partitions spread over 3 members", ct);
+            for (var i = 0; i < 300; i++)
+            {
+                producer.Produce(topic, new Message<Null, string> { Value = $"a{i}" });
+            }
+
+            producer.Flush(Deadline);
+            await Poll.UntilAsync(() => seen.Count >= 300, Deadline, "the first 300 records consumed", ct);
+
+            members[2].Dispose();
+            members.RemoveAt(2);
+            await Poll.UntilAsync(() => members.All(m => m.Assignment.Count == 3), Deadline, "the 2 remaining members take over all 6 partitions", ct);
+
+            for (var i = 0; i < 300; i++)
+            {
+                producer.Produce(topic, new Message<Null, string> { Value = $"b{i}" });
+            }
+
+            producer.Flush(Deadline);
+            await Poll.UntilAsync(() => seen.Select(s => s.Value).Distinct().Count() >= 600, Deadline, "all 600 records consumed", ct);
+        }
+        finally
+        {
+            foreach (var m in members)
+            {
+                m.Dispose();
+            }
+        }
+
+        var values = seen.Select(s => s.Value).ToHashSet();
+        Assert.Equal(600, values.Count);
+        // A record whose commit succeeded is never delivered again.
+        var duplicates = seen.GroupBy(s => (s.Partition, s.Offset)).Where(g => g.Count() > 1).ToList();
+        // (each delivery is committed synchronously before the next poll, so at most the last delivery of a record committed)
+        Assert.All(duplicates, d => Assert.True(d.Count(x => x.Committed) <= 1, $"record {d.Key} was consumed again after a successful commit"));
+
+        using var admin2 = new AdminClientBuilder(fixture.AdminConfig()).Build();
+        var listed = await admin2.ListConsumerGroupsAsync();
+        Assert.Contains(listed.Valid, g => g.GroupId == group);
+    }
+
+    [Fact]
+    public async Task DescribeConsumerGroups_ShowsStableGroupWithItsMembers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("describe");
+        var group = "gd-" + Guid.NewGuid().ToString("N");
+        var seen = new ConcurrentBag<(int Partition, long Offset, string Value, bool Committed)>();
+        using var producer = new ProducerBuilder<Null, string>(fixture.ProducerConfig()).Build();
+        await producer.ProduceAsync(topic, new Message<Null, string> { Value = "x" }, ct);
+        using (var member = new Member(fixture.ConsumerConfig(group), topic, seen))
+        {
+            await Poll.UntilAsync(() => member.Assignment.Count == 3, Deadline, "the member owns all 3 partitions", ct);
+            using var admin = new AdminClientBuilder(fixture.AdminConfig()).Build();
+            var described = (await admin.DescribeConsumerGroupsAsync([group])).ConsumerGroupDescriptions.Single();
+            Assert.Equal(ConsumerGroupState.Stable, described.State);
+            Assert.Single(described.Members);
+            Assert.Equal(3, described.Members[0].Assignment.TopicPartitions.Count);
+        }
+    }
+}

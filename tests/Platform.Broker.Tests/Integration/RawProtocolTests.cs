@@ -1,0 +1,217 @@
+using System.Buffers.Binary;
+using Confluent.Kafka;
+
+namespace Platform.Broker.Tests.Integration;
+
+[Collection(BrokerCollectionDefinition.Name)]
+public class RawProtocolTests(BrokerFixture fixture)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task ApiVersionsV0_ListsEveryAdvertisedApi()
+    {
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+        var r = new ResponseReader(await raw.SendAsync(18, 0, _ => { }, TestContext.Current.CancellationToken));
+
+        Assert.Equal(0, r.Int16());
+        var count = r.Int32();
+        var apis = new Dictionary<short, (short Min, short Max)>();
+        for (var i = 0; i < count; i++)
+        {
+            apis[r.Int16()] = (r.Int16(), r.Int16());
+        }
+
+        Assert.Equal((3, 8), apis[0]);
+        Assert.Equal((4, 11), apis[1]);
+        Assert.Equal((0, 3), apis[18]);
+        Assert.Equal((0, 1), apis[22]);
+        Assert.False(apis.ContainsKey(23));
+    }
+
+    [Fact]
+    public async Task ApiVersionsV3_AnswersFlexibleBodyWithV0Header()
+    {
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+        // v3 request header v2: tagged fields after client id; body: compact strings name and version, tags.
+        var body = await raw.SendAsync(18, 3, w => w.Raw([0]).Raw([5, (byte)'t', (byte)'e', (byte)'s', (byte)'t', 2, (byte)'1', 0]), TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, BinaryPrimitives.ReadInt16BigEndian(body));
+        Assert.Equal(17 + 1, body[2]); // compact array: count + 1
+        Assert.Equal(2 + 1 + (17 * 7) + 4 + 1, body.Length);
+    }
+
+    [Fact]
+    public async Task ApiVersionsV4_FallsBackToV0BodyWithUnsupportedVersion_AndKeepsTheConnection()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+        var r = new ResponseReader(await raw.SendAsync(18, 4, w => w.Raw([0, 0, 0, 0]), ct));
+
+        Assert.Equal(35, r.Int16());
+        Assert.True(r.Int32() >= 17);
+
+        var again = new ResponseReader(await raw.SendAsync(18, 2, _ => { }, ct));
+        Assert.Equal(0, again.Int16());
+    }
+
+    [Fact]
+    public async Task UnknownApiKeyAndUnsupportedVersion_GetUnsupportedVersion_AndTheConnectionStaysUsable()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+
+        Assert.Equal(35, new ResponseReader(await raw.SendAsync(99, 0, _ => { }, ct)).Int16());
+        Assert.Equal(35, new ResponseReader(await raw.SendAsync(3, 12, _ => { }, ct)).Int16()); // Metadata v12 (flexible)
+        Assert.Equal(35, new ResponseReader(await raw.SendAsync(23, 0, _ => { }, ct)).Int16()); // OffsetForLeaderEpoch: not offered
+        Assert.Equal(0, new ResponseReader(await raw.SendAsync(18, 1, _ => { }, ct)).Int16());
+    }
+
+    public static TheoryData<string, byte[]> MalformedFrames => new()
+    {
+        { "garbage", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray() },
+        { "huge length", [0x7F, 0xFF, 0xFF, 0xFF, 0, 3, 0, 1] },
+        { "negative length", [0xFF, 0xFF, 0xFF, 0xF0] },
+        { "truncated header", [0, 0, 0, 12, 0, 3, 0, 1, 0, 0, 0, 1, 0, 50, (byte)'x', (byte)'y'] },
+        // Metadata v1 whose topic array announces 1,000,000 topics in a 14-byte body.
+        { "lying array count", [0, 0, 0, 14, 0, 3, 0, 1, 0, 0, 0, 1, 0xFF, 0xFF, 0, 0x0F, 0x42, 0x40] },
+        // Produce v3 cut off inside the topic array.
+        { "truncated body", [0, 0, 0, 18, 0, 0, 0, 3, 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0, 1, 0, 0, 0x13, 0x88] },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedFrames))]
+    public async Task MalformedFrame_ClosesOnlyItsConnection_WhileAClientKeepsWorking(string what, byte[] frame)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("survivor");
+        using var producer = new ProducerBuilder<Null, string>(fixture.ProducerConfig()).Build();
+        await producer.ProduceAsync(topic, new Message<Null, string> { Value = "before" }, ct);
+
+        await using (var bad = await RawKafkaClient.ConnectAsync(fixture.Bootstrap))
+        {
+            await bad.SendRawAsync(frame, ct);
+            if (what == "truncated header")
+            {
+                bad.Stream.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            }
+
+            // The broker closes the connection: the read ends without a response.
+            var response = await bad.ReadFrameAsync(ct).WaitAsync(Deadline, ct);
+            Assert.Null(response);
+        }
+
+        var after = await producer.ProduceAsync(topic, new Message<Null, string> { Value = "after" }, ct);
+        Assert.Equal(PersistenceStatus.Persisted, after.Status);
+    }
+
+    [Fact]
+    public async Task RetriedIdempotentBatch_IsNotAppendedTwice_AndGetsTheOriginalOffset()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("retry");
+        fixture.Broker.Log.CreateTopic(topic, 1);
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+
+        // InitProducerId v1: null transactional id, timeout → throttle, error, producer id, epoch.
+        var init = new ResponseReader(await raw.SendAsync(22, 1, w => w.String(null).Int32(60000), ct));
+        Assert.Equal(0, init.Int32());
+        Assert.Equal(0, init.Int16());
+        var producerId = init.Int64();
+        Assert.Equal(0, init.Int16());
+
+        var first = await ProduceAsync(raw, topic, TestBatch.Build(producerId, 0, 0, 1000, "a", "b", "c"), ct);
+        var retry = await ProduceAsync(raw, topic, TestBatch.Build(producerId, 0, 0, 1000, "a", "b", "c"), ct);
+        var next = await ProduceAsync(raw, topic, TestBatch.Build(producerId, 0, 3, 1000, "d"), ct);
+        var gap = await ProduceAsync(raw, topic, TestBatch.Build(producerId, 0, 10, 1000, "z"), ct);
+
+        Assert.Equal((0, 0L), first);
+        Assert.Equal((0, 0L), retry);
+        Assert.Equal((0, 3L), next);
+        Assert.Equal(45, gap.Error); // OUT_OF_ORDER_SEQUENCE_NUMBER
+        Assert.True(fixture.Broker.Log.TryGetTopic(topic, out var log));
+        Assert.Equal(4, log.Partitions[0].LogEndOffset);
+    }
+
+    [Fact]
+    public async Task CorruptBatch_IsRejectedWithCorruptMessage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("corrupt");
+        fixture.Broker.Log.CreateTopic(topic, 1);
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+        var batch = TestBatch.Build(-1, -1, -1, 1000, "payload");
+        batch[^1] ^= 0xFF;
+
+        var result = await ProduceAsync(raw, topic, batch, ct);
+
+        Assert.Equal(2, result.Error);
+        Assert.True(fixture.Broker.Log.TryGetTopic(topic, out var log));
+        Assert.Equal(0, log.Partitions[0].LogEndOffset);
+    }
+
+    [Fact]
+    public async Task ParkedFetch_DoesNotBlockOtherConnections_AndWakesOnAppend()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("longpoll");
+        fixture.Broker.Log.CreateTopic(topic, 1);
+        await using var fetcher = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+        await using var producer = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+
+        // Fetch v4: replica -1, max wait 20 s, min bytes 1, max bytes, isolation 0, [topic [partition 0, offset 0, max]].
+        var fetch = fetcher.SendAsync(1, 4, w => w.Int32(-1).Int32(20000).Int32(1).Int32(1 << 20).Int8(0)
+            .Int32(1).String(topic).Int32(1).Int32(0).Int64(0).Int32(1 << 20), ct);
+        // Another connection is served while the fetch waits (there is no data, so it cannot have answered).
+        var metadata = new ResponseReader(await producer.SendAsync(3, 1, w => w.Int32(0), ct));
+        Assert.Equal(1, metadata.Int32());
+        Assert.False(fetch.IsCompleted);
+
+        var produced = await ProduceAsync(producer, topic, TestBatch.Build(-1, -1, -1, 1000, "wake"), ct);
+        Assert.Equal((0, 0L), produced);
+
+        var r = new ResponseReader(await fetch.WaitAsync(Deadline, ct));
+        Assert.Equal(0, r.Int32()); // throttle
+        Assert.Equal(1, r.Int32());
+        Assert.Equal(topic, r.String());
+        Assert.Equal(1, r.Int32());
+        Assert.Equal(0, r.Int32()); // partition
+        Assert.Equal(0, r.Int16()); // error
+        Assert.Equal(1, r.Int64()); // high watermark
+        Assert.Equal(1, r.Int64()); // last stable offset
+        Assert.Equal(0, r.Int32()); // aborted transactions
+        var records = r.Bytes();
+        Assert.NotNull(records);
+        Assert.True(records.Length > 61);
+    }
+
+    [Fact]
+    public async Task FetchBeyondLogEnd_ReturnsOffsetOutOfRange()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("oor");
+        fixture.Broker.Log.CreateTopic(topic, 1);
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+
+        var r = new ResponseReader(await raw.SendAsync(1, 4, w => w.Int32(-1).Int32(0).Int32(1).Int32(1 << 20).Int8(0)
+            .Int32(1).String(topic).Int32(1).Int32(0).Int64(500).Int32(1 << 20), ct));
+        r.Int32();
+        r.Int32();
+        r.String();
+        r.Int32();
+        r.Int32();
+        Assert.Equal(1, r.Int16());
+    }
+
+    private static async Task<(short Error, long BaseOffset)> ProduceAsync(RawKafkaClient raw, string topic, byte[] batch, CancellationToken ct)
+    {
+        // Produce v3: transactional id null, acks -1, timeout, [topic [partition 0, records]].
+        var r = new ResponseReader(await raw.SendAsync(0, 3, w => w.String(null).Int16(-1).Int32(10000)
+            .Int32(1).String(topic).Int32(1).Int32(0).Bytes(batch), ct));
+        Assert.Equal(1, r.Int32());
+        Assert.Equal(topic, r.String());
+        Assert.Equal(1, r.Int32());
+        Assert.Equal(0, r.Int32());
+        return (r.Int16(), r.Int64());
+    }
+}
