@@ -1,0 +1,107 @@
+using Confluent.Kafka;
+
+namespace Platform.Agents;
+
+/// <summary>Everything the agent is told: from the command line, the config file, or the embedding host.</summary>
+public sealed class AgentOptions
+{
+    /// <summary>Kafka bootstrap servers, HOST:PORT[,HOST:PORT...]. Required unless <see cref="Output"/> is <see cref="AgentOutput.Null"/>.</summary>
+    public string Bootstrap { get; set; } = "";
+
+    /// <summary>The collection interval; one metrics batch per interval. Between 100 ms and 1 hour.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The host id (record key); null = the host name.</summary>
+    public string? HostId { get; set; }
+
+    /// <summary>Labels sent in the host inventory, e.g. env=prod, rack=r12.</summary>
+    public IDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Log files and globs to tail (* and ? within a path segment, ** for any depth).</summary>
+    public IList<string> LogPaths { get; init; } = [];
+
+    /// <summary>Spool and log positions. Created when missing.</summary>
+    public string StateDirectory { get; set; } = "/var/lib/platform-agent";
+
+    /// <summary>Where batches go: the broker (default) or nowhere (dry run, still encoded and spooled).</summary>
+    public AgentOutput Output { get; set; } = AgentOutput.Kafka;
+
+    /// <summary>Batch compression: lz4 (default), zstd, gzip, snappy or none.</summary>
+    public CompressionType Compression { get; set; } = CompressionType.Lz4;
+
+    /// <summary>How long the Kafka client tries one record before the spool sends it again.</summary>
+    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The spool's bound on disk; past it the oldest data is dropped and counted.</summary>
+    public long SpoolMaxBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>HOST:PORT for the agent's own Prometheus /metrics; null = off.</summary>
+    public string? MetricsListen { get; set; }
+
+    /// <summary>Collect host metrics (default on).</summary>
+    public bool CollectHost { get; set; } = true;
+
+    /// <summary>Collect container metrics from cgroups (default on).</summary>
+    public bool CollectContainers { get; set; } = true;
+
+    /// <summary>procfs root.</summary>
+    public string ProcRoot { get; set; } = "/proc";
+
+    /// <summary>sysfs root.</summary>
+    public string SysRoot { get; set; } = "/sys";
+
+    /// <summary>The host's root filesystem (mount usage and os-release are looked up under it).</summary>
+    public string RootFs { get; set; } = "/";
+
+    /// <summary>The cgroup filesystem root.</summary>
+    public string CgroupRoot { get; set; } = "/sys/fs/cgroup";
+
+    /// <summary>The Docker Engine API socket; used for container names when it exists.</summary>
+    public string DockerSocket { get; set; } = "/var/run/docker.sock";
+
+    /// <summary>Prometheus text-format endpoints to scrape every interval (http://HOST:PORT/metrics).</summary>
+    public IList<string> ScrapeTargets { get; init; } = [];
+
+    /// <summary>A regular expression that starts a log record; lines that do not match join the previous one. Null = every line is a record.</summary>
+    public string? MultilineStart { get; set; }
+
+    /// <summary>Read files present at the agent's first start from their beginning (default: from their end, like tail -F).</summary>
+    public bool LogsFromBeginning { get; set; }
+
+    /// <summary>How often the host inventory (HostInfo) rides along a metrics batch; it is always in the first.</summary>
+    public TimeSpan InventoryInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Extra librdkafka producer settings (e.g. security.protocol, sasl.*), applied last.</summary>
+    public IDictionary<string, string> KafkaSettings { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Checks the options; throws with every problem listed.</summary>
+    /// <exception cref="AgentConfigurationException">One or more settings are invalid.</exception>
+    public void Validate() => OptionsValidator.Validate(this);
+}
+
+/// <summary>Where the agent sends its batches.</summary>
+public enum AgentOutput
+{
+    /// <summary>To the broker through the Kafka protocol.</summary>
+    Kafka,
+    /// <summary>Nowhere: batches are encoded and spooled, then counted as delivered (dry run, cost measurement).</summary>
+    Null,
+}
+
+/// <summary>A configuration the agent cannot run with; the message says what and where.</summary>
+public sealed class AgentConfigurationException : Exception
+{
+    public AgentConfigurationException()
+    {
+    }
+
+    public AgentConfigurationException(string message)
+        : base(message)
+    {
+    }
+
+    public AgentConfigurationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

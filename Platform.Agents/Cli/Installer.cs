@@ -1,0 +1,113 @@
+using System.Text;
+
+namespace Platform.Agents.Cli;
+
+/// <summary>
+/// <c>install</c> writes the config file from the given settings and a systemd unit that runs
+/// <c>platform-agent run --config FILE</c>; <c>uninstall</c> removes both. Paths are overridable so it can be
+/// run (and tested) anywhere; systemctl is left to the operator (the commands are printed).
+/// </summary>
+internal static class Installer
+{
+    public const string DefaultUnitPath = "/etc/systemd/system/platform-agent.service";
+
+    /// <returns>Lines to print.</returns>
+    /// <exception cref="AgentConfigurationException">The settings are invalid, or a file cannot be written.</exception>
+    public static List<string> Install(CommandLine line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        var configPath = line.InstallOptions.GetValueOrDefault("config_path", ConfigFile.DefaultPath);
+        var unitPath = line.InstallOptions.GetValueOrDefault("unit_path", DefaultUnitPath);
+        var exec = line.InstallOptions.GetValueOrDefault("exec") ?? DefaultExec();
+
+        var settings = line.EffectiveSettings();
+        var options = Settings.ToOptions(settings);
+        options.Validate();
+
+        var unit = Unit(exec, configPath);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(configPath)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(unitPath)!);
+            File.WriteAllText(configPath, ConfigFile.Format(settings));
+            File.WriteAllText(unitPath, unit);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new AgentConfigurationException($"install failed: {e.Message}", e);
+        }
+
+        return
+        [
+            $"wrote {configPath}",
+            $"wrote {unitPath}",
+            "start it with: systemctl daemon-reload && systemctl enable --now platform-agent",
+        ];
+    }
+
+    /// <returns>Lines to print.</returns>
+    public static List<string> Uninstall(CommandLine line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        var configPath = line.InstallOptions.GetValueOrDefault("config_path", ConfigFile.DefaultPath);
+        var unitPath = line.InstallOptions.GetValueOrDefault("unit_path", DefaultUnitPath);
+        var output = new List<string>();
+        foreach (var path in new[] { unitPath, configPath })
+        {
+            try
+            {
+                if (File.Exists(path))
+                {
+                    File.Delete(path);
+                    output.Add($"removed {path}");
+                }
+                else
+                {
+                    output.Add($"not present: {path}");
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new AgentConfigurationException($"uninstall failed: {e.Message}", e);
+            }
+        }
+
+        output.Add("if the service was running: systemctl disable --now platform-agent && systemctl daemon-reload");
+        return output;
+    }
+
+    internal static string Unit(string exec, string configPath)
+    {
+        var text = new StringBuilder();
+        text.Append("[Unit]\n");
+        text.Append("Description=platform-agent: host, container and log telemetry to the monitoring platform\n");
+        text.Append("Wants=network-online.target\n");
+        text.Append("After=network-online.target\n\n");
+        text.Append("[Service]\n");
+        text.Append("Type=simple\n");
+        text.Append("ExecStart=").Append(exec).Append(" run --config ").Append(Quote(configPath)).Append('\n');
+        text.Append("Restart=always\n");
+        text.Append("RestartSec=2\n");
+        text.Append("# SIGTERM: the agent spools what it collected and gets a few seconds to deliver it.\n");
+        text.Append("TimeoutStopSec=15\n");
+        text.Append("Nice=5\n\n");
+        text.Append("[Install]\n");
+        text.Append("WantedBy=multi-user.target\n");
+        return text.ToString();
+    }
+
+    /// <summary>The command that runs this agent: its native executable, or dotnet with its dll.</summary>
+    internal static string DefaultExec()
+    {
+        var process = Environment.ProcessPath ?? "platform-agent";
+        if (Path.GetFileNameWithoutExtension(process) == "dotnet")
+        {
+            var dll = Path.Join(AppContext.BaseDirectory, "platform-agent.dll");
+            return $"{Quote(process)} {Quote(dll)}";
+        }
+
+        return Quote(process);
+    }
+
+    private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
+}

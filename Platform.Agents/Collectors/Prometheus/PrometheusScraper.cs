@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Logging;
+using Platform.Agents.Health;
+using Platform.Telemetry;
+using Platform.Telemetry.V1;
+
+namespace Platform.Agents.Collectors.Prometheus;
+
+/// <summary>
+/// Scrapes Prometheus text endpoints once per tick and forwards their samples, each with an
+/// <c>instance</c> label (HOST:PORT of the endpoint). A failed scrape is logged, counted and skipped.
+/// </summary>
+internal sealed class PrometheusScraper : ICollector, IDisposable
+{
+    private readonly (Uri Url, Label Instance)[] _targets;
+    private readonly HttpClient _client;
+    private readonly AgentCounters _counters;
+    private readonly ILogger _logger;
+
+    public PrometheusScraper(IEnumerable<string> targets, TimeSpan timeout, AgentCounters counters, ILogger logger)
+    {
+        _targets = [.. targets.Select(t => new Uri(t)).Select(u => (u, LabelCache.Get(LabelNames.Instance, u.Authority)))];
+        _client = new HttpClient { Timeout = timeout };
+        _client.DefaultRequestHeaders.Accept.ParseAdd("text/plain; version=0.0.4");
+        _counters = counters;
+        _logger = logger;
+    }
+
+    public string Name => "prometheus";
+
+    public async ValueTask CollectAsync(SampleSink sink, long nowUnixMs, CancellationToken cancellationToken)
+    {
+        var scrapes = new Task<string?>[_targets.Length];
+        for (var i = 0; i < _targets.Length; i++)
+        {
+            scrapes[i] = ScrapeAsync(_targets[i].Url, cancellationToken);
+        }
+
+        for (var i = 0; i < _targets.Length; i++)
+        {
+            var text = await scrapes[i];
+            if (text is null)
+            {
+                continue;
+            }
+
+            var (samples, bad) = PrometheusTextParser.Parse(text, _targets[i].Instance);
+            foreach (var sample in samples)
+            {
+                sink.Add(sample);
+            }
+
+            _counters.PrometheusForwarded(samples.Count);
+            if (bad > 0)
+            {
+                _counters.CollectError();
+            }
+        }
+    }
+
+    private async Task<string?> ScrapeAsync(Uri url, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.GetStringAsync(url, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            _counters.CollectError();
+            Log.ScrapeFailed(_logger, url.ToString(), e.Message);
+            return null;
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+}
