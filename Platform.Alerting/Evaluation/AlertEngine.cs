@@ -1,0 +1,867 @@
+using System.Globalization;
+using System.Text;
+using Platform.Alerting.Notifications;
+using Platform.Alerting.Rules;
+using Platform.Telemetry.Alerts;
+using Platform.Telemetry.V1;
+
+namespace Platform.Alerting.Evaluation;
+
+/// <summary>
+/// The alerting core, free of I/O: fed metric and log batches and clock ticks, it keeps windows per series, runs
+/// the lifecycle inactive → pending → firing → resolved of every alert and decides the notifications (grouping,
+/// silences, maintenance windows, repeats, acknowledgement, escalation). What it decides lands in
+/// <see cref="Records"/> (for the <c>alerts</c> topic) and <see cref="Notifications"/> (for the channels); the caller
+/// drains both. Not thread-safe: one thread owns an engine.
+/// </summary>
+internal sealed partial class AlertEngine
+{
+    private readonly TimeProvider _time;
+    private readonly AlertEngineOptions _options;
+    private readonly Dictionary<string, CompiledRule> _rules = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<CompiledRule>> _metricRules = new(StringComparer.Ordinal);
+    private readonly List<CompiledRule> _hostAbsenceRules = [];
+    private readonly Dictionary<string, List<CompiledRule>> _seriesAbsenceRules = new(StringComparer.Ordinal);
+    private readonly List<CompiledRule> _logRules = [];
+    private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HostState> _hosts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AlertInstance> _alerts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AlertTransition> _dormant = new(StringComparer.Ordinal);
+    private readonly StringBuilder _key = new(256);
+    private readonly List<AlertInstance> _scratch = [];
+    private readonly List<string> _staleKeys = [];
+    private int _rulesVersion;
+
+    public AlertEngine(TimeProvider time, AlertEngineOptions options)
+    {
+        _time = time;
+        _options = options;
+    }
+
+    /// <summary>Records to publish on the <c>alerts</c> topic, in order.</summary>
+    public List<AlertTransition> Records { get; } = [];
+
+    /// <summary>Notifications to hand to the channels.</summary>
+    public List<Notification> Notifications { get; } = [];
+
+    public IReadOnlyCollection<AlertInstance> Alerts => _alerts.Values;
+
+    public IReadOnlyCollection<CompiledRule> Rules => _rules.Values;
+
+    public IEnumerable<string> Hosts => _hosts.Keys;
+
+    public int SeriesCount => _series.Count;
+
+    private DateTimeOffset Now => _time.GetUtcNow();
+
+    // ---- rules ----
+
+    /// <summary>Adds or replaces a rule (a disabled rule is removed). Live alerts of a removed rule disappear with a
+    /// <see cref="AlertEvent.Removed"/> record.</summary>
+    public void UpsertRule(AlertRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        if (!rule.Enabled)
+        {
+            RemoveRule(rule.Id);
+            return;
+        }
+
+        var compiled = new CompiledRule(rule);
+        if (_rules.TryGetValue(rule.Id, out var old))
+        {
+            var labelsChanged = !SameLabels(old.Rule.Labels, rule.Labels);
+            foreach (var alert in AlertsOf(rule.Id))
+            {
+                if (labelsChanged || old.Rule.Kind != rule.Kind)
+                {
+                    Remove(alert);
+                }
+                else
+                {
+                    alert.Rule = compiled;
+                }
+            }
+        }
+
+        _rules[rule.Id] = compiled;
+        Reindex();
+    }
+
+    public void RemoveRule(string ruleId)
+    {
+        if (!_rules.Remove(ruleId))
+        {
+            return;
+        }
+
+        foreach (var alert in AlertsOf(ruleId))
+        {
+            Remove(alert);
+        }
+
+        Reindex();
+    }
+
+    private List<AlertInstance> AlertsOf(string ruleId)
+    {
+        var list = new List<AlertInstance>();
+        foreach (var a in _alerts.Values)
+        {
+            if (a.Rule.Id == ruleId)
+            {
+                list.Add(a);
+            }
+        }
+
+        return list;
+    }
+
+    private void Remove(AlertInstance alert)
+    {
+        var previous = alert.State;
+        alert.State = AlertState.Inactive;
+        Records.Add(alert.ToRecord(AlertEvent.Removed, previous, Now, _options.Instance));
+        _alerts.Remove(alert.Fingerprint);
+    }
+
+    private static bool SameLabels(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+    private void Reindex()
+    {
+        _rulesVersion++;
+        foreach (var host in _hosts.Values)
+        {
+            host.ClearFingerprints();
+        }
+
+        _metricRules.Clear();
+        _hostAbsenceRules.Clear();
+        _seriesAbsenceRules.Clear();
+        _logRules.Clear();
+        foreach (var rule in _rules.Values)
+        {
+            switch (rule.Rule.Kind)
+            {
+                case RuleKind.Metric:
+                    Index(_metricRules, rule.Rule.Metric!.Name, rule);
+                    break;
+                case RuleKind.Absence when rule.Rule.Absence!.MetricName is { } name:
+                    Index(_seriesAbsenceRules, name, rule);
+                    break;
+                case RuleKind.Absence:
+                    _hostAbsenceRules.Add(rule);
+                    break;
+                case RuleKind.Log:
+                    _logRules.Add(rule);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        static void Index(Dictionary<string, List<CompiledRule>> index, string name, CompiledRule rule)
+        {
+            if (!index.TryGetValue(name, out var list))
+            {
+                index[name] = list = [];
+            }
+
+            list.Add(rule);
+        }
+    }
+
+    // ---- metrics ----
+
+    /// <summary>Takes one host's batch: every sample of a metric some rule watches goes into its series' window and
+    /// the matching rules are evaluated at once.</summary>
+    public void Ingest(MetricBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var now = Now;
+        var host = Seen(batch.HostId, now);
+        foreach (var sample in batch.Samples)
+        {
+            var watched = _metricRules.TryGetValue(sample.Name, out var rules);
+            var absenceWatched = _seriesAbsenceRules.TryGetValue(sample.Name, out var absenceRules);
+            if (!watched && !absenceWatched)
+            {
+                continue;
+            }
+
+            var series = GetSeries(batch.HostId, sample);
+            series.LastSeen = now;
+            if (series.RulesVersion != _rulesVersion)
+            {
+                Match(series, rules, absenceRules);
+            }
+
+            var time = sample.TimestampUnixMs != 0 ? sample.TimestampUnixMs : batch.TimestampUnixMs;
+            series.Add(time, sample.Value);
+            foreach (var rule in series.Rules)
+            {
+                if (rule.Rule.Kind == RuleKind.Metric)
+                {
+                    EvaluateMetric(rule, series, now);
+                }
+                else
+                {
+                    Step(rule, series.Host, series.Labels, FingerprintOf(series, rule), condition: false, holding: false, 0, now);
+                }
+            }
+        }
+
+        // The batch is the host's heartbeat: host absence alerts recover.
+        foreach (var rule in _hostAbsenceRules)
+        {
+            if (CompiledMatcher.MatchAll(rule.Matchers, host.Labels))
+            {
+                Step(rule, host.Host, host.Labels, host.FingerprintOf(rule), condition: false, holding: false, 0, now);
+            }
+        }
+
+        Flush(now);
+    }
+
+    private Series GetSeries(string host, Sample sample)
+    {
+        _key.Clear();
+        _key.Append(host).Append('\u001f').Append(sample.Name);
+        foreach (var label in sample.Labels)
+        {
+            _key.Append('\u001f').Append(label.Name).Append('=').Append(label.Value);
+        }
+
+        var key = _key.ToString();
+        if (!_series.TryGetValue(key, out var series))
+        {
+            var labels = new Dictionary<string, string>(sample.Labels.Count + 1, StringComparer.Ordinal);
+            foreach (var label in sample.Labels)
+            {
+                labels[label.Name] = label.Value;
+            }
+
+            labels["host"] = host;
+            series = new Series(key, host, sample.Name, labels);
+            _series[key] = series;
+        }
+
+        return series;
+    }
+
+    private void Match(Series series, List<CompiledRule>? rules, List<CompiledRule>? absenceRules)
+    {
+        series.Rules.Clear();
+        series.Fingerprints.Clear();
+        series.RetainMs = 0;
+        foreach (var rule in (IEnumerable<CompiledRule>?)rules ?? [])
+        {
+            if (CompiledMatcher.MatchAll(rule.Matchers, series.Labels))
+            {
+                series.Rules.Add(rule);
+                series.RetainMs = Math.Max(series.RetainMs, rule.WindowMs);
+            }
+        }
+
+        foreach (var rule in (IEnumerable<CompiledRule>?)absenceRules ?? [])
+        {
+            if (CompiledMatcher.MatchAll(rule.Matchers, series.Labels))
+            {
+                series.Rules.Add(rule);
+            }
+        }
+
+        series.RulesVersion = _rulesVersion;
+    }
+
+    private static string FingerprintOf(Series series, CompiledRule rule)
+    {
+        if (!series.Fingerprints.TryGetValue(rule.Id, out var fp))
+        {
+            fp = AlertFingerprint.Compute(rule.Id, AlertLabels(rule, series.Labels));
+            series.Fingerprints[rule.Id] = fp;
+        }
+
+        return fp;
+    }
+
+    private static Dictionary<string, string> AlertLabels(CompiledRule rule, IReadOnlyDictionary<string, string> labels)
+    {
+        var result = new Dictionary<string, string>(labels, StringComparer.Ordinal);
+        foreach (var (name, value) in rule.Rule.Labels)
+        {
+            result[name] = value;
+        }
+
+        result["alertname"] = rule.Rule.Name;
+        return result;
+    }
+
+    private void EvaluateMetric(CompiledRule rule, Series series, DateTimeOffset now)
+    {
+        var metric = rule.Rule.Metric!;
+        var value = Aggregate(series, metric, rule.WindowMs);
+        if (double.IsNaN(value))
+        {
+            return;
+        }
+
+        var condition = CompiledRule.Compare(value, metric.Comparison, metric.Threshold);
+        var holding = metric.RecoveryThreshold is { } recovery
+            ? CompiledRule.Compare(value, metric.Comparison, recovery)
+            : condition;
+        Step(rule, series.Host, series.Labels, FingerprintOf(series, rule), condition, holding, value, now);
+    }
+
+    /// <summary>Reduces the samples within the window (ending at the newest sample) to one value; NaN when there is
+    /// not enough data (rate needs two samples).</summary>
+    internal static double Aggregate(Series series, MetricCondition metric, long windowMs)
+    {
+        if (series.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var newest = series.NewestTime;
+        var first = series.Count - 1;
+        while (first > 0 && series.TimeAt(first - 1) >= newest - windowMs)
+        {
+            first--;
+        }
+
+        var n = series.Count - first;
+        switch (metric.Aggregation)
+        {
+            case Aggregation.Last:
+                return series.ValueAt(series.Count - 1);
+            case Aggregation.Avg:
+                var sum = 0.0;
+                for (var i = first; i < series.Count; i++)
+                {
+                    sum += series.ValueAt(i);
+                }
+
+                return sum / n;
+            case Aggregation.Min:
+                var min = double.PositiveInfinity;
+                for (var i = first; i < series.Count; i++)
+                {
+                    min = Math.Min(min, series.ValueAt(i));
+                }
+
+                return min;
+            case Aggregation.Max:
+                var max = double.NegativeInfinity;
+                for (var i = first; i < series.Count; i++)
+                {
+                    max = Math.Max(max, series.ValueAt(i));
+                }
+
+                return max;
+            case Aggregation.Rate:
+                if (n < 2)
+                {
+                    return double.NaN;
+                }
+
+                var increase = 0.0;
+                for (var i = first + 1; i < series.Count; i++)
+                {
+                    var delta = series.ValueAt(i) - series.ValueAt(i - 1);
+                    increase += delta >= 0 ? delta : series.ValueAt(i); // a counter reset starts again from zero
+                }
+
+                var seconds = (newest - series.TimeAt(first)) / 1000.0;
+                return seconds <= 0 ? double.NaN : increase / seconds;
+            case Aggregation.Percentile:
+                Span<double> values = n <= 256 ? stackalloc double[n] : new double[n];
+                for (var i = 0; i < n; i++)
+                {
+                    values[i] = series.ValueAt(first + i);
+                }
+
+                values.Sort();
+                var rank = (metric.Percentile ?? 50) / 100.0 * (n - 1);
+                var lo = (int)Math.Floor(rank);
+                var hi = Math.Min(lo + 1, n - 1);
+                return values[lo] + ((values[hi] - values[lo]) * (rank - lo));
+            default:
+                return double.NaN;
+        }
+    }
+
+    // ---- logs ----
+
+    /// <summary>Takes one host's log batch: matching lines are counted per rule and host.</summary>
+    public void Ingest(LogBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var now = Now;
+        var host = Seen(batch.HostId, now);
+        if (_logRules.Count > 0)
+        {
+            Dictionary<string, string>? labels = null;
+            foreach (var record in batch.Records)
+            {
+                foreach (var rule in _logRules)
+                {
+                    if (rule.Matchers.Length > 0)
+                    {
+                        labels ??= new Dictionary<string, string>(StringComparer.Ordinal);
+                        labels.Clear();
+                        foreach (var l in record.Labels)
+                        {
+                            labels[l.Name] = l.Value;
+                        }
+
+                        labels["source"] = record.Source;
+                        labels["host"] = batch.HostId;
+                        if (!CompiledMatcher.MatchAll(rule.Matchers, labels))
+                        {
+                            continue;
+                        }
+                    }
+
+                    if (rule.MatchesLine(record.Message))
+                    {
+                        host.Hit(rule.Id, record.TimestampUnixMs != 0 ? record.TimestampUnixMs : batch.TimestampUnixMs);
+                    }
+                }
+            }
+
+            foreach (var rule in _logRules)
+            {
+                EvaluateLog(rule, host, now);
+            }
+        }
+
+        foreach (var rule in _hostAbsenceRules)
+        {
+            if (CompiledMatcher.MatchAll(rule.Matchers, host.Labels))
+            {
+                Step(rule, host.Host, host.Labels, host.FingerprintOf(rule), condition: false, holding: false, 0, now);
+            }
+        }
+
+        Flush(now);
+    }
+
+    private void EvaluateLog(CompiledRule rule, HostState host, DateTimeOffset now)
+    {
+        var count = host.CountHits(rule.Id, now.ToUnixTimeMilliseconds() - rule.WindowMs);
+        var condition = count >= rule.Rule.Log!.MinCount;
+        if (!condition && !_alerts.ContainsKey(host.FingerprintOf(rule)))
+        {
+            return;
+        }
+
+        Step(rule, host.Host, host.Labels, host.FingerprintOf(rule), condition, condition, count, now);
+    }
+
+    // ---- hosts, ownership ----
+
+    private HostState Seen(string hostId, DateTimeOffset now)
+    {
+        if (!_hosts.TryGetValue(hostId, out var host))
+        {
+            host = new HostState(hostId);
+            _hosts[hostId] = host;
+            AdoptDormant(hostId, now);
+        }
+
+        host.LastSeen = now;
+        return host;
+    }
+
+    /// <summary>Remembers an alert's latest record from the <c>alerts</c> topic: when this instance takes over the
+    /// alert's host it continues from that state instead of starting anew. An acknowledgement recorded by anybody is
+    /// applied to the live alert.</summary>
+    public void Observe(AlertTransition record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (_alerts.TryGetValue(record.Fingerprint, out var live))
+        {
+            if (record.Event == AlertEvent.Acknowledged && record.AcknowledgedAt is not null && !live.IsAcknowledged)
+            {
+                live.AcknowledgedAt = record.AcknowledgedAt;
+                live.AcknowledgedBy = record.AcknowledgedBy;
+                live.AcknowledgeComment = record.AcknowledgeComment;
+            }
+
+            return;
+        }
+
+        if (record.State is AlertState.Pending or AlertState.Firing)
+        {
+            _dormant[record.Fingerprint] = record;
+            if (record.Labels.TryGetValue("host", out var host) && _hosts.ContainsKey(host))
+            {
+                AdoptDormant(host, Now);
+            }
+        }
+        else
+        {
+            _dormant.Remove(record.Fingerprint);
+        }
+    }
+
+    private void AdoptDormant(string hostId, DateTimeOffset now)
+    {
+        if (_dormant.Count == 0)
+        {
+            return;
+        }
+
+        List<string>? adopted = null;
+        foreach (var (fp, record) in _dormant)
+        {
+            if (!record.Labels.TryGetValue("host", out var h) || h != hostId)
+            {
+                continue;
+            }
+
+            (adopted ??= []).Add(fp);
+            if (_rules.TryGetValue(record.RuleId, out var rule))
+            {
+                var alert = AlertInstance.FromRecord(record, rule);
+                alert.LastEvaluatedAt = now;
+                _alerts[fp] = alert;
+            }
+        }
+
+        foreach (var fp in adopted ?? [])
+        {
+            _dormant.Remove(fp);
+        }
+    }
+
+    /// <summary>Forgets a host this instance no longer owns (its partition went to another instance); its live alerts
+    /// become dormant so that they are taken up again if the host comes back here.</summary>
+    public void DropHost(string hostId)
+    {
+        _hosts.Remove(hostId);
+        _scratch.Clear();
+        foreach (var alert in _alerts.Values)
+        {
+            if (alert.Host == hostId)
+            {
+                _scratch.Add(alert);
+            }
+        }
+
+        foreach (var alert in _scratch)
+        {
+            _alerts.Remove(alert.Fingerprint);
+            _dormant[alert.Fingerprint] = alert.ToRecord(AlertEvent.Transition, alert.State, Now, _options.Instance);
+        }
+
+        var keys = _series.Where(s => s.Value.Host == hostId).Select(s => s.Key).ToList();
+        foreach (var key in keys)
+        {
+            _series.Remove(key);
+        }
+    }
+
+    // ---- lifecycle ----
+
+    private void Step(CompiledRule rule, string host, IReadOnlyDictionary<string, string> labels, string fingerprint,
+        bool condition, bool holding, double value, DateTimeOffset now)
+    {
+        if (!_alerts.TryGetValue(fingerprint, out var alert))
+        {
+            if (!condition)
+            {
+                return;
+            }
+
+            alert = new AlertInstance
+            {
+                Fingerprint = fingerprint,
+                Rule = rule,
+                Host = host,
+                Labels = AlertLabels(rule, labels),
+                State = AlertState.Inactive,
+            };
+            _alerts[fingerprint] = alert;
+        }
+
+        alert.Value = value;
+        alert.LastEvaluatedAt = now;
+        switch (alert.State)
+        {
+            case AlertState.Inactive or AlertState.Resolved:
+                alert.ActiveSince = now;
+                alert.FiredAt = null;
+                alert.ResolvedAt = null;
+                alert.AcknowledgedAt = null;
+                alert.AcknowledgedBy = null;
+                alert.AcknowledgeComment = null;
+                alert.NotificationCount = 0;
+                alert.LastNotifiedAt = null;
+                alert.EscalatedAt = null;
+                if (rule.For <= TimeSpan.Zero)
+                {
+                    Fire(alert, AlertState.Inactive, now);
+                }
+                else
+                {
+                    Transition(alert, AlertState.Pending, AlertState.Inactive, now);
+                }
+
+                break;
+            case AlertState.Pending when !condition:
+                Transition(alert, AlertState.Inactive, AlertState.Pending, now);
+                _alerts.Remove(fingerprint);
+                break;
+            case AlertState.Pending when now - alert.ActiveSince >= rule.For:
+                Fire(alert, AlertState.Pending, now);
+                break;
+            case AlertState.Firing when !holding:
+                Resolve(alert, now);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void Transition(AlertInstance alert, AlertState state, AlertState previous, DateTimeOffset now)
+    {
+        alert.State = state;
+        alert.Annotations = Render(alert);
+        Records.Add(alert.ToRecord(AlertEvent.Transition, previous, now, _options.Instance));
+    }
+
+    private void Fire(AlertInstance alert, AlertState previous, DateTimeOffset now)
+    {
+        alert.State = AlertState.Firing;
+        alert.FiredAt = now;
+        alert.Annotations = Render(alert);
+        if (!IsSilenced(alert, now))
+        {
+            Enqueue(alert, NotificationReason.Firing, now);
+        }
+
+        Records.Add(alert.ToRecord(AlertEvent.Transition, previous, now, _options.Instance));
+    }
+
+    private void Resolve(AlertInstance alert, DateTimeOffset now)
+    {
+        alert.State = AlertState.Resolved;
+        alert.ResolvedAt = now;
+        alert.Annotations = Render(alert);
+        if (alert.NotificationCount > 0 && !IsSilenced(alert, now))
+        {
+            Enqueue(alert, NotificationReason.Resolved, now);
+        }
+
+        Records.Add(alert.ToRecord(AlertEvent.Transition, AlertState.Firing, now, _options.Instance));
+        _alerts.Remove(alert.Fingerprint);
+    }
+
+    private static Dictionary<string, string> Render(AlertInstance alert)
+    {
+        var rule = alert.Rule.Rule;
+        var result = new Dictionary<string, string>(rule.Annotations.Count, StringComparer.Ordinal);
+        foreach (var (name, template) in rule.Annotations)
+        {
+            result[name] = Template.Render(template, key => key switch
+            {
+                "value" => Template.FormatNumber(alert.Value),
+                "threshold" => rule.Metric is { } m ? Template.FormatNumber(m.Threshold)
+                    : rule.Absence is { } a ? Template.FormatNumber(a.AfterSeconds)
+                    : rule.Log is { } l ? l.MinCount.ToString(CultureInfo.InvariantCulture) : null,
+                "rule" => rule.Name,
+                "severity" => rule.Severity.ToString().ToLowerInvariant(),
+                "state" => alert.State.ToString().ToLowerInvariant(),
+                "metric" => rule.Metric?.Name ?? rule.Absence?.MetricName,
+                _ => alert.Labels.TryGetValue(key, out var v) ? v : null,
+            });
+        }
+
+        return result;
+    }
+
+    /// <summary>Acknowledges a live alert owned here: no repeats, no escalation. Returns false when unknown.</summary>
+    public bool Acknowledge(string fingerprint, string by, string? comment)
+    {
+        if (!_alerts.TryGetValue(fingerprint, out var alert) || alert.State != AlertState.Firing)
+        {
+            return false;
+        }
+
+        var now = Now;
+        alert.AcknowledgedAt = now;
+        alert.AcknowledgedBy = by;
+        alert.AcknowledgeComment = comment;
+        Records.Add(alert.ToRecord(AlertEvent.Acknowledged, alert.State, now, _options.Instance));
+        return true;
+    }
+
+    // ---- clock ----
+
+    /// <summary>Evaluates what depends on time alone: pending alerts whose <c>for</c> elapsed, silent hosts and series,
+    /// log windows sliding, stale series, repeats, escalation, silences that ended and group waits.</summary>
+    public void Tick()
+    {
+        var now = Now;
+        foreach (var host in _hosts.Values)
+        {
+            foreach (var rule in _hostAbsenceRules)
+            {
+                if (!CompiledMatcher.MatchAll(rule.Matchers, host.Labels))
+                {
+                    continue;
+                }
+
+                var silent = (now - host.LastSeen).TotalSeconds;
+                var condition = now - host.LastSeen >= rule.After;
+                Step(rule, host.Host, host.Labels, host.FingerprintOf(rule), condition, condition, silent, now);
+            }
+
+            foreach (var rule in _logRules)
+            {
+                EvaluateLog(rule, host, now);
+            }
+        }
+
+        _scratch.Clear();
+        foreach (var series in _series.Values)
+        {
+            if (now - series.LastSeen > _options.StaleAfter)
+            {
+                _staleKeys.Add(series.Key);
+                continue;
+            }
+
+            foreach (var rule in series.Rules)
+            {
+                if (rule.Rule.Kind == RuleKind.Absence)
+                {
+                    var silent = (now - series.LastSeen).TotalSeconds;
+                    var condition = now - series.LastSeen >= rule.After;
+                    Step(rule, series.Host, series.Labels, FingerprintOf(series, rule), condition, condition, silent, now);
+                }
+            }
+        }
+
+        foreach (var key in _staleKeys)
+        {
+            _series.Remove(key);
+        }
+
+        _staleKeys.Clear();
+
+        _scratch.Clear();
+        _scratch.AddRange(_alerts.Values);
+        foreach (var alert in _scratch)
+        {
+            if (alert.State == AlertState.Pending && alert.ActiveSince is { } since && now - since >= alert.Rule.For)
+            {
+                Fire(alert, AlertState.Pending, now);
+            }
+            else if (alert.Rule.Rule.Kind == RuleKind.Metric && now - alert.LastEvaluatedAt > _options.StaleAfter)
+            {
+                // The series went away: a firing alert resolves, a pending one is dropped.
+                if (alert.State == AlertState.Firing)
+                {
+                    Resolve(alert, now);
+                }
+                else
+                {
+                    Transition(alert, AlertState.Inactive, alert.State, now);
+                    _alerts.Remove(alert.Fingerprint);
+                }
+            }
+            else if (alert.State == AlertState.Firing)
+            {
+                FollowUp(alert, now);
+            }
+        }
+
+        Flush(now);
+    }
+
+    /// <summary>Repeat, late first notification (a silence ended) and escalation of a firing alert.</summary>
+    private void FollowUp(AlertInstance alert, DateTimeOffset now)
+    {
+        if (alert.IsAcknowledged || IsSilenced(alert, now))
+        {
+            return;
+        }
+
+        var rule = alert.Rule.Rule;
+        if (alert.NotificationCount == 0)
+        {
+            Enqueue(alert, NotificationReason.Firing, now);
+            Records.Add(alert.ToRecord(AlertEvent.Notified, alert.State, now, _options.Instance));
+        }
+        else
+        {
+            var repeat = rule.RepeatIntervalSeconds is { } s ? TimeSpan.FromSeconds(s) : _options.RepeatInterval;
+            if (repeat > TimeSpan.Zero && alert.LastNotifiedAt is { } last && now - last >= repeat)
+            {
+                Enqueue(alert, NotificationReason.Repeat, now);
+                Records.Add(alert.ToRecord(AlertEvent.Notified, alert.State, now, _options.Instance));
+            }
+        }
+
+        if (rule.Escalation is { } escalation && alert.EscalatedAt is null && alert.FiredAt is { } fired
+            && now - fired >= TimeSpan.FromSeconds(escalation.AfterSeconds))
+        {
+            alert.EscalatedAt = now;
+            Enqueue(alert, NotificationReason.Escalation, now);
+            Records.Add(alert.ToRecord(AlertEvent.Escalated, alert.State, now, _options.Instance));
+        }
+    }
+
+    private sealed class HostState(string host)
+    {
+        private readonly Dictionary<string, Queue<long>> _hits = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _fingerprints = new(StringComparer.Ordinal);
+
+        public string Host { get; } = host;
+
+        public Dictionary<string, string> Labels { get; } = new(StringComparer.Ordinal) { ["host"] = host };
+
+        public DateTimeOffset LastSeen { get; set; }
+
+        public string FingerprintOf(CompiledRule rule)
+        {
+            if (!_fingerprints.TryGetValue(rule.Id, out var fp))
+            {
+                fp = AlertFingerprint.Compute(rule.Id, AlertLabels(rule, Labels));
+                _fingerprints[rule.Id] = fp;
+            }
+
+            return fp;
+        }
+
+        public void ClearFingerprints() => _fingerprints.Clear();
+
+        public void Hit(string ruleId, long timeMs)
+        {
+            if (!_hits.TryGetValue(ruleId, out var queue))
+            {
+                _hits[ruleId] = queue = new Queue<long>();
+            }
+
+            queue.Enqueue(timeMs);
+        }
+
+        public int CountHits(string ruleId, long sinceMs)
+        {
+            if (!_hits.TryGetValue(ruleId, out var queue))
+            {
+                return 0;
+            }
+
+            while (queue.Count > 0 && queue.Peek() < sinceMs)
+            {
+                queue.Dequeue();
+            }
+
+            return queue.Count;
+        }
+    }
+}
