@@ -4,7 +4,10 @@ namespace Platform.Dashboard;
 public sealed class PlatformHostOptions
 {
     /// <summary>The dashboard's HTTP address(es), e.g. "http://localhost:5000"; port 0 picks a free port.</summary>
-    public string Urls { get; set; } = "http://localhost:5000";
+    public string Urls { get; set; } = DefaultUrls;
+
+    /// <summary>The dashboard's address when none is given; when its port is taken a free one is used.</summary>
+    public const string DefaultUrls = "http://localhost:5000";
 
     /// <summary>An existing broker or Kafka cluster to connect to; null = embed the broker, alerting and a local agent.</summary>
     public string? Bootstrap { get; set; }

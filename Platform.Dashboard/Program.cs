@@ -12,6 +12,8 @@ catch (ArgumentException ex)
 }
 
 await using var host = await PlatformHost.StartAsync(options);
-Console.WriteLine($"Platform dashboard: {host.Url}  (Kafka bootstrap {host.Bootstrap})");
+Console.WriteLine(host.Embedded
+    ? $"Platform running: dashboard {host.Url}  (embedded broker at {host.Bootstrap}, data in {Path.GetFullPath(options.DataDirectory)}, local agent {host.LocalHostId})"
+    : $"Platform dashboard: {host.Url}  (Kafka bootstrap {host.Bootstrap})");
 await host.WaitForShutdownAsync();
 return 0;

@@ -76,7 +76,8 @@ public sealed partial class TelemetryConsumerService : BackgroundService
             if (DateTime.UtcNow >= nextRefresh)
             {
                 AssignNewPartitions(admin, consumer, assigned);
-                nextRefresh = DateTime.UtcNow + MetadataRefresh;
+                // Until the metrics topic exists (the first agent creates it), look again every second.
+                nextRefresh = DateTime.UtcNow + (_model.FeedConnected ? MetadataRefresh : TimeSpan.FromSeconds(1));
             }
 
             if (assigned.Count == 0)
@@ -119,20 +120,22 @@ public sealed partial class TelemetryConsumerService : BackgroundService
     private void AssignNewPartitions(IAdminClient admin, IConsumer<byte[], byte[]> consumer, HashSet<TopicPartition> assigned)
     {
         var fresh = new List<TopicPartitionOffset>();
+        Metadata metadata;
+        try
+        {
+            // One request for every topic: an unreachable broker costs one timeout, not one per topic.
+            metadata = admin.GetMetadata(TimeSpan.FromSeconds(3));
+        }
+        catch (KafkaException ex)
+        {
+            _model.FeedError = ex.Message;
+            LogMetadataFailed(ex.Message);
+            _model.FeedConnected = false;
+            return;
+        }
+
         foreach (var topic in new[] { Topics.Metrics, Topics.AlertRules, Topics.Alerts })
         {
-            Metadata metadata;
-            try
-            {
-                metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(5));
-            }
-            catch (KafkaException ex)
-            {
-                _model.FeedError = ex.Message;
-                LogMetadataFailed(topic, ex.Message);
-                continue;
-            }
-
             var topicMetadata = metadata.Topics.FirstOrDefault(t => t.Topic == topic);
             if (topicMetadata is null || topicMetadata.Error.IsError || topicMetadata.Partitions.Count == 0)
             {
@@ -258,8 +261,8 @@ public sealed partial class TelemetryConsumerService : BackgroundService
     [LoggerMessage(Level = LogLevel.Debug, Message = "Kafka client ({Level}): {Message}")]
     private partial void LogClient(SyslogLevel level, string message);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "No metadata for topic {Topic} yet: {Reason}")]
-    private partial void LogMetadataFailed(string topic, string reason);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "No metadata from the broker yet: {Reason}")]
+    private partial void LogMetadataFailed(string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dashboard reads {Count} partitions: {Partitions}")]
     private partial void LogAssigned(int count, string partitions);
