@@ -8,7 +8,7 @@ public static class Format
     private static readonly string[] ByteUnits = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
     public static string Percent(double? ratio) =>
-        ratio is { } r ? (r * 100).ToString(r < 0.1 ? "0.0" : "0", CultureInfo.InvariantCulture) + " %" : "–";
+        ratio is { } r ? (r * 100).ToString(r is > 0 and < 0.1 ? "0.0" : "0", CultureInfo.InvariantCulture) + " %" : "–";
 
     public static string Bytes(double? bytes)
     {

@@ -8,6 +8,7 @@ public class MainLayoutTests : DashboardTestContext
     public MainLayoutTests()
         : base(withPopoverProvider: false)
     {
+        SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
     }
 
     [Fact]
