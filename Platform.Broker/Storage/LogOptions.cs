@@ -19,4 +19,10 @@ public sealed class LogOptions
 
     /// <summary>How often retention is enforced.</summary>
     public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The clock for segment age, retention and log-append time (tests substitute their own).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Fault injection for tests (null in production).</summary>
+    internal IStorageFaults? Faults { get; init; }
 }
