@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Platform.Broker.Groups;
+using Platform.Broker.Hosting;
 using Platform.Broker.Metrics;
 using Platform.Broker.Network;
 using Platform.Broker.Protocol;
@@ -21,9 +22,6 @@ namespace Platform.Broker;
 /// </summary>
 public sealed partial class BrokerServer : IAsyncDisposable
 {
-    /// <summary>The folder under the data directory holding the group coordinator's committed offsets.</summary>
-    public const string GroupStateFolder = ".group-coordinator";
-
     private readonly KafkaListener _listener;
     private readonly GroupCoordinator _groups;
     private readonly WebApplication? _web;
@@ -75,7 +73,7 @@ public sealed partial class BrokerServer : IAsyncDisposable
         try
         {
             var metrics = new BrokerMetrics();
-            groups = new GroupCoordinator(Path.Combine(options.DataDirectory, GroupStateFolder), options.GroupInitialRebalanceDelay,
+            groups = new GroupCoordinator(options.DataDirectory, options.GroupInitialRebalanceDelay,
                 options.GroupMinSessionTimeoutMs, options.GroupMaxSessionTimeoutMs, loggerFactory.CreateLogger("Platform.Broker.Groups"));
             metrics.AttachState(log, groups);
             var dispatcher = new RequestDispatcher(log, groups, options, logger);
@@ -84,7 +82,7 @@ public sealed partial class BrokerServer : IAsyncDisposable
             if (options.MetricsListen is { Length: > 0 } metricsListen)
             {
                 var metricsEndpoint = await ParseEndPointAsync(metricsListen, nameof(options.MetricsListen), cancellationToken);
-                (web, metricsUrl) = await StartHttpAsync(metricsEndpoint, metrics, listener, loggerFactory, cancellationToken);
+                (web, metricsUrl) = await StartHttpAsync(metricsEndpoint, metrics, listener, cancellationToken);
             }
 
             var server = new BrokerServer(log, groups, listener, web, metrics, metricsUrl, logger);
@@ -134,11 +132,11 @@ public sealed partial class BrokerServer : IAsyncDisposable
         LogStopped(_logger);
     }
 
-    private static async Task<(WebApplication, string)> StartHttpAsync(IPEndPoint endpoint, BrokerMetrics metrics, KafkaListener listener, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    private static async Task<(WebApplication, string)> StartHttpAsync(IPEndPoint endpoint, BrokerMetrics metrics, KafkaListener listener, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, NullHostLifetime>();
         builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint));
         var app = builder.Build();
         app.MapGet("/metrics", async (HttpContext http) =>

@@ -216,7 +216,7 @@ internal sealed class ConsumerGroup
             List<GroupMember>? expired = null;
             foreach (var m in _members.Values)
             {
-                if (m.JoinWaiter is null && nowTicks - m.LastHeartbeatTicks > m.SessionTimeoutMs * Stopwatch.Frequency / 1000)
+                if (m.JoinWaiter is null && m.SyncWaiter is null && nowTicks - m.LastHeartbeatTicks > m.SessionTimeoutMs * Stopwatch.Frequency / 1000)
                 {
                     (expired ??= []).Add(m);
                 }

@@ -10,7 +10,7 @@ namespace Platform.Broker.Groups;
 /// </summary>
 internal sealed partial class OffsetStore : IDisposable
 {
-    public const string FileName = "offsets.checkpoint";
+    public const string FileName = "consumer-offsets.checkpoint";
 
     private readonly Dictionary<string, Dictionary<(string Topic, int Partition), CommittedOffset>> _groups = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();

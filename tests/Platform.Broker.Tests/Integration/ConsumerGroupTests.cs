@@ -118,6 +118,36 @@ public class ConsumerGroupTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task CooperativeStickyAssignor_SpreadsPartitions_AndConsumesEverything()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("coop");
+        var group = "gc-" + Guid.NewGuid().ToString("N");
+        using (var admin = new AdminClientBuilder(fixture.AdminConfig()).Build())
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 4, ReplicationFactor = 1 }]);
+        }
+
+        var seen = new ConcurrentBag<(int Partition, long Offset, string Value, bool Committed)>();
+        var config = fixture.ConsumerConfig(group);
+        config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
+        using var first = new Member(config, topic, seen);
+        await Poll.UntilAsync(() => first.Assignment.Count == 4, Deadline, "the first member owns all 4 partitions", ct);
+        using var second = new Member(config, topic, seen);
+        await Poll.UntilAsync(() => first.Assignment.Count == 2 && second.Assignment.Count == 2, Deadline, "an incremental rebalance gives each member 2 partitions", ct);
+
+        using var producer = new ProducerBuilder<Null, string>(fixture.ProducerConfig()).Build();
+        for (var i = 0; i < 200; i++)
+        {
+            producer.Produce(topic, new Message<Null, string> { Value = $"c{i}" });
+        }
+
+        producer.Flush(Deadline);
+        await Poll.UntilAsync(() => seen.Select(s => s.Value).Distinct().Count() == 200, Deadline, "all 200 records consumed", ct);
+        Assert.Equal(200, seen.Count);
+    }
+
+    [Fact]
     public async Task DescribeConsumerGroups_ShowsStableGroupWithItsMembers()
     {
         var ct = TestContext.Current.CancellationToken;

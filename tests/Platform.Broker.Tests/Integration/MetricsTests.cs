@@ -16,6 +16,11 @@ public class MetricsTests(BrokerFixture fixture)
             await producer.ProduceAsync(new TopicPartition(topic, 0), new Message<Null, string> { Value = "m" }, ct);
         }
 
+        using (var consumer = new ConsumerBuilder<Null, string>(fixture.ConsumerConfig("lag-group")).Build())
+        {
+            consumer.Commit([new TopicPartitionOffset(topic, 0, 0)]);
+        }
+
         using var http = new HttpClient { BaseAddress = new Uri(fixture.Broker.MetricsUrl!) };
         var text = await http.GetStringAsync("/metrics", ct);
 
@@ -24,6 +29,8 @@ public class MetricsTests(BrokerFixture fixture)
         Assert.Contains("broker_network_received_bytes_total", text, StringComparison.Ordinal);
         Assert.Contains($"broker_partition_log_end_offset{{topic=\"{topic}\",partition=\"0\"}} 1", text, StringComparison.Ordinal);
         Assert.Contains($"broker_partition_size_bytes{{topic=\"{topic}\"", text, StringComparison.Ordinal);
+
+        Assert.Contains($"broker_consumer_group_lag{{group=\"lag-group\",topic=\"{topic}\",partition=\"0\"}} 1", text, StringComparison.Ordinal);
 
         var health = await http.GetAsync("/health", ct);
         Assert.True(health.IsSuccessStatusCode);

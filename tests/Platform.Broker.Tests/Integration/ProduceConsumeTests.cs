@@ -34,6 +34,13 @@ public class ProduceConsumeTests(BrokerFixture fixture)
             Assert.All(results, r => Assert.Equal(PersistenceStatus.Persisted, r.Status));
         }
 
+        // The batches are stored as the client compressed them (codec bits 0-2 of the attributes at byte 21).
+        Assert.True(fixture.Broker.Log.TryGetTopic(topic, out var log));
+        var stored = log.Partitions.First(p => p.LogEndOffset > 0);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        stored.Read(0, 1, buffer);
+        Assert.Equal((int)codec, buffer.WrittenSpan[22] & 0x07);
+
         var consumed = ConsumeAll(topic, 300, ct);
         Assert.Equal(300, consumed.Count);
         Assert.Equal(Enumerable.Range(0, 300).Select(i => $"value-{i}-" + new string('x', i % 50)).Order(StringComparer.Ordinal),

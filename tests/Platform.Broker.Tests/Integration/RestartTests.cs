@@ -110,4 +110,75 @@ public class RestartTests
             Assert.Equal(0, r.Int16());
         }
     }
+
+    [Fact]
+    public async Task IdempotentProducerState_SurvivesRestart_SoARetryIsNotAppendedAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory("broker-restart");
+        long producerId;
+        var broker = await BrokerServer.StartAsync(BrokerFixture.Options(dir.Path), BrokerFixture.CreateLoggerFactory(), ct);
+        try
+        {
+            broker.Log.CreateTopic("idem", 1);
+            await using var raw = await RawKafkaClient.ConnectAsync(broker.BootstrapServers);
+            var init = new ResponseReader(await raw.SendAsync(22, 0, w => w.String(null).Int32(60000), ct));
+            init.Int32();
+            Assert.Equal(0, init.Int16());
+            producerId = init.Int64();
+            Assert.Equal((0, 0L), await ProduceAsync(raw, TestBatch.Build(producerId, 0, 0, 1000, "x", "y"), ct));
+        }
+        finally
+        {
+            await broker.DisposeAsync();
+        }
+
+        broker = await BrokerServer.StartAsync(BrokerFixture.Options(dir.Path), BrokerFixture.CreateLoggerFactory(), ct);
+        await using (broker)
+        {
+            await using var raw = await RawKafkaClient.ConnectAsync(broker.BootstrapServers);
+            // The retry of the acknowledged batch gets its original offset and appends nothing.
+            Assert.Equal((0, 0L), await ProduceAsync(raw, TestBatch.Build(producerId, 0, 0, 1000, "x", "y"), ct));
+            Assert.Equal((0, 2L), await ProduceAsync(raw, TestBatch.Build(producerId, 0, 2, 1000, "z"), ct));
+            Assert.True(broker.Log.TryGetTopic("idem", out var topic));
+            Assert.Equal(3, topic.Partitions[0].LogEndOffset);
+
+            // A new producer id is never one handed out before the restart.
+            var init = new ResponseReader(await raw.SendAsync(22, 0, w => w.String(null).Int32(60000), ct));
+            init.Int32();
+            init.Int16();
+            Assert.NotEqual(producerId, init.Int64());
+        }
+    }
+
+    [Fact]
+    public async Task ConnectionLimit_ClosesConnectionsBeyondIt_AndServesTheOthers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory("broker-limits");
+        var options = BrokerFixture.Options(dir.Path);
+        options.MaxConnections = 2;
+        await using var broker = await BrokerServer.StartAsync(options, BrokerFixture.CreateLoggerFactory(), ct);
+        await using var a = await RawKafkaClient.ConnectAsync(broker.BootstrapServers);
+        await using var b = await RawKafkaClient.ConnectAsync(broker.BootstrapServers);
+        Assert.Equal(0, new ResponseReader(await a.SendAsync(18, 0, _ => { }, ct)).Int16());
+        Assert.Equal(0, new ResponseReader(await b.SendAsync(18, 0, _ => { }, ct)).Int16());
+
+        await using var c = await RawKafkaClient.ConnectAsync(broker.BootstrapServers);
+        await c.SendRawAsync(new RequestWriter().Int16(18).Int16(0).Int32(1).String("c").ToFrame(), ct);
+        Assert.Null(await c.ReadFrameAsync(ct).WaitAsync(Deadline, ct));
+
+        Assert.Equal(0, new ResponseReader(await a.SendAsync(18, 0, _ => { }, ct)).Int16());
+    }
+
+    private static async Task<(short Error, long BaseOffset)> ProduceAsync(RawKafkaClient raw, byte[] batch, CancellationToken ct)
+    {
+        var r = new ResponseReader(await raw.SendAsync(0, 3, w => w.String(null).Int16(-1).Int32(10000)
+            .Int32(1).String("idem").Int32(1).Int32(0).Bytes(batch), ct));
+        r.Int32();
+        r.String();
+        r.Int32();
+        r.Int32();
+        return (r.Int16(), r.Int64());
+    }
 }

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Broker;
+
+namespace Platform.Bench.Broker;
+
+/// <summary>
+/// Produce and consume throughput of the platform broker through Confluent.Kafka (acks=all, fsync before the ack),
+/// against NATS JetStream (file storage) started from Debian's nats-server on loopback, then the backlog experiment:
+/// rounds of produce with nobody consuming, each round's rate. Prints markdown tables with the ratios.
+/// </summary>
+internal sealed class BrokerHarness : IHarness
+{
+    public string Name => "broker";
+
+    public string Description => "Kafka-protocol broker vs NATS JetStream: produce/consume rate, ack latency, backlog rounds";
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var records = IntArg(args, "--records", 1_000_000);
+        var size = IntArg(args, "--size", 200);
+        var rounds = IntArg(args, "--rounds", 6);
+        var roundSize = IntArg(args, "--round-records", 500_000);
+        var skipPeer = args.Contains("--no-peer");
+        var skipBacklog = args.Contains("--no-backlog");
+
+        var root = Path.Combine(Path.GetTempPath(), $"broker-bench-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        try
+        {
+            Console.WriteLine($"broker harness: {records:N0} records of {size} B, acks=all; backlog {rounds} rounds of {roundSize:N0}");
+            Prometheus.Metrics.SuppressDefaultMetrics();
+            var options = new BrokerOptions { Listen = "127.0.0.1:0", DataDirectory = Path.Combine(root, "broker"), DefaultPartitions = 3 };
+            Result platform;
+            List<double> backlog = [];
+            await using (var broker = await BrokerServer.StartAsync(options, NullLoggerFactory.Instance, cancellationToken))
+            {
+                platform = KafkaWorkload.Run(broker.BootstrapServers, "bench", records, size, cancellationToken);
+                Console.WriteLine($"platform-broker: {platform}");
+                if (!skipBacklog)
+                {
+                    backlog = KafkaWorkload.Backlog(broker.BootstrapServers, "backlog", rounds, roundSize, size, cancellationToken);
+                }
+            }
+
+            Result? peer = null;
+            if (!skipPeer)
+            {
+                await using var nats = await NatsServerProcess.StartAsync(Path.Combine(root, "nats"), FreePort(), cancellationToken);
+                peer = await NatsWorkload.RunAsync(nats.Url, records, size, cancellationToken);
+                Console.WriteLine($"nats-jetstream: {peer}");
+            }
+
+            PrintTables(records, size, platform, peer, backlog, roundSize);
+            return 0;
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static void PrintTables(int records, int size, Result platform, Result? peer, List<double> backlog, int roundSize)
+    {
+        static string F(double v, string format = "N0") => v.ToString(format, CultureInfo.InvariantCulture);
+        string Ratio(double a, double? b, bool lowerIsBetter = false) =>
+            b is null or 0 ? "–" : (lowerIsBetter ? b.Value / a : a / b.Value).ToString("0.00", CultureInfo.InvariantCulture) + "×";
+
+        Console.WriteLine();
+        Console.WriteLine($"### Broker: {records:N0} records × {size} B, acks=all (Confluent.Kafka) vs NATS JetStream (file storage, NATS.Net)");
+        Console.WriteLine();
+        Console.WriteLine("| metric | platform-broker | nats-jetstream | ratio |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        Console.WriteLine($"| produce records/s | {F(platform.ProduceRate)} | {(peer is null ? "–" : F(peer.ProduceRate))} | {Ratio(platform.ProduceRate, peer?.ProduceRate)} |");
+        Console.WriteLine($"| produce MB/s | {F(platform.ProduceRate * size / 1e6, "0.0")} | {(peer is null ? "–" : F(peer.ProduceRate * size / 1e6, "0.0"))} | |");
+        Console.WriteLine($"| ack latency p50 ms | {F(platform.P50Ms, "0.00")} | {(peer is null ? "–" : F(peer.P50Ms, "0.00"))} | {Ratio(platform.P50Ms, peer?.P50Ms, true)} |");
+        Console.WriteLine($"| ack latency p99 ms | {F(platform.P99Ms, "0.00")} | {(peer is null ? "–" : F(peer.P99Ms, "0.00"))} | {Ratio(platform.P99Ms, peer?.P99Ms, true)} |");
+        Console.WriteLine($"| consume records/s | {F(platform.ConsumeRate)} | {(peer is null ? "–" : F(peer.ConsumeRate))} | {Ratio(platform.ConsumeRate, peer?.ConsumeRate)} |");
+        Console.WriteLine($"| consume MB/s | {F(platform.ConsumeRate * size / 1e6, "0.0")} | {(peer is null ? "–" : F(peer.ConsumeRate * size / 1e6, "0.0"))} | |");
+        if (backlog.Count > 0)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"### Backlog: {backlog.Count} rounds of {roundSize:N0} records, nobody consuming");
+            Console.WriteLine();
+            Console.WriteLine("| round | log size before (records) | records/s | vs round 2 |");
+            Console.WriteLine("|---:|---:|---:|---:|");
+            for (var i = 0; i < backlog.Count; i++)
+            {
+                var vs = backlog.Count > 1 ? (backlog[i] / backlog[1]).ToString("P0", CultureInfo.InvariantCulture) : "–";
+                Console.WriteLine($"| {i + 1} | {F((double)i * roundSize)} | {F(backlog[i])} | {vs} |");
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static int IntArg(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+}
+
+/// <summary>One system's numbers.</summary>
+internal sealed record Result(double ProduceRate, double P50Ms, double P99Ms, double ConsumeRate)
+{
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"produce {ProduceRate:N0}/s (p50 {P50Ms:0.00} ms, p99 {P99Ms:0.00} ms), consume {ConsumeRate:N0}/s");
+
+    public static (double P50, double P99) Percentiles(long[] latencyTicks, int count)
+    {
+        Array.Sort(latencyTicks, 0, count);
+        double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+        return (Ms(latencyTicks[(int)(count * 0.50)]), Ms(latencyTicks[Math.Min(count - 1, (int)(count * 0.99))]));
+    }
+}

@@ -1,0 +1,70 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using NATS.Net;
+
+namespace Platform.Bench.Broker;
+
+/// <summary>
+/// The same work on NATS JetStream: a file-storage stream, publishes with a window of in-flight acks (each record's
+/// ack latency measured), then a pull consumer (no acks, like a Kafka consumer) reading everything back.
+/// </summary>
+internal static class NatsWorkload
+{
+    private const int Window = 4096;
+
+    public static async Task<Result> RunAsync(string url, int records, int size, CancellationToken ct)
+    {
+        await using var client = new NatsClient(url);
+        var js = client.CreateJetStreamContext();
+        await js.CreateStreamAsync(new StreamConfig("bench", ["bench.>"]) { Storage = StreamConfigStorage.File }, ct);
+
+        var sent = new long[records];
+        var latency = new long[records];
+        var inflight = new Queue<(int Index, Task<PubAckResponse> Ack)>(Window);
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < records; i++)
+        {
+            var value = new byte[size];
+            BinaryPrimitives.WriteInt32LittleEndian(value, i);
+            if (inflight.Count == Window)
+            {
+                await CompleteAsync(inflight.Dequeue(), sent, latency);
+            }
+
+            sent[i] = Stopwatch.GetTimestamp();
+            inflight.Enqueue((i, js.PublishAsync("bench.data", value, cancellationToken: ct).AsTask()));
+        }
+
+        while (inflight.Count > 0)
+        {
+            await CompleteAsync(inflight.Dequeue(), sent, latency);
+        }
+
+        clock.Stop();
+        var produceRate = records / clock.Elapsed.TotalSeconds;
+        var (p50, p99) = Result.Percentiles(latency, records);
+
+        var consumer = await js.CreateOrUpdateConsumerAsync("bench", new ConsumerConfig("reader") { AckPolicy = ConsumerConfigAckPolicy.None, DeliverPolicy = ConsumerConfigDeliverPolicy.All }, ct);
+        clock.Restart();
+        var count = 0;
+        await foreach (var msg in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 10_000 }, cancellationToken: ct))
+        {
+            if (++count == records)
+            {
+                break;
+            }
+        }
+
+        clock.Stop();
+        return new Result(produceRate, p50, p99, records / clock.Elapsed.TotalSeconds);
+    }
+
+    private static async Task CompleteAsync((int Index, Task<PubAckResponse> Ack) pending, long[] sent, long[] latency)
+    {
+        var ack = await pending.Ack;
+        latency[pending.Index] = Stopwatch.GetTimestamp() - sent[pending.Index];
+        ack.EnsureSuccess();
+    }
+}
