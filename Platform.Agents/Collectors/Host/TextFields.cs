@@ -19,7 +19,7 @@ internal ref struct TextFields
             return false;
         }
 
-        var end = _rest.IndexOfAny(' ', '\t');
+        var end = _rest.IndexOfAny(" \t\r\n");
         if (end < 0)
         {
             field = _rest;

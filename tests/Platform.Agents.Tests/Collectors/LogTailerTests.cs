@@ -1,0 +1,279 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Agents.Collectors.Logs;
+using Platform.Agents.Health;
+using Platform.TestKit;
+using Platform.Telemetry.V1;
+
+namespace Platform.Agents.Tests.Collectors;
+
+public sealed class LogTailerTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("tail");
+    private readonly string _state;
+    private readonly string _log;
+
+    public LogTailerTests()
+    {
+        _state = Path.Join(_dir.Path, "state");
+        Directory.CreateDirectory(_state);
+        Directory.CreateDirectory(Path.Join(_dir.Path, "logs"));
+        _log = Path.Join(_dir.Path, "logs", "app.log");
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private LogTailer Tailer(string? pattern = null, string? multiline = null, bool fromBeginning = true) =>
+        new([pattern ?? _log], _state, fromBeginning, multiline, new AgentCounters(), NullLogger.Instance);
+
+    /// <summary>Polls and saves the checkpoint, as the agent does once the batch is spooled.</summary>
+    private static List<string> Poll(LogTailer tailer)
+    {
+        var (records, checkpoint) = tailer.Poll(1_000);
+        checkpoint.Save();
+        return [.. records.Select(r => r.Message)];
+    }
+
+    private static void Append(string path, string text) => File.AppendAllText(path, text);
+
+    [Fact]
+    public void Poll_EmitsEachLineOnce_AcrossPolls()
+    {
+        using var tailer = Tailer();
+        Append(_log, "one\ntwo\n");
+        Assert.Equal(["one", "two"], Poll(tailer));
+        Assert.Empty(Poll(tailer));
+        Append(_log, "three\r\n");
+        Assert.Equal(["three"], Poll(tailer));
+    }
+
+    [Fact]
+    public void Poll_HoldsPartialLastLine_UntilItsNewline()
+    {
+        using var tailer = Tailer();
+        Append(_log, "complete\npart");
+        Assert.Equal(["complete"], Poll(tailer));
+        Append(_log, "ial");
+        Assert.Empty(Poll(tailer));
+        Append(_log, " line\nnext\n");
+        Assert.Equal(["partial line", "next"], Poll(tailer));
+    }
+
+    [Fact]
+    public void Poll_FollowsRenameRotation_WithoutLossOrDuplication()
+    {
+        using var tailer = Tailer();
+        Append(_log, "a1\na2\n");
+        Assert.Equal(["a1", "a2"], Poll(tailer));
+
+        // The writer still has the old file open: it appends, the rotator renames it and creates a new one.
+        using (var writer = new StreamWriter(new FileStream(_log, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)))
+        {
+            writer.Write("a3\n");
+            writer.Flush();
+            File.Move(_log, _log + ".1");
+            writer.Write("a4\n"); // lands in app.log.1
+            writer.Flush();
+        }
+
+        Append(_log, "b1\nb2\n");
+        var lines = Poll(tailer);
+        lines.AddRange(Poll(tailer));
+        lines.AddRange(Poll(tailer));
+        Assert.Equal(["a3", "a4", "b1", "b2"], lines.Order(StringComparer.Ordinal));
+        Assert.True(lines.IndexOf("a3") < lines.IndexOf("a4") && lines.IndexOf("b1") < lines.IndexOf("b2"));
+        Assert.Equal(1, tailer.FileCount); // the rotated file was read to its end and closed
+        Append(_log, "b3\n");
+        Assert.Equal(["b3"], Poll(tailer));
+    }
+
+    [Fact]
+    public void Poll_FollowsRotatedFile_WhenItsNewNameMatchesTheGlob()
+    {
+        using var tailer = Tailer(Path.Join(_dir.Path, "logs", "app.log*"));
+        Append(_log, "a1\n");
+        Assert.Equal(["a1"], Poll(tailer));
+        File.Move(_log, _log + ".1");
+        Append(_log + ".1", "a2\n");
+        Append(_log, "b1\n");
+        // app.log.1 is the same file (same inode): it continues at its position, it is not read again.
+        Assert.Equal(["a2", "b1"], Poll(tailer).Order(StringComparer.Ordinal));
+        Assert.Empty(Poll(tailer));
+    }
+
+    [Fact]
+    public void Poll_RestartsAtZero_AfterCopyTruncate()
+    {
+        using var tailer = Tailer();
+        Append(_log, "old line 1\nold line 2\n");
+        Assert.Equal(["old line 1", "old line 2"], Poll(tailer));
+
+        File.Copy(_log, _log + ".1");
+        using (var stream = new FileStream(_log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            stream.SetLength(0);
+        }
+
+        Append(_log, "new\n");
+        Assert.Equal(["new"], Poll(tailer));
+        Append(_log, "newer\n");
+        Assert.Equal(["newer"], Poll(tailer));
+    }
+
+    [Fact]
+    public void Restart_ResumesAtSavedPosition_MidFile()
+    {
+        using (var first = Tailer())
+        {
+            Append(_log, "1\n2\n3\n");
+            Assert.Equal(["1", "2", "3"], Poll(first));
+        }
+
+        Append(_log, "4\n5\n");
+        using var second = Tailer(fromBeginning: false);
+        Assert.Equal(["4", "5"], Poll(second));
+    }
+
+    [Fact]
+    public void Restart_ReadsAgain_LinesWhoseBatchWasNeverSpooled()
+    {
+        using (var first = Tailer())
+        {
+            Append(_log, "1\n2\n");
+            Assert.Equal(["1", "2"], Poll(first));
+            Append(_log, "3\n4\n");
+            var (records, _) = first.Poll(1_000); // the agent stops before this batch reaches the spool
+            Assert.Equal(2, records.Count);
+        }
+
+        using var second = Tailer();
+        Assert.Equal(["3", "4"], Poll(second));
+    }
+
+    [Fact]
+    public void Restart_ResumesAtPartialLine()
+    {
+        using (var first = Tailer())
+        {
+            Append(_log, "done\nhalf");
+            Assert.Equal(["done"], Poll(first));
+        }
+
+        Append(_log, "-finished\n");
+        using var second = Tailer();
+        Assert.Equal(["half-finished"], Poll(second));
+    }
+
+    [Fact]
+    public void FirstStart_BeginsAtEnd_UnlessFromBeginning()
+    {
+        Append(_log, "history\n");
+        using (var tailer = Tailer(fromBeginning: false))
+        {
+            Assert.Empty(Poll(tailer));
+            Append(_log, "fresh\n");
+            Assert.Equal(["fresh"], Poll(tailer));
+
+            // A file that appears after the start is read from its beginning.
+            var other = Path.Join(_dir.Path, "logs", "other.log");
+            Append(other, "x\n");
+        }
+
+        Directory.Delete(_state, recursive: true);
+        Directory.CreateDirectory(_state);
+        using var fromStart = Tailer(fromBeginning: true);
+        Assert.Equal(["history", "fresh"], Poll(fromStart));
+    }
+
+    [Fact]
+    public void Poll_ReadsFilesAppearingLater_FromTheirBeginning()
+    {
+        var pattern = Path.Join(_dir.Path, "logs", "*.log");
+        using var tailer = Tailer(pattern, fromBeginning: false);
+        Append(_log, "before start\n");
+        Assert.Empty(Poll(tailer)); // first scan: from the end
+        Append(Path.Join(_dir.Path, "logs", "late.log"), "late 1\nlate 2\n");
+        Assert.Equal(["late 1", "late 2"], Poll(tailer));
+    }
+
+    [Fact]
+    public void Poll_JoinsContinuationLines_ByStartPattern()
+    {
+        using var tailer = Tailer(multiline: @"^\d{4}-\d{2}-\d{2} ");
+        Append(_log, "2026-11-25 10:00:00 ERROR boom\njava.lang.IllegalStateException: x\n\tat A.b(A.java:1)\n\tat C.d(C.java:2)\n2026-11-25 10:00:01 INFO ok\n");
+        var first = Poll(tailer);
+        Assert.Equal(["2026-11-25 10:00:00 ERROR boom\njava.lang.IllegalStateException: x\n\tat A.b(A.java:1)\n\tat C.d(C.java:2)"], first);
+        // The last record may still grow; a poll without new data completes it.
+        Assert.Equal(["2026-11-25 10:00:01 INFO ok"], Poll(tailer));
+    }
+
+    [Fact]
+    public void Restart_ReadsOpenMultilineRecord_AgainFromItsFirstLine()
+    {
+        var pattern = @"^\[";
+        using (var first = Tailer(multiline: pattern))
+        {
+            Append(_log, "[1] a\n[2] b\n  more\n");
+            Assert.Equal(["[1] a"], Poll(first)); // [2] still open
+        }
+
+        Append(_log, "  end\n[3] c\n");
+        using var second = Tailer(multiline: pattern);
+        Assert.Equal(["[2] b\n  more\n  end"], Poll(second));
+        Assert.Equal(["[3] c"], Poll(second));
+    }
+
+    [Fact]
+    public void Poll_SetsSourceSeverityAndTimestamp()
+    {
+        using var tailer = Tailer();
+        Append(_log, "2026-11-25T10:00:00.250Z level=error msg=\"disk full\"\nplain line\n");
+        var (records, _) = tailer.Poll(42);
+
+        Assert.Equal(_log, records[0].Source);
+        Assert.Equal(Severity.Error, records[0].Severity);
+        Assert.Equal(new DateTimeOffset(2026, 11, 25, 10, 0, 0, 250, TimeSpan.Zero).ToUnixTimeMilliseconds(), records[0].TimestampUnixMs);
+        Assert.Equal(Severity.Unspecified, records[1].Severity);
+        Assert.Equal(42, records[1].TimestampUnixMs);
+    }
+
+    [Fact]
+    public void Glob_MatchesWildcardsAndDoubleStar()
+    {
+        var root = Path.Join(_dir.Path, "g");
+        foreach (var file in new[] { "a/x.log", "a/y.txt", "b/c/x.log", "x.log" })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Join(root, file))!);
+            File.WriteAllText(Path.Join(root, file), "");
+        }
+
+        var found = new List<string>();
+        GlobPattern.Expand(root + "/**/x.log", found);
+        Assert.Equal(["a/x.log", "b/c/x.log", "x.log"], found.Select(f => Path.GetRelativePath(root, f)).Order(StringComparer.Ordinal));
+        found.Clear();
+        GlobPattern.Expand(root + "/?/*.log", found);
+        Assert.Equal(["a/x.log"], found.Select(f => Path.GetRelativePath(root, f)));
+    }
+
+    [Theory]
+    [InlineData("relative/*.log", "must be an absolute path")]
+    [InlineData("/nonexistent-dir-for-test/*.log", "does not exist")]
+    [InlineData("/nonexistent-dir-for-test/app.log", "does not exist")]
+    [InlineData("/tmp/a**b/x.log", "whole path segment")]
+    public void Glob_Check_ExplainsBadPatterns(string pattern, string expected) =>
+        Assert.Contains(expected, GlobPattern.Check(pattern), StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("<3>kernel: oops", Severity.Error)]
+    [InlineData("<6>daemon started", Severity.Info)]
+    [InlineData("E1125 10:00:00.000000 1 main.go:10] failed", Severity.Error)]
+    [InlineData("W1125 10:00:00.000000 1 main.go:10] slow", Severity.Warn)]
+    [InlineData("time=2026-11-25T10:00:00Z level=warn msg=x", Severity.Warn)]
+    [InlineData("{\"ts\":1,\"level\":\"debug\",\"msg\":\"x\"}", Severity.Debug)]
+    [InlineData("2026-11-25 10:00:00,123 [main] FATAL app - down", Severity.Fatal)]
+    [InlineData("[ERROR] could not connect", Severity.Error)]
+    [InlineData("Nov 25 10:00:00 host sshd[1]: Accepted publickey", Severity.Unspecified)]
+    [InlineData("TRACE entering", Severity.Trace)]
+    [InlineData("2026-11-25 10:00:00 CRITICAL disk", Severity.Fatal)]
+    public void Severity_IsDetected_FromCommonFormats(string line, Severity expected) =>
+        Assert.Equal(expected, SeverityDetector.Detect(line));
+}
