@@ -1,3 +1,19 @@
-// platform-alerting: the entry point is built by its issue.
-Console.Error.WriteLine("Platform.Alerting: not built yet.");
-return 1;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Platform.Alerting;
+
+// platform-alerting [--bootstrap HOST:PORT] [--urls http://127.0.0.1:5081] [--group-id ID] [--state DIR] [--rules FILE]
+var builder = WebApplication.CreateBuilder(args);
+var config = builder.Configuration;
+builder.Services.AddPlatformAlerting(o =>
+{
+    o.Bootstrap = config["bootstrap"] ?? o.Bootstrap;
+    o.GroupId = config["group-id"] ?? o.GroupId;
+    o.StateDirectory = config["state"] ?? o.StateDirectory;
+    o.RulesFile = config["rules"];
+    o.InstanceId = config["instance"];
+});
+var app = builder.Build();
+app.MapAlertingApi();
+app.MapGet("/health", () => Results.Ok("ok"));
+await app.RunAsync();

@@ -27,6 +27,7 @@ internal sealed partial class AlertEngine
     private readonly Dictionary<string, HostState> _hosts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AlertInstance> _alerts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AlertTransition> _dormant = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _finished = new(StringComparer.Ordinal);
     private readonly StringBuilder _key = new(256);
     private readonly List<AlertInstance> _scratch = [];
     private readonly List<string> _staleKeys = [];
@@ -123,6 +124,7 @@ internal sealed partial class AlertEngine
         alert.State = AlertState.Inactive;
         Records.Add(alert.ToRecord(AlertEvent.Removed, previous, Now, _options.Instance));
         _alerts.Remove(alert.Fingerprint);
+        _finished[alert.Fingerprint] = Now;
     }
 
     private static bool SameLabels(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
@@ -492,6 +494,11 @@ internal sealed partial class AlertEngine
             return;
         }
 
+        if (_finished.TryGetValue(record.Fingerprint, out var finishedAt) && record.At <= finishedAt)
+        {
+            return; // older than this instance's own end of that alert (a late record of the previous owner)
+        }
+
         if (record.State is AlertState.Pending or AlertState.Firing)
         {
             _dormant[record.Fingerprint] = record;
@@ -613,6 +620,7 @@ internal sealed partial class AlertEngine
             case AlertState.Pending when !condition:
                 Transition(alert, AlertState.Inactive, AlertState.Pending, now);
                 _alerts.Remove(fingerprint);
+                _finished[fingerprint] = now;
                 break;
             case AlertState.Pending when now - alert.ActiveSince >= rule.For:
                 Fire(alert, AlertState.Pending, now);
@@ -657,6 +665,7 @@ internal sealed partial class AlertEngine
 
         Records.Add(alert.ToRecord(AlertEvent.Transition, AlertState.Firing, now, _options.Instance));
         _alerts.Remove(alert.Fingerprint);
+        _finished[alert.Fingerprint] = now;
     }
 
     private static Dictionary<string, string> Render(AlertInstance alert)
@@ -771,11 +780,20 @@ internal sealed partial class AlertEngine
                 {
                     Transition(alert, AlertState.Inactive, alert.State, now);
                     _alerts.Remove(alert.Fingerprint);
+                    _finished[alert.Fingerprint] = now;
                 }
             }
             else if (alert.State == AlertState.Firing)
             {
                 FollowUp(alert, now);
+            }
+        }
+
+        if (_finished.Count > 10_000)
+        {
+            foreach (var fp in _finished.Where(f => now - f.Value > TimeSpan.FromHours(1)).Select(f => f.Key).ToList())
+            {
+                _finished.Remove(fp);
             }
         }
 

@@ -1,0 +1,396 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Alerting.Notifications;
+using Platform.Alerting.Rules;
+using Platform.Alerting.Service;
+using Platform.Telemetry.Alerts;
+
+namespace Platform.Alerting;
+
+/// <summary>Acknowledges a firing alert.</summary>
+public sealed record AcknowledgeRequest(string By, string? Comment);
+
+/// <summary>What this alerting instance is doing.</summary>
+public sealed record AlertingStatus(string Instance, string GroupId, string Bootstrap, bool Ready, IReadOnlyList<string> Partitions, long BatchesEvaluated);
+
+public static class AlertingEndpointRouteBuilderExtensions
+{
+    /// <summary>The name of the OpenAPI document, served at <c>/api/openapi/alerting.json</c>.</summary>
+    public const string OpenApiDocument = "alerting";
+
+    /// <summary>Maps the alerting REST API under <c>/api/</c> (rules, alerts, silences, channels, backtest) and its
+    /// OpenAPI document at <c>/api/openapi/alerting.json</c>.</summary>
+    public static IEndpointRouteBuilder MapAlertingApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapOpenApi("/api/openapi/{documentName}.json");
+        var api = endpoints.MapGroup("/api").WithGroupName(OpenApiDocument).AddEndpointFilter(async (context, next) =>
+        {
+            var runtime = context.HttpContext.RequestServices.GetRequiredService<AlertingRuntime>();
+            try
+            {
+                await runtime.Ready.WaitAsync(TimeSpan.FromSeconds(10), context.HttpContext.RequestAborted);
+            }
+            catch (Exception e) when (e is TimeoutException || runtime.Ready.IsFaulted)
+            {
+                return Results.Problem(title: "Alerting is not ready", detail: e.Message, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
+            return await next(context);
+        });
+
+        MapRules(api);
+        MapAlerts(api);
+        MapSilences(api);
+        MapChannels(api);
+        api.MapGet("/alerting/status", (AlertingRuntime runtime, AlertingService service) => Results.Ok(new AlertingStatus(
+                runtime.Instance, runtime.Options.GroupId, runtime.Options.Bootstrap, runtime.Ready.IsCompletedSuccessfully,
+                [.. service.Assignment.Select(p => $"{p.Topic}[{p.Partition.Value}]")], service.BatchesEvaluated)))
+            .WithTags("Status").WithSummary("This instance: id, group, assigned partitions");
+        return endpoints;
+    }
+
+    private static void MapRules(RouteGroupBuilder api)
+    {
+        api.MapGet("/rules", (AlertingRuntime runtime) =>
+                Results.Json(runtime.Rules.Items.Values.OrderBy(r => r.Id, StringComparer.Ordinal).ToList(), AlertsJsonContext.Default.ListAlertRule))
+            .WithTags("Rules").WithSummary("All rules").Produces<List<AlertRule>>();
+
+        api.MapGet("/rules/{id}", (string id, AlertingRuntime runtime) => runtime.Rules.Items.TryGetValue(id, out var rule)
+                ? Results.Json(rule, AlertsJsonContext.Default.AlertRule)
+                : NotFound("rule", id))
+            .WithTags("Rules").WithSummary("One rule").Produces<AlertRule>().ProducesProblem(404);
+
+        api.MapPost("/rules", async (HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                var (rule, problem) = await ReadAsync(request, AlertsJsonContext.Default.AlertRule);
+                if (problem is not null)
+                {
+                    return problem;
+                }
+
+                if (runtime.Rules.Items.ContainsKey(rule!.Id))
+                {
+                    return Results.Problem(title: $"Rule '{rule.Id}' exists", detail: "PUT /api/rules/{id} replaces it", statusCode: 409);
+                }
+
+                return await SaveRuleAsync(runtime, rule, request, created: true, ct);
+            })
+            .WithTags("Rules").WithSummary("Create a rule").Accepts<AlertRule>("application/json")
+            .Produces<AlertRule>(201).ProducesValidationProblem().ProducesProblem(409);
+
+        api.MapPut("/rules/{id}", async (string id, HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                var (rule, problem) = await ReadAsync(request, AlertsJsonContext.Default.AlertRule);
+                if (problem is not null)
+                {
+                    return problem;
+                }
+
+                if (rule!.Id != id)
+                {
+                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = [$"'{rule.Id}' differs from the URL's '{id}'"] });
+                }
+
+                return await SaveRuleAsync(runtime, rule, request, created: false, ct);
+            })
+            .WithTags("Rules").WithSummary("Create or replace a rule").Accepts<AlertRule>("application/json")
+            .Produces<AlertRule>().ProducesValidationProblem();
+
+        api.MapDelete("/rules/{id}", async (string id, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                if (!runtime.Rules.Items.ContainsKey(id))
+                {
+                    return NotFound("rule", id);
+                }
+
+                await runtime.DeleteRuleAsync(id, ct);
+                return Results.NoContent();
+            })
+            .WithTags("Rules").WithSummary("Delete a rule (a tombstone on alert-rules)").Produces(204).ProducesProblem(404);
+
+        api.MapPost("/rules/validate", async (HttpRequest request, AlertingRuntime runtime) =>
+            {
+                var (rule, problem) = await ReadAsync(request, AlertsJsonContext.Default.AlertRule);
+                if (problem is not null)
+                {
+                    return problem;
+                }
+
+                var errors = runtime.Validator.Validate(rule!);
+                return errors.Count > 0 ? Results.ValidationProblem(errors, title: "The rule is invalid") : Results.Ok(new { valid = true });
+            })
+            .WithTags("Rules").WithSummary("Validate a rule without saving it").Accepts<AlertRule>("application/json").ProducesValidationProblem();
+
+        api.MapPost("/rules/import", async (HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                using var reader = new StreamReader(request.Body);
+                var text = await reader.ReadToEndAsync(ct);
+                IReadOnlyList<AlertRule> rules;
+                try
+                {
+                    rules = request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true ? RuleFile.ParseJson(text) : RuleFile.ParseYaml(text);
+                }
+                catch (Exception e) when (e is InvalidDataException or JsonException or YamlDotNet.Core.YamlException)
+                {
+                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["$"] = [e.Message] }, title: "The rule file is invalid");
+                }
+
+                var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+                for (var i = 0; i < rules.Count; i++)
+                {
+                    foreach (var (field, messages) in runtime.Validator.Validate(rules[i]))
+                    {
+                        errors[$"rules[{i}].{field}"] = messages;
+                    }
+                }
+
+                if (errors.Count > 0)
+                {
+                    return Results.ValidationProblem(errors, title: "The rule file is invalid");
+                }
+
+                foreach (var rule in rules)
+                {
+                    await runtime.PutRuleAsync(rule with { UpdatedAt = runtime.Time.GetUtcNow(), UpdatedBy = "import" }, ct);
+                }
+
+                return Results.Ok(new { imported = rules.Count, ids = rules.Select(r => r.Id).ToArray() });
+            })
+            .WithTags("Rules").WithSummary("Import rules from a YAML (application/yaml) or JSON file body")
+            .Accepts<string>("application/yaml", "application/json").ProducesValidationProblem();
+
+        api.MapPost("/rules/backtest", async (HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                var (backtest, problem) = await ReadAsync(request, BacktestJson);
+                if (problem is not null)
+                {
+                    return problem;
+                }
+
+                var errors = runtime.Validator.Validate(backtest!.Rule).ToDictionary(e => "rule." + e.Key, e => e.Value, StringComparer.Ordinal);
+                if (backtest.To is { } to && to <= backtest.From)
+                {
+                    errors["to"] = ["must be after from"];
+                }
+
+                if (errors.Count > 0)
+                {
+                    return Results.ValidationProblem(errors, title: "The backtest is invalid");
+                }
+
+                var result = await new Backtester(runtime.Options).RunAsync(backtest, TimeSpan.FromSeconds(120), ct);
+                return Results.Ok(result);
+            })
+            .WithTags("Rules").WithSummary("Replay retained metrics over a period and report when a rule would have fired")
+            .Accepts<BacktestRequest>("application/json").Produces<BacktestResult>().ProducesValidationProblem();
+
+        api.MapGet("/metrics/names", (AlertingRuntime runtime) => Results.Ok(runtime.Catalog.Names))
+            .WithTags("Rules").WithSummary("Metric names rules may use");
+    }
+
+    private static void MapAlerts(RouteGroupBuilder api)
+    {
+        api.MapGet("/alerts", (string? state, AlertingRuntime runtime) =>
+            {
+                var all = runtime.Alerts.Items.Values.AsEnumerable();
+                if (state is not null)
+                {
+                    all = all.Where(a => string.Equals(a.State.ToString(), state, StringComparison.OrdinalIgnoreCase));
+                }
+
+                return Results.Json(all.OrderByDescending(a => a.At).ToList(), AlertsJsonContext.Default.ListAlertTransition);
+            })
+            .WithTags("Alerts").WithSummary("The latest record of every alert; ?state=firing filters").Produces<List<AlertTransition>>();
+
+        api.MapGet("/alerts/{fingerprint}", (string fingerprint, AlertingRuntime runtime) =>
+                runtime.Alerts.Items.TryGetValue(fingerprint, out var alert)
+                    ? Results.Json(alert, AlertsJsonContext.Default.AlertTransition)
+                    : NotFound("alert", fingerprint))
+            .WithTags("Alerts").Produces<AlertTransition>().ProducesProblem(404);
+
+        api.MapPost("/alerts/{fingerprint}/ack", async (string fingerprint, AcknowledgeRequest body, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                if (string.IsNullOrWhiteSpace(body.By))
+                {
+                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["by"] = ["who acknowledges is required"] });
+                }
+
+                if (!runtime.Alerts.Items.TryGetValue(fingerprint, out var alert))
+                {
+                    return NotFound("alert", fingerprint);
+                }
+
+                if (alert.State != AlertState.Firing)
+                {
+                    return Results.Problem(title: "Only a firing alert can be acknowledged", detail: $"alert {fingerprint} is {alert.State}", statusCode: 409);
+                }
+
+                await runtime.AcknowledgeAsync(alert, body.By, body.Comment, ct);
+                return Results.Json(runtime.Alerts.Items[fingerprint], AlertsJsonContext.Default.AlertTransition);
+            })
+            .WithTags("Alerts").WithSummary("Acknowledge a firing alert: repeats and escalation stop")
+            .Produces<AlertTransition>().ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);
+    }
+
+    private static void MapSilences(RouteGroupBuilder api)
+    {
+        api.MapGet("/silences", (AlertingRuntime runtime) =>
+                Results.Json(runtime.Silences.Items.Values.OrderBy(s => s.StartsAt).ToList(), AlertsJsonContext.Default.ListSilence))
+            .WithTags("Silences").WithSummary("Silences and maintenance windows").Produces<List<Silence>>();
+
+        api.MapPost("/silences", async (HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                var (silence, problem) = await ReadAsync(request, AlertsJsonContext.Default.Silence, node =>
+                {
+                    node["id"] ??= "silence-" + Guid.NewGuid().ToString("N")[..12];
+                    node["createdAt"] ??= runtime.Time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+                });
+                if (problem is not null)
+                {
+                    return problem;
+                }
+
+                var errors = RuleValidator.Validate(silence!);
+                if (errors.Count > 0)
+                {
+                    return Results.ValidationProblem(errors, title: "The silence is invalid");
+                }
+
+                await runtime.PutSilenceAsync(silence!, ct);
+                return Results.Json(silence, AlertsJsonContext.Default.Silence, statusCode: 201);
+            })
+            .WithTags("Silences").WithSummary("Create or replace a silence (with recurrence: a maintenance window)")
+            .Accepts<Silence>("application/json").Produces<Silence>(201).ProducesValidationProblem();
+
+        api.MapDelete("/silences/{id}", async (string id, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                if (!runtime.Silences.Items.ContainsKey(id))
+                {
+                    return NotFound("silence", id);
+                }
+
+                await runtime.DeleteSilenceAsync(id, ct);
+                return Results.NoContent();
+            })
+            .WithTags("Silences").WithSummary("Expire a silence").Produces(204).ProducesProblem(404);
+    }
+
+    private static void MapChannels(RouteGroupBuilder api)
+    {
+        api.MapGet("/channels", (AlertingRuntime runtime) =>
+                Results.Json(runtime.Channels.Items.Values.OrderBy(c => c.Id, StringComparer.Ordinal).Select(Redact).ToList(),
+                    AlertsJsonContext.Default.ListNotificationChannel))
+            .WithTags("Channels").WithSummary("Notification channels (passwords redacted)").Produces<List<NotificationChannel>>();
+
+        api.MapPut("/channels/{id}", async (string id, HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                var (channel, problem) = await ReadAsync(request, AlertsJsonContext.Default.NotificationChannel);
+                if (problem is not null)
+                {
+                    return problem;
+                }
+
+                var errors = RuleValidator.Validate(channel!);
+                if (channel!.Id != id)
+                {
+                    errors["id"] = [$"'{channel.Id}' differs from the URL's '{id}'"];
+                }
+
+                if (errors.Count > 0)
+                {
+                    return Results.ValidationProblem(errors, title: "The channel is invalid");
+                }
+
+                await runtime.PutChannelAsync(channel, ct);
+                return Results.Json(Redact(channel), AlertsJsonContext.Default.NotificationChannel);
+            })
+            .WithTags("Channels").WithSummary("Create or replace a channel").Accepts<NotificationChannel>("application/json")
+            .Produces<NotificationChannel>().ProducesValidationProblem();
+
+        api.MapDelete("/channels/{id}", async (string id, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                if (!runtime.Channels.Items.ContainsKey(id))
+                {
+                    return NotFound("channel", id);
+                }
+
+                await runtime.DeleteChannelAsync(id, ct);
+                return Results.NoContent();
+            })
+            .WithTags("Channels").Produces(204).ProducesProblem(404);
+
+        api.MapPost("/channels/{id}/test", async (string id, string? by, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                if (!runtime.Channels.Items.TryGetValue(id, out var channel))
+                {
+                    return NotFound("channel", id);
+                }
+
+                var record = await runtime.Dispatcher.SendTestAsync(channel, by ?? "api", ct);
+                return record.Success ? Results.Ok(record) : Results.Json(record, statusCode: StatusCodes.Status502BadGateway);
+            })
+            .WithTags("Channels").WithSummary("Send a test notification now (502 with the delivery record when it fails)")
+            .Produces<DeliveryRecord>().Produces<DeliveryRecord>(502).ProducesProblem(404);
+
+        api.MapGet("/channels/{id}/deliveries", (string id, AlertingRuntime runtime) => Results.Ok(runtime.Dispatcher.Log.Of(id)))
+            .WithTags("Channels").WithSummary("The channel's delivery log, newest last").Produces<IReadOnlyList<DeliveryRecord>>();
+    }
+
+    private static readonly JsonTypeInfo<BacktestRequest> BacktestJson = (JsonTypeInfo<BacktestRequest>)
+        new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            TypeInfoResolver = JsonTypeInfoResolver.Combine(AlertsJsonContext.Default, new DefaultJsonTypeInfoResolver()),
+        }.GetTypeInfo(typeof(BacktestRequest));
+
+    private static NotificationChannel Redact(NotificationChannel channel) =>
+        channel.Email is { Password: not null } email ? channel with { Email = email with { Password = "***" } } : channel;
+
+    private static IResult NotFound(string what, string id) =>
+        Results.Problem(title: $"No {what} '{id}'", statusCode: StatusCodes.Status404NotFound);
+
+    /// <summary>Reads a JSON body; malformed JSON or a missing required field is a 400 naming the field.</summary>
+    private static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, Action<JsonObject>? complete = null)
+        where T : class
+    {
+        try
+        {
+            var node = await JsonNode.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+            if (node is not JsonObject obj)
+            {
+                return (null, Results.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["expected a JSON object"] }));
+            }
+
+            complete?.Invoke(obj);
+            var value = obj.Deserialize(type);
+            return value is null
+                ? (null, Results.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["empty body"] }))
+                : (value, null);
+        }
+        catch (JsonException e)
+        {
+            var field = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "$";
+            return (null, Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [e.Message] }, title: "The JSON body is invalid"));
+        }
+    }
+
+    private static async Task<IResult> SaveRuleAsync(AlertingRuntime runtime, AlertRule rule, HttpRequest request, bool created, CancellationToken ct)
+    {
+        var errors = runtime.Validator.Validate(rule);
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors, title: "The rule is invalid");
+        }
+
+        var saved = rule with { UpdatedAt = runtime.Time.GetUtcNow(), UpdatedBy = rule.UpdatedBy ?? request.Headers["X-User"].FirstOrDefault() ?? "api" };
+        await runtime.PutRuleAsync(saved, ct);
+        return created
+            ? Results.Json(saved, AlertsJsonContext.Default.AlertRule, statusCode: StatusCodes.Status201Created)
+            : Results.Json(saved, AlertsJsonContext.Default.AlertRule);
+    }
+}

@@ -1,0 +1,337 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+using Google.Protobuf;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Platform.Alerting.Evaluation;
+using Platform.Telemetry;
+using Platform.Telemetry.Alerts;
+using Platform.Telemetry.V1;
+
+namespace Platform.Alerting.Service;
+
+/// <summary>
+/// The evaluation loop: one thread owns the <see cref="AlertEngine"/>, consumes <c>metrics</c> and <c>logs</c> in the
+/// consumer group (instances split the partitions and so the hosts), applies rule, silence, channel and alert changes
+/// from the contract topics, ticks the clock, publishes every alert record and dispatches notifications.
+/// </summary>
+internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<AlertingService> logger) : BackgroundService
+{
+    private readonly ConcurrentQueue<Action<AlertEngine>> _commands = new();
+    private readonly Dictionary<string, int> _hostPartitions = new(StringComparer.Ordinal);
+    private AlertEngine? _engine;
+
+    /// <summary>Partitions of <c>metrics</c> and <c>logs</c> this instance evaluates (for diagnostics and tests).</summary>
+    public IReadOnlyList<TopicPartition> Assignment { get; private set; } = [];
+
+    /// <summary>Samples and log batches taken so far.</summary>
+    public long BatchesEvaluated => Interlocked.Read(ref _batches);
+
+    private long _batches;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await runtime.StartAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e)
+        {
+            LogStartFailed(logger, runtime.Options.Bootstrap, e);
+            throw;
+        }
+
+        var options = runtime.Options;
+        var engine = _engine = new AlertEngine(runtime.Time, new AlertEngineOptions
+        {
+            Instance = runtime.Instance,
+            RepeatInterval = options.RepeatInterval,
+            GroupWait = options.GroupWait,
+            StaleAfter = options.StaleAfter,
+        });
+
+        runtime.Rules.Changed += (id, rule) => _commands.Enqueue(e => ApplyRule(e, id, rule));
+        runtime.Silences.Changed += (id, silence) => _commands.Enqueue(e =>
+        {
+            if (silence is null)
+            {
+                e.RemoveSilence(id);
+            }
+            else
+            {
+                e.UpsertSilence(silence);
+            }
+        });
+        runtime.Channels.Changed += (id, channel) => _commands.Enqueue(e =>
+        {
+            if (channel is null)
+            {
+                e.RemoveChannel(id);
+            }
+            else
+            {
+                e.UpsertChannel(channel);
+            }
+        });
+        runtime.Alerts.Changed += (_, alert) =>
+        {
+            // This instance's own records describe state it already has; acknowledgements come from anybody.
+            if (alert is not null && (alert.Instance != runtime.Instance || alert.Event == AlertEvent.Acknowledged))
+            {
+                _commands.Enqueue(e => e.Observe(alert));
+            }
+        };
+
+        foreach (var (id, rule) in runtime.Rules.Items)
+        {
+            ApplyRule(engine, id, rule);
+        }
+
+        foreach (var silence in runtime.Silences.Items.Values)
+        {
+            engine.UpsertSilence(silence);
+        }
+
+        foreach (var channel in runtime.Channels.Items.Values)
+        {
+            engine.UpsertChannel(channel);
+        }
+
+        foreach (var alert in runtime.Alerts.Items.Values)
+        {
+            engine.Observe(alert);
+        }
+
+        Drain(engine);
+        using var consumer = new ConsumerBuilder<string, byte[]>(KafkaConfig.Group(options, runtime.Instance))
+            .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(engine, partitions))
+            .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(engine, partitions.Select(p => p.TopicPartition)))
+            .SetPartitionsLostHandler((c, partitions) => OnRevoked(engine, partitions.Select(p => p.TopicPartition)))
+            .SetErrorHandler((_, error) => LogConsumerError(logger, error.Reason))
+            .Build();
+        consumer.Subscribe([Topics.Metrics, Topics.Logs]);
+        LogStarted(logger, runtime.Instance, options.GroupId, options.Bootstrap);
+        var nextTick = runtime.Time.GetUtcNow() + options.TickInterval;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                ConsumeResult<string, byte[]>? result = null;
+                try
+                {
+                    result = consumer.Consume(TimeSpan.FromMilliseconds(50));
+                }
+                catch (ConsumeException e) when (!e.Error.IsFatal)
+                {
+                    LogConsumerError(logger, e.Error.Reason);
+                }
+
+                while (_commands.TryDequeue(out var command))
+                {
+                    Run(engine, command);
+                }
+
+                if (result?.Message?.Value is { } value)
+                {
+                    Ingest(engine, result.Topic, result.Partition.Value, value);
+                }
+
+                var now = runtime.Time.GetUtcNow();
+                if (now >= nextTick)
+                {
+                    engine.Tick();
+                    nextTick = now + options.TickInterval;
+                }
+
+                Drain(engine);
+            }
+        }
+        finally
+        {
+            Drain(engine);
+            runtime.Flush(TimeSpan.FromSeconds(5));
+            try
+            {
+                consumer.Close();
+            }
+            catch (KafkaException e)
+            {
+                LogConsumerError(logger, e.Error.Reason);
+            }
+        }
+    }
+
+    private void ApplyRule(AlertEngine engine, string id, AlertRule? rule)
+    {
+        if (rule is null)
+        {
+            engine.RemoveRule(id);
+            return;
+        }
+
+        var errors = runtime.Validator.Validate(rule);
+        // Unknown metric names are accepted from the topic: another instance may have seen them first.
+        errors.Remove("metric.name");
+        errors.Remove("absence.metricName");
+        if (errors.Count > 0)
+        {
+            LogInvalidRule(logger, id, string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+            engine.RemoveRule(id);
+            return;
+        }
+
+        engine.UpsertRule(rule);
+    }
+
+    private void Ingest(AlertEngine engine, string topic, int partition, byte[] value)
+    {
+        try
+        {
+            if (topic == Topics.Metrics)
+            {
+                var batch = MetricBatch.Parser.ParseFrom(value);
+                _hostPartitions[batch.HostId] = partition;
+                foreach (var sample in batch.Samples)
+                {
+                    runtime.Catalog.Observe(sample.Name);
+                }
+
+                engine.Ingest(batch);
+            }
+            else if (topic == Topics.Logs)
+            {
+                // The host's log partition has the same number as its metrics partition (same key, same partitioner),
+                // and the range assignor gives both to the same instance.
+                engine.Ingest(LogBatch.Parser.ParseFrom(value));
+            }
+
+            Interlocked.Increment(ref _batches);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            LogBadBatch(logger, topic, partition, e.Message);
+        }
+    }
+
+    private void Run(AlertEngine engine, Action<AlertEngine> command)
+    {
+        try
+        {
+            command(engine);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+        {
+            LogCommandFailed(logger, e);
+        }
+    }
+
+    private void Drain(AlertEngine engine)
+    {
+        if (engine.Records.Count > 0)
+        {
+            foreach (var record in engine.Records)
+            {
+                runtime.Publish(record);
+            }
+
+            engine.Records.Clear();
+        }
+
+        if (engine.Notifications.Count > 0)
+        {
+            foreach (var notification in engine.Notifications)
+            {
+                runtime.Dispatcher.Dispatch(notification);
+            }
+
+            engine.Notifications.Clear();
+        }
+    }
+
+    private void OnAssigned(AlertEngine engine, List<TopicPartition> partitions)
+    {
+        // Take over from the previous owner: its last records must be read before the hosts are evaluated here.
+        try
+        {
+            runtime.Alerts.WaitCaughtUpAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+        }
+        catch (TimeoutException e)
+        {
+            LogConsumerError(logger, e.Message);
+        }
+
+        while (_commands.TryDequeue(out var command))
+        {
+            Run(engine, command);
+        }
+
+        Assignment = [.. Assignment.Concat(partitions).Distinct()];
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            var text = string.Join(", ", partitions.Select(p => $"{p.Topic}[{p.Partition.Value}]"));
+            LogAssigned(logger, runtime.Instance, text);
+        }
+    }
+
+    private void OnRevoked(AlertEngine engine, IEnumerable<TopicPartition> revoked)
+    {
+        var list = revoked.ToList();
+        var gone = new HashSet<int>();
+        foreach (var tp in list)
+        {
+            if (tp.Topic == Topics.Metrics)
+            {
+                gone.Add(tp.Partition.Value);
+            }
+        }
+
+        foreach (var (host, partition) in _hostPartitions.ToList())
+        {
+            if (gone.Contains(partition))
+            {
+                engine.DropHost(host);
+                _hostPartitions.Remove(host);
+            }
+        }
+
+        Drain(engine);
+        runtime.Flush(TimeSpan.FromSeconds(5));
+        Assignment = [.. Assignment.Except(list)];
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            var text = string.Join(", ", list.Select(p => $"{p.Topic}[{p.Partition.Value}]"));
+            LogRevoked(logger, runtime.Instance, text);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alerting {Instance} evaluating in group {GroupId} on {Bootstrap}")]
+    private static partial void LogStarted(ILogger logger, string instance, string groupId, string bootstrap);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Alerting could not start against {Bootstrap}")]
+    private static partial void LogStartFailed(ILogger logger, string bootstrap, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consumer: {Reason}")]
+    private static partial void LogConsumerError(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipping a malformed batch on {Topic}[{Partition}]: {Reason}")]
+    private static partial void LogBadBatch(ILogger logger, string topic, int partition, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rule {RuleId} on the topic is invalid and not evaluated: {Errors}")]
+    private static partial void LogInvalidRule(ILogger logger, string ruleId, string errors);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Applying a change failed")]
+    private static partial void LogCommandFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Instance} assigned {Partitions}")]
+    private static partial void LogAssigned(ILogger logger, string instance, string partitions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Instance} revoked {Partitions}")]
+    private static partial void LogRevoked(ILogger logger, string instance, string partitions);
+}

@@ -1,0 +1,44 @@
+using Confluent.Kafka;
+
+namespace Platform.Alerting.Service;
+
+internal static class KafkaConfig
+{
+    public static ConsumerConfig Reader(AlertingOptions options, string purpose) => new()
+    {
+        BootstrapServers = options.Bootstrap,
+        GroupId = $"alerting-{purpose}-{Guid.NewGuid():N}",
+        EnableAutoCommit = false,
+        AutoOffsetReset = AutoOffsetReset.Earliest,
+        FetchWaitMaxMs = 50,
+        SocketConnectionSetupTimeoutMs = 10_000,
+        TopicMetadataRefreshIntervalMs = 5_000,
+        EnablePartitionEof = false,
+        ClientId = $"platform-alerting-{purpose}",
+    };
+
+    public static ConsumerConfig Group(AlertingOptions options, string instance) => new()
+    {
+        BootstrapServers = options.Bootstrap,
+        GroupId = options.GroupId,
+        ClientId = $"platform-alerting-{instance}",
+        EnableAutoCommit = true,
+        AutoCommitIntervalMs = 1000,
+        AutoOffsetReset = AutoOffsetReset.Latest,
+        FetchWaitMaxMs = options.FetchWaitMaxMs,
+        SessionTimeoutMs = 10_000,
+        HeartbeatIntervalMs = 1_000,
+        PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
+        TopicMetadataRefreshIntervalMs = 5_000,
+    };
+
+    public static ProducerConfig Producer(AlertingOptions options, string instance) => new()
+    {
+        BootstrapServers = options.Bootstrap,
+        ClientId = $"platform-alerting-{instance}",
+        Acks = Acks.All,
+        LingerMs = 0,
+        MessageTimeoutMs = 30_000,
+        EnableIdempotence = false,
+    };
+}
