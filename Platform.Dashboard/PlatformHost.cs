@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Platform.Agents;
+using Platform.Alerting;
 using Platform.Broker;
 
 namespace Platform.Dashboard;
@@ -48,7 +49,7 @@ public sealed partial class PlatformHost : IAsyncDisposable
         options.Dashboard.Validate();
         var embed = options.Bootstrap is null;
         var data = Path.GetFullPath(options.DataDirectory);
-        var app = Build(options, options.Urls);
+        var (app, alerting) = Build(options, options.Urls, embed ? Path.Combine(data, "alerting") : null);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Dashboard.Host");
         BrokerServer? broker = null;
         Agent? agent = null;
@@ -62,6 +63,12 @@ public sealed partial class PlatformHost : IAsyncDisposable
             }
 
             options.Dashboard.Bootstrap = bootstrap!;
+            if (alerting is not null)
+            {
+                // Alerting reads its options when the application starts, so the broker's real address goes in now.
+                alerting.Bootstrap = bootstrap!;
+            }
+
             try
             {
                 await app.StartAsync(cancellationToken);
@@ -71,7 +78,12 @@ public sealed partial class PlatformHost : IAsyncDisposable
                 // The default port is taken: answer on a free one rather than not at all.
                 LogWebPortTaken(logger, options.Urls, ex.Message);
                 await app.DisposeAsync();
-                app = Build(options, "http://localhost:0");
+                (app, alerting) = Build(options, "http://localhost:0", embed ? Path.Combine(data, "alerting") : null);
+                if (alerting is not null)
+                {
+                    alerting.Bootstrap = bootstrap!;
+                }
+
                 await app.StartAsync(cancellationToken);
             }
 
@@ -110,7 +122,8 @@ public sealed partial class PlatformHost : IAsyncDisposable
         }
     }
 
-    private static WebApplication Build(PlatformHostOptions options, string urls)
+    /// <summary>Builds the web application: the dashboard, and alerting (its API under /api/) when <paramref name="alertingState"/> is set.</summary>
+    private static (WebApplication App, AlertingOptions? Alerting) Build(PlatformHostOptions options, string urls, string? alertingState)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -125,9 +138,24 @@ public sealed partial class PlatformHost : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         builder.Services.AddPlatformDashboard(options.Dashboard);
+        AlertingOptions? alerting = null;
+        if (alertingState is not null)
+        {
+            builder.Services.AddPlatformAlerting(o =>
+            {
+                o.StateDirectory = alertingState;
+                alerting = o;
+            });
+        }
+
         var app = builder.Build();
         app.MapPlatformDashboard();
-        return app;
+        if (alerting is not null)
+        {
+            app.MapAlertingApi();
+        }
+
+        return (app, alerting);
     }
 
     private static async Task<BrokerServer> StartBrokerAsync(PlatformHostOptions options, string dataDirectory, ILoggerFactory loggerFactory, ILogger logger, CancellationToken cancellationToken)
