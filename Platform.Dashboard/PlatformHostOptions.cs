@@ -27,6 +27,24 @@ public sealed class PlatformHostOptions
     /// <summary>Settings of the dashboard itself (its Bootstrap is filled in by the host).</summary>
     public Services.DashboardOptions Dashboard { get; set; } = new();
 
+    /// <summary>The command-line help.</summary>
+    public const string Usage = """
+        usage: dotnet run --project Platform.Dashboard [-- OPTIONS]
+
+        With no --bootstrap, runs the whole platform in this process: the broker, alerting, an agent for
+        this host and the dashboard. With --bootstrap, runs the dashboard alone against that broker or
+        Kafka cluster.
+
+          --bootstrap HOST:PORT[,HOST:PORT]  read an existing broker or Kafka cluster; embed nothing
+          --urls URL                         the dashboard's address (default http://localhost:5000;
+                                             a free port when that one is taken)
+          --data DIR                         where the embedded parts keep their data (default ./data)
+          --kafka-listen HOST:PORT           the embedded broker's Kafka listener (default 127.0.0.1:9092;
+                                             a free port when that one is taken)
+          --agent-interval SECONDS           the local agent's collection interval (default 1)
+          --environment NAME                 the ASP.NET Core environment (default Production)
+        """;
+
     /// <summary>Reads the command line: <c>--bootstrap HOST:PORT</c>, <c>--urls URL</c>, <c>--data DIR</c>, <c>--kafka-listen HOST:PORT</c>.</summary>
     /// <exception cref="ArgumentException">An unknown option or a missing or bad value, with a message saying which.</exception>
     public static PlatformHostOptions Parse(IReadOnlyList<string> args)

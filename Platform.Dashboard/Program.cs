@@ -1,5 +1,11 @@
 using Platform.Dashboard;
 
+if (args is ["-h"] or ["--help"])
+{
+    Console.WriteLine(PlatformHostOptions.Usage);
+    return 0;
+}
+
 PlatformHostOptions options;
 try
 {
@@ -8,12 +14,26 @@ try
 catch (ArgumentException ex)
 {
     Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine("Run with --help for the options.");
     return 2;
 }
 
 await using var host = await PlatformHost.StartAsync(options);
-Console.WriteLine(host.Embedded
-    ? $"Platform running: dashboard {host.Url}  (embedded broker at {host.Bootstrap}, data in {Path.GetFullPath(options.DataDirectory)}, local agent {host.LocalHostId})"
-    : $"Platform dashboard: {host.Url}  (Kafka bootstrap {host.Bootstrap})");
+Console.WriteLine();
+if (host.Embedded)
+{
+    Console.WriteLine("  The platform is running in this process.");
+    Console.WriteLine($"  Dashboard:  {host.Url}");
+    Console.WriteLine($"  Kafka:      {host.Bootstrap}  (embedded broker, data in {Path.GetFullPath(options.DataDirectory)})");
+    Console.WriteLine($"  Alerting:   {host.Url}/api/rules");
+    Console.WriteLine($"  Agent:      this host, as '{host.LocalHostId}'");
+}
+else
+{
+    Console.WriteLine($"  Dashboard:  {host.Url}  (reading the broker at {host.Bootstrap})");
+}
+
+Console.WriteLine("  Ctrl+C stops it.");
+Console.WriteLine();
 await host.WaitForShutdownAsync();
 return 0;
