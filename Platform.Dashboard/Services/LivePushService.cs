@@ -59,6 +59,10 @@ public sealed partial class LivePushService : BackgroundService
     {
         var now = _model.NowUnixMs;
         var interval = (long)_model.Options.PushInterval.TotalMilliseconds;
+
+        // A host sampled at the display rate jitters around it: a gap of 80 % of the interval keeps one push per
+        // sample (not one every other interval, nor a delay that creeps up) while still bounding the rate.
+        var minimumGap = interval * 4 / 5;
         foreach (var hostId in _subscriptions.WatchedHosts)
         {
             var host = _model.Find(hostId);
@@ -68,7 +72,7 @@ public sealed partial class LivePushService : BackgroundService
             }
 
             _pushed.TryGetValue(hostId, out var pushed);
-            if (host.Version == pushed.Version || now - pushed.AtUnixMs < interval)
+            if (host.Version == pushed.Version || now - pushed.AtUnixMs < minimumGap)
             {
                 continue;
             }
