@@ -20,6 +20,8 @@ public sealed class Browser : IAsyncLifetime
             throw new InvalidOperationException($"Chromium not found at {chromium}: install Debian's chromium package (./test.sh does) or set CHROMIUM_PATH.");
         }
 
+        // Assertions poll the page; on a loaded 2-core machine a render can take longer than the default 5 s.
+        Assertions.SetDefaultExpectTimeout(20_000);
         _playwright = await Playwright.CreateAsync();
         Instance = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -91,7 +91,7 @@ public sealed class SimulatedFleetFixture : IAsyncLifetime
 public sealed class FleetViewsTests(SimulatedFleetFixture fixture) : IClassFixture<SimulatedFleetFixture>
 {
     [Fact]
-    public async Task FleetOverview_ShowsStatesSearchAndLabelFilter()
+    public async Task FleetOverview_ShowsStatesSearchAndTable()
     {
         var page = await fixture.Browser.OpenAsync(fixture.Url);
         await Assertions.Expect(page.Locator("[data-testid=host-card]")).ToHaveCountAsync(24);

@@ -82,4 +82,18 @@ public class FleetPageTests : DashboardTestContext
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=fleet-row]")));
         Assert.Contains("env=dev", page.Find("[data-testid=fleet-row]").TextContent, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task FleetPage_FiltersByLabel()
+    {
+        Batches.Feed(Model, Clock, "web-1", 3, _ => 0.1);
+        Batches.Feed(Model, Clock, "db-1", 3, _ => 0.1);
+        Batches.Feed(Model, Clock, "db-2", 3, _ => 0.1);
+        var page = Render<FleetPage>();
+        var select = page.FindComponent<MudBlazor.MudSelect<string>>();
+
+        await page.InvokeAsync(() => select.Instance.SelectOption("env=prod"));
+
+        page.WaitForAssertion(() => Assert.Equal(["db-1", "db-2"], page.FindAll("[data-testid=host-card]").Select(c => c.GetAttribute("data-host")).Order(StringComparer.Ordinal)));
+    }
 }
