@@ -15,6 +15,7 @@ internal sealed class IndexFile<T> : IDisposable
     private T[] _entries;
     private volatile int _count;
     private bool _fileDamaged;
+    private int _persisted;
 
     private IndexFile(string path, long baseOffset, SafeFileHandle file, T[] entries, int count)
     {
@@ -23,6 +24,7 @@ internal sealed class IndexFile<T> : IDisposable
         _file = file;
         _entries = entries;
         _count = count;
+        _persisted = count;
     }
 
     public string Path { get; }
@@ -116,7 +118,10 @@ internal sealed class IndexFile<T> : IDisposable
         }
     }
 
-    /// <summary>Adds an entry (keys must not decrease). A failed file write marks the file for a rebuild; memory stays right.</summary>
+    /// <summary>
+    /// Adds an entry (keys must not decrease) in memory; <see cref="Persist"/> writes it out. The file may lag behind:
+    /// it is checked against the segment when opened and rebuilt when short.
+    /// </summary>
     public void Append(T entry)
     {
         var count = _count;
@@ -129,20 +134,37 @@ internal sealed class IndexFile<T> : IDisposable
 
         entries[count] = entry;
         _count = count + 1;
-        if (_fileDamaged)
+    }
+
+    /// <summary>Writes the entries not yet in the file in one write (by the appender, or under its lock). A failed write marks the file for a rebuild.</summary>
+    public void Persist()
+    {
+        var count = _count;
+        if (_fileDamaged || _persisted >= count)
         {
             return;
         }
 
-        Span<byte> bytes = stackalloc byte[T.Size];
-        entry.Format(bytes);
+        var pending = count - _persisted;
+        var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(pending * T.Size);
         try
         {
-            RandomAccess.Write(_file, bytes, IndexFileHeader.Size + ((long)count * T.Size));
+            var entries = Volatile.Read(ref _entries);
+            for (var i = 0; i < pending; i++)
+            {
+                entries[_persisted + i].Format(bytes.AsSpan(i * T.Size, T.Size));
+            }
+
+            RandomAccess.Write(_file, bytes.AsSpan(0, pending * T.Size), IndexFileHeader.Size + ((long)_persisted * T.Size));
+            _persisted = count;
         }
         catch (IOException)
         {
             _fileDamaged = true;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
         }
     }
 
@@ -173,24 +195,14 @@ internal sealed class IndexFile<T> : IDisposable
     public void Clear()
     {
         _count = 0;
+        _persisted = 0;
         _fileDamaged = false;
         RandomAccess.SetLength(_file, IndexFileHeader.Size);
     }
 
-    /// <summary>Forces the file to stable storage; false when a write failed earlier (the file must then be rebuilt).</summary>
-    public bool Flush()
-    {
-        if (_fileDamaged)
-        {
-            return false;
-        }
-
-        RandomAccess.FlushToDisk(_file);
-        return true;
-    }
-
     public void Dispose()
     {
+        Persist();
         _file.Dispose();
         if (_fileDamaged)
         {

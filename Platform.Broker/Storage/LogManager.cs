@@ -179,6 +179,7 @@ public sealed class LogManager : IAsyncDisposable
                 Span<byte> bytes = stackalloc byte[ProducerIdBlock.Size];
                 new ProducerIdBlock(end).Format(bytes);
                 MetadataFile.WriteAtomically(Path.Combine(Options.DataDirectory, ProducerIdBlock.FileName), bytes, durable: true);
+                DirectorySync.Flush(Options.DataDirectory);
                 _producerIdBlockEnd = end;
             }
 

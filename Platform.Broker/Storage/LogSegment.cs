@@ -169,6 +169,8 @@ internal sealed class LogSegment
             RandomAccess.FlushToDisk(_log);
         }
 
+        _offsetIndex.Persist();
+        _timeIndex.Persist();
         Publish(scan.ValidEnd, scan.NextOffset, scan.Batches > 0);
         return new SegmentOpenReport(offsetProblem ?? timeProblem, truncated, scan.Problem is null ? null : scan.ValidEnd);
     }
@@ -431,7 +433,10 @@ internal sealed class LogSegment
         return null;
     }
 
-    /// <summary>Records the final time-index entry and forces both indexes out (when the segment stops being active).</summary>
+    /// <summary>
+    /// Records the final time-index entry and writes both indexes out (when the segment stops being active). They are
+    /// not fsynced: an index lost or cut short by a power cut is found stale at the next open and rebuilt.
+    /// </summary>
     public void Seal()
     {
         if (_maxTimestamp >= 0 && (_timeIndex.Last is not { } lastTime || _maxTimestamp > lastTime.Timestamp)
@@ -440,12 +445,18 @@ internal sealed class LogSegment
             _timeIndex.Append(new TimeIndexEntry(_maxTimestamp, (int)(_maxTimestampBatchOffset - BaseOffset)));
         }
 
-        _offsetIndex.Flush();
-        _timeIndex.Flush();
+        PersistIndexes();
     }
 
     /// <summary>Forces the .log file to stable storage.</summary>
     public void Flush() => RandomAccess.FlushToDisk(_log);
+
+    /// <summary>Writes index entries kept in memory to the index files (by the appender or under its lock).</summary>
+    public void PersistIndexes()
+    {
+        _offsetIndex.Persist();
+        _timeIndex.Persist();
+    }
 
     /// <summary>Takes a read reference; false once the segment is being deleted or closed.</summary>
     public bool TryAcquire()

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics;
 
 namespace Platform.Broker.Storage;
 
@@ -12,22 +11,7 @@ internal static class MetadataFile
     public const int CrcSize = 4;
 
     /// <summary>CRC-32C (Castagnoli) of <paramref name="data"/>.</summary>
-    public static uint Crc32C(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFFu;
-        var i = 0;
-        for (; i + 8 <= data.Length; i += 8)
-        {
-            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data[i..]));
-        }
-
-        for (; i < data.Length; i++)
-        {
-            crc = BitOperations.Crc32C(crc, data[i]);
-        }
-
-        return ~crc;
-    }
+    public static uint Crc32C(ReadOnlySpan<byte> data) => Storage.Crc32C.Compute(data);
 
     /// <summary>Writes the CRC of <paramref name="file"/>[..^4] into its last 4 bytes.</summary>
     public static void Seal(Span<byte> file) =>

@@ -44,9 +44,12 @@ public sealed partial class PartitionLog
                     StorageLog.IndexRebuilt(logger, topic.Name, partition, bases[i], report.IndexRebuilt);
                 }
 
-                if (segments.Count > 0 && segment.BaseOffset < segments[^1].NextOffset)
+                if (segments.Count > 0 && segment.BaseOffset != segments[^1].NextOffset)
                 {
-                    // Offsets overlapping the segment before: the earlier one wins, this and later ones go.
+                    // Offsets are contiguous across segments. A gap means the segment before lost its tail (cut at a
+                    // batch boundary); an overlap means this one is stale. Either way the log ends where the segment
+                    // before ends: this and later ones go.
+                    StorageLog.SegmentTruncated(logger, topic.Name, partition, bases[i], $"starts at offset {bases[i]} but the segment before ends at {segments[^1].NextOffset}");
                     segment.Close(delete: true);
                     DropFrom(directory, bases, i + 1, logger, topic.Name, partition);
                     break;

@@ -29,6 +29,8 @@ public sealed partial class PartitionLog : IDisposable
     private TaskCompletionSource? _flushInFlight;
     private TaskCompletionSource<bool>? _dataSignal;
     private volatile bool _closed;
+    private int _flushRequestPending;
+    private int _directoryDirty;
     private string? _offline;
 
     private PartitionLog(TopicLog topic, int partition, string directory, LogOptions options, ILogger logger, Action<PartitionLog>? flushRequested, LogSegment[] segments)
@@ -239,8 +241,10 @@ public sealed partial class PartitionLog : IDisposable
         written = Volatile.Read(ref _writtenBytes) + records.Length;
         Volatile.Write(ref _writtenBytes, written);
         Interlocked.Exchange(ref _dataSignal, null)?.TrySetResult(true);
-        if (_options.FlushMode == FlushMode.GroupCommit && UnflushedBytes >= _options.FlushBytes)
+        if (_options.FlushMode == FlushMode.GroupCommit && UnflushedBytes >= _options.FlushBytes
+            && Interlocked.Exchange(ref _flushRequestPending, 1) == 0)
         {
+            // One request until the flusher runs: appends racing ahead of a slow fsync must not queue up fsyncs.
             _flushRequested?.Invoke(this);
         }
 
@@ -268,17 +272,10 @@ public sealed partial class PartitionLog : IDisposable
     {
         var old = _segments[^1];
         var segment = LogSegment.Create(Directory, baseOffset);
-        try
-        {
-            // The new files' directory entries must be durable before an fsynced append in them is acknowledged.
-            DirectorySync.Flush(Directory);
-        }
-        catch (IOException)
-        {
-            segment.Close(delete: true);
-            throw;
-        }
 
+        // The new files' directory entries must be durable before an fsynced append in them is acknowledged:
+        // the next flush (which every strict append waits for) syncs the directory first.
+        Volatile.Write(ref _directoryDirty, 1);
         try
         {
             old.Seal();
@@ -464,12 +461,30 @@ public sealed partial class PartitionLog : IDisposable
 
     private void FlushCore()
     {
+        Volatile.Write(ref _flushRequestPending, 0);
         long target;
         LogSegment[] toFlush;
         lock (_appendLock)
         {
             target = _writtenBytes;
             toFlush = [.. _unflushed, _segments[^1]];
+            if (!_closed)
+            {
+                toFlush[^1].PersistIndexes();
+            }
+        }
+
+        if (Interlocked.Exchange(ref _directoryDirty, 0) != 0)
+        {
+            try
+            {
+                DirectorySync.Flush(Directory);
+            }
+            catch
+            {
+                Volatile.Write(ref _directoryDirty, 1);
+                throw;
+            }
         }
 
         foreach (var segment in toFlush)

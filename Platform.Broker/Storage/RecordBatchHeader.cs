@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics;
 
 namespace Platform.Broker.Storage;
 
@@ -132,23 +131,7 @@ internal readonly record struct RecordBatchHeader
     }
 
     /// <summary>CRC-32C of <paramref name="batch"/> from the Attributes field to its end (what the CRC field holds).</summary>
-    public static uint ComputeCrc(ReadOnlySpan<byte> batch)
-    {
-        uint crc = 0xFFFFFFFFu;
-        var covered = batch[AttributesAt..];
-        var i = 0;
-        for (; i + 8 <= covered.Length; i += 8)
-        {
-            crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(covered[i..]));
-        }
-
-        for (; i < covered.Length; i++)
-        {
-            crc = BitOperations.Crc32C(crc, covered[i]);
-        }
-
-        return ~crc;
-    }
+    public static uint ComputeCrc(ReadOnlySpan<byte> batch) => Crc32C.Compute(batch[AttributesAt..]);
 
     /// <summary>Reads the base offset of the batch at the start of <paramref name="batch"/>.</summary>
     public static long ReadBaseOffset(ReadOnlySpan<byte> batch) => BinaryPrimitives.ReadInt64BigEndian(batch);

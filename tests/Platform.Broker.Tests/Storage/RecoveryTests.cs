@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 using Platform.Broker.Storage;
+using Platform.TestKit;
 
 namespace Platform.Broker.Tests.Storage;
 
@@ -226,6 +227,52 @@ public sealed class RecoveryTests
         Assert.True(reads > 0);
         Assert.True(log.LogStartOffset > 0);
         Assert.True(log.SizeInBytes < 4096);
+    }
+
+    [Fact]
+    public async Task Recovery_TruncatesATornTail_AndRebuildsMissingIndexes()
+    {
+        await using var h = new LogHarness();
+        var log = h.Manager.CreateTopic("t", 1, new TopicConfig { SegmentBytes = 2048, IndexIntervalBytes = 200 }).Partitions[0];
+        for (var i = 0; i < 40; i++)
+        {
+            await log.AppendAsync(Batches.Make(2, $"r{i}"), TestContext.Current.CancellationToken);
+        }
+
+        var segments = log.Segments.Select(s => (s.BaseOffset, s.LogPath, s.Size)).ToList();
+        var oldIndex = Path.ChangeExtension(segments[0].LogPath, ".index");
+        var oldIndexBytes = File.ReadAllBytes(oldIndex);
+        var activeLength = segments[^1].Size;
+        await h.CrashAndReopenAsync(() =>
+        {
+            File.Delete(oldIndex);
+            File.Delete(Path.ChangeExtension(segments[1].LogPath, ".timeindex"));
+            Damage(segments[^1].LogPath, f => RandomAccess.SetLength(f, activeLength - 5));
+        });
+
+        var recovered = h.Partition("t");
+        Assert.Equal(78, recovered.LogEndOffset);
+        Assert.Equal(activeLength - Batches.Make(2, "r39").Length, new FileInfo(segments[^1].LogPath).Length);
+        Assert.Equal(oldIndexBytes, File.ReadAllBytes(oldIndex));
+        Assert.True(File.Exists(Path.ChangeExtension(segments[1].LogPath, ".timeindex")));
+        Assert.Equal(78, Batches.ReadAll(recovered).Count);
+        Assert.Equal("r38-1", Batches.ReadAll(recovered)[^1].Value);
+        Assert.Equal(78, (await recovered.AppendAsync(Batches.Make(1), TestContext.Current.CancellationToken)).BaseOffset);
+    }
+
+    [Fact]
+    public async Task GroupCommit_FlushesOnTheByteThreshold_BeforeTheInterval()
+    {
+        await using var h = new LogHarness(d => new LogOptions { DataDirectory = d, FlushMode = FlushMode.GroupCommit, FlushInterval = TimeSpan.FromHours(1), FlushBytes = 10_000 });
+        var log = h.Manager.CreateTopic("t", 1).Partitions[0];
+        await log.AppendAsync(Batches.Make(1), TestContext.Current.CancellationToken);
+        Assert.True(log.UnflushedBytes > 0);
+        while (log.UnflushedBytes < 10_000)
+        {
+            await log.AppendAsync(Batches.Make(20), TestContext.Current.CancellationToken);
+        }
+
+        await Poll.UntilAsync(() => log.UnflushedBytes < 10_000, TimeSpan.FromSeconds(10), "a flush on the byte threshold", TestContext.Current.CancellationToken);
     }
 
     private sealed record SegmentLayout(string Path, long BaseOffset, long Size, List<(long Position, long Size, long BaseOffset, long LastOffset)> Batches);
