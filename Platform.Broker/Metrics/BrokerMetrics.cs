@@ -22,6 +22,9 @@ internal sealed class BrokerMetrics
     private readonly Gauge _partitionStart;
     private readonly Gauge _groupLag;
     private readonly Gauge _groupMembers;
+    private readonly Lock _refreshLock = new();
+    private HashSet<(string Topic, string Partition)> _publishedPartitions = [];
+    private HashSet<(string Group, string Topic, string Partition)> _publishedLags = [];
 
     public BrokerMetrics()
     {
@@ -81,34 +84,69 @@ internal sealed class BrokerMetrics
     {
         Registry.AddBeforeCollectCallback(() =>
         {
-            foreach (var topic in log.Topics)
+            lock (_refreshLock)
             {
-                foreach (var p in topic.Partitions)
-                {
-                    var partition = p.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    _partitionBytes.WithLabels(topic.Name, partition).Set(p.SizeInBytes);
-                    _partitionEnd.WithLabels(topic.Name, partition).Set(p.LogEndOffset);
-                    _partitionStart.WithLabels(topic.Name, partition).Set(p.LogStartOffset);
-                }
-            }
-
-            foreach (var (groupId, _, _) in groups.ListGroups())
-            {
-                if (groups.TryGetGroup(groupId, out var group))
-                {
-                    _groupMembers.WithLabels(groupId).Set(group.MemberCount);
-                }
-
-                foreach (var (topicName, partition, committed) in groups.Offsets.GetAll(groupId))
-                {
-                    if (log.TryGetTopic(topicName, out var topic) && partition < topic.Partitions.Count)
-                    {
-                        var lag = Math.Max(0, topic.Partitions[partition].LogEndOffset - committed.Offset);
-                        _groupLag.WithLabels(groupId, topicName, partition.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(lag);
-                    }
-                }
+                Refresh(log, groups);
             }
         });
+    }
+
+    private void Refresh(LogManager log, GroupCoordinator groups)
+    {
+        var partitions = new HashSet<(string, string)>();
+        foreach (var topic in log.Topics)
+        {
+            foreach (var p in topic.Partitions)
+            {
+                var partition = p.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                partitions.Add((topic.Name, partition));
+                _partitionBytes.WithLabels(topic.Name, partition).Set(p.SizeInBytes);
+                _partitionEnd.WithLabels(topic.Name, partition).Set(p.LogEndOffset);
+                _partitionStart.WithLabels(topic.Name, partition).Set(p.LogStartOffset);
+            }
+        }
+
+        // Deleted topics leave the exposition instead of freezing at their last values.
+        foreach (var (topic, partition) in _publishedPartitions)
+        {
+            if (!partitions.Contains((topic, partition)))
+            {
+                _partitionBytes.RemoveLabelled(topic, partition);
+                _partitionEnd.RemoveLabelled(topic, partition);
+                _partitionStart.RemoveLabelled(topic, partition);
+            }
+        }
+
+        _publishedPartitions = partitions;
+        var lags = new HashSet<(string, string, string)>();
+        foreach (var (groupId, _, _) in groups.ListGroups())
+        {
+            if (groups.TryGetGroup(groupId, out var group))
+            {
+                _groupMembers.WithLabels(groupId).Set(group.MemberCount);
+            }
+
+            foreach (var (topicName, partition, committed) in groups.Offsets.GetAll(groupId))
+            {
+                if (log.TryGetTopic(topicName, out var topic) && partition < topic.Partitions.Count)
+                {
+                    var label = partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    lags.Add((groupId, topicName, label));
+                    var lag = Math.Max(0, topic.Partitions[partition].LogEndOffset - committed.Offset);
+                    _groupLag.WithLabels(groupId, topicName, label).Set(lag);
+                }
+            }
+        }
+
+        foreach (var (group, topic, partition) in _publishedLags)
+        {
+            if (!lags.Contains((group, topic, partition)))
+            {
+                _groupLag.RemoveLabelled(group, topic, partition);
+            }
+        }
+
+        _publishedLags = lags;
     }
 
     private static string[] BuildApiNames()

@@ -53,7 +53,17 @@ internal sealed partial class KafkaConnection
     public Task Completion { get; set; } = Task.CompletedTask;
 
     /// <summary>Closes the connection (shutdown): pending long polls are cancelled.</summary>
-    public void Abort() => _closed.Cancel();
+    public void Abort()
+    {
+        try
+        {
+            _closed.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed on its own.
+        }
+    }
 
     public async Task RunAsync()
     {

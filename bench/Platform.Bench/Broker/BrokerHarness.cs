@@ -24,6 +24,9 @@ internal sealed class BrokerHarness : IHarness
         var size = IntArg(args, "--size", 200);
         var rounds = IntArg(args, "--rounds", 6);
         var roundSize = IntArg(args, "--round-records", 500_000);
+        var window = IntArg(args, "--window", 4096);
+        var consumers = IntArg(args, "--consumers", 1);
+        var repeat = IntArg(args, "--repeat", 3);
         var skipPeer = args.Contains("--no-peer");
         var skipBacklog = args.Contains("--no-backlog");
 
@@ -31,18 +34,25 @@ internal sealed class BrokerHarness : IHarness
         Directory.CreateDirectory(root);
         try
         {
-            Console.WriteLine($"broker harness: {records:N0} records of {size} B, acks=all; backlog {rounds} rounds of {roundSize:N0}");
+            Console.WriteLine($"broker harness: {records:N0} records of {size} B, acks=all, at most {window:N0} unacknowledged; backlog {rounds} rounds of {roundSize:N0}");
             Prometheus.Metrics.SuppressDefaultMetrics();
             var options = new BrokerOptions { Listen = "127.0.0.1:0", DataDirectory = Path.Combine(root, "broker"), DefaultPartitions = 3 };
             Result platform;
             List<double> backlog = [];
             await using (var broker = await BrokerServer.StartAsync(options, NullLoggerFactory.Instance, cancellationToken))
             {
-                platform = KafkaWorkload.Run(broker.BootstrapServers, "bench", records, size, cancellationToken);
-                Console.WriteLine($"platform-broker: {platform}");
+                var runs = new List<Result>();
+                for (var i = 0; i < repeat; i++)
+                {
+                    runs.Add(KafkaWorkload.Run(broker.BootstrapServers, $"bench-{i}", records, size, window, consumers, cancellationToken));
+                    Console.WriteLine($"platform-broker run {i + 1}: {runs[^1]}");
+                }
+
+                platform = Result.Median(runs);
+                await PrintBrokerSideAsync(broker);
                 if (!skipBacklog)
                 {
-                    backlog = KafkaWorkload.Backlog(broker.BootstrapServers, "backlog", rounds, roundSize, size, cancellationToken);
+                    backlog = KafkaWorkload.Backlog(broker.BootstrapServers, "backlog", rounds, roundSize, size, window, cancellationToken);
                 }
             }
 
@@ -50,11 +60,17 @@ internal sealed class BrokerHarness : IHarness
             if (!skipPeer)
             {
                 await using var nats = await NatsServerProcess.StartAsync(Path.Combine(root, "nats"), FreePort(), cancellationToken);
-                peer = await NatsWorkload.RunAsync(nats.Url, records, size, cancellationToken);
-                Console.WriteLine($"nats-jetstream: {peer}");
+                var runs = new List<Result>();
+                for (var i = 0; i < repeat; i++)
+                {
+                    runs.Add(await NatsWorkload.RunAsync(nats.Url, $"bench{i}", records, size, window, cancellationToken));
+                    Console.WriteLine($"nats-jetstream run {i + 1}: {runs[^1]}");
+                }
+
+                peer = Result.Median(runs);
             }
 
-            PrintTables(records, size, platform, peer, backlog, roundSize);
+            PrintTables(records, size, window, repeat, platform, peer, backlog, roundSize);
             return 0;
         }
         finally
@@ -69,14 +85,14 @@ internal sealed class BrokerHarness : IHarness
         }
     }
 
-    private static void PrintTables(int records, int size, Result platform, Result? peer, List<double> backlog, int roundSize)
+    private static void PrintTables(int records, int size, int window, int repeat, Result platform, Result? peer, List<double> backlog, int roundSize)
     {
         static string F(double v, string format = "N0") => v.ToString(format, CultureInfo.InvariantCulture);
         string Ratio(double a, double? b, bool lowerIsBetter = false) =>
             b is null or 0 ? "–" : (lowerIsBetter ? b.Value / a : a / b.Value).ToString("0.00", CultureInfo.InvariantCulture) + "×";
 
         Console.WriteLine();
-        Console.WriteLine($"### Broker: {records:N0} records × {size} B, acks=all (Confluent.Kafka) vs NATS JetStream (file storage, NATS.Net)");
+        Console.WriteLine($"### Broker: {records:N0} records × {size} B, acks=all (Confluent.Kafka) vs NATS JetStream (file storage, NATS.Net), {window:N0} unacknowledged at most, median of {repeat} runs");
         Console.WriteLine();
         Console.WriteLine("| metric | platform-broker | nats-jetstream | ratio |");
         Console.WriteLine("|---|---:|---:|---:|");
@@ -101,6 +117,20 @@ internal sealed class BrokerHarness : IHarness
         }
     }
 
+    /// <summary>What the broker itself measured: requests by API and the time spent building their answers.</summary>
+    private static async Task PrintBrokerSideAsync(BrokerServer broker)
+    {
+        using var stream = new MemoryStream();
+        await broker.Metrics.Registry.CollectAndExportAsTextAsync(stream);
+        var lines = System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n');
+        foreach (var api in new[] { "Produce", "Fetch" })
+        {
+            var count = lines.FirstOrDefault(l => l.StartsWith($"broker_request_duration_seconds_count{{api=\"{api}\"}}", StringComparison.Ordinal))?.Split(' ')[1];
+            var sum = lines.FirstOrDefault(l => l.StartsWith($"broker_request_duration_seconds_sum{{api=\"{api}\"}}", StringComparison.Ordinal))?.Split(' ')[1];
+            Console.WriteLine($"  broker side: {api} requests {count}, total seconds in handler {sum}");
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -120,6 +150,18 @@ internal sealed record Result(double ProduceRate, double P50Ms, double P99Ms, do
 {
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"produce {ProduceRate:N0}/s (p50 {P50Ms:0.00} ms, p99 {P99Ms:0.00} ms), consume {ConsumeRate:N0}/s");
+
+    /// <summary>Each metric's median over the runs (the machine is shared; one run can be disturbed).</summary>
+    public static Result Median(List<Result> runs)
+    {
+        static double M(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToList();
+            return sorted[sorted.Count / 2];
+        }
+
+        return new Result(M(runs.Select(r => r.ProduceRate)), M(runs.Select(r => r.P50Ms)), M(runs.Select(r => r.P99Ms)), M(runs.Select(r => r.ConsumeRate)));
+    }
 
     public static (double P50, double P99) Percentiles(long[] latencyTicks, int count)
     {

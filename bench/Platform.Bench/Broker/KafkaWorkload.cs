@@ -5,22 +5,26 @@ using Confluent.Kafka;
 
 namespace Platform.Bench.Broker;
 
-/// <summary>The Confluent.Kafka side: acks=all producer measuring per-record ack latency, then a consumer reading it all back.</summary>
+/// <summary>
+/// The Confluent.Kafka side: an acks=all producer whose queue holds at most <c>window</c> unacknowledged records (the
+/// same bound as the peer's in-flight publishes, so ack latencies compare), measuring each record's ack latency; then a
+/// consumer reading everything back.
+/// </summary>
 internal static class KafkaWorkload
 {
-    public static Result Run(string bootstrap, string topic, int records, int size, CancellationToken ct)
+    public static Result Run(string bootstrap, string topic, int records, int size, int window, int consumers, CancellationToken ct)
     {
-        var (rate, p50, p99) = Produce(bootstrap, topic, records, size, ct);
-        var consumeRate = Consume(bootstrap, topic, records, ct);
+        var (rate, p50, p99) = Produce(bootstrap, topic, records, size, window, ct);
+        var consumeRate = Consume(bootstrap, topic, records, consumers, ct);
         return new Result(rate, p50, p99, consumeRate);
     }
 
-    public static List<double> Backlog(string bootstrap, string topic, int rounds, int roundSize, int size, CancellationToken ct)
+    public static List<double> Backlog(string bootstrap, string topic, int rounds, int roundSize, int size, int window, CancellationToken ct)
     {
         var rates = new List<double>();
         for (var i = 0; i < rounds; i++)
         {
-            var (rate, _, _) = Produce(bootstrap, topic, roundSize, size, ct);
+            var (rate, _, _) = Produce(bootstrap, topic, roundSize, size, window, ct);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"backlog round {i + 1}: {rate:N0} records/s"));
             rates.Add(rate);
         }
@@ -28,7 +32,7 @@ internal static class KafkaWorkload
         return rates;
     }
 
-    private static (double Rate, double P50, double P99) Produce(string bootstrap, string topic, int records, int size, CancellationToken ct)
+    private static (double Rate, double P50, double P99) Produce(string bootstrap, string topic, int records, int size, int window, CancellationToken ct)
     {
         var config = new ProducerConfig
         {
@@ -37,7 +41,7 @@ internal static class KafkaWorkload
             Acks = Acks.All,
             LingerMs = 5,
             BatchSize = 1_000_000,
-            QueueBufferingMaxMessages = 500_000,
+            QueueBufferingMaxMessages = window,
             CompressionType = CompressionType.None,
             EnableIdempotence = false,
         };
@@ -95,40 +99,74 @@ internal static class KafkaWorkload
         return (records / clock.Elapsed.TotalSeconds, p50, p99);
     }
 
-    private static double Consume(string bootstrap, string topic, int records, CancellationToken ct)
+    /// <summary>
+    /// Reads the whole topic back with <paramref name="consumers"/> consumers, each assigned its share of the partitions
+    /// (Kafka's unit of parallel consumption) on its own thread; the rate is timed from the first record to the last
+    /// (client start-up and connection excluded, as for the peer, whose connection already exists).
+    /// </summary>
+    private static double Consume(string bootstrap, string topic, int records, int consumers, CancellationToken ct)
+    {
+        int[] partitions;
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap, BrokerAddressFamily = BrokerAddressFamily.V4 }).Build())
+        {
+            partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics[0].Partitions.Select(p => p.PartitionId).ToArray();
+        }
+
+        consumers = Math.Clamp(consumers, 1, partitions.Length);
+        var total = 0L;
+        var firstRecordTicks = 0L;
+        var threads = Enumerable.Range(0, consumers).Select(c =>
+        {
+            var mine = partitions.Where((_, i) => i % consumers == c).ToArray();
+            var thread = new Thread(() => ConsumePartitions(bootstrap, topic, mine, records, ref total, ref firstRecordTicks, ct)) { IsBackground = true };
+            thread.Start();
+            return thread;
+        }).ToList();
+        foreach (var thread in threads)
+        {
+            thread.Join();
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(firstRecordTicks);
+        if (Interlocked.Read(ref total) < records)
+        {
+            throw new InvalidOperationException($"consumed only {total} of {records}");
+        }
+
+        return (records - 1) / elapsed.TotalSeconds;
+    }
+
+    private static void ConsumePartitions(string bootstrap, string topic, int[] partitions, int records, ref long total, ref long firstRecordTicks, CancellationToken ct)
     {
         var config = new ConsumerConfig
         {
             BootstrapServers = bootstrap,
             BrokerAddressFamily = BrokerAddressFamily.V4,
             GroupId = "bench-" + Guid.NewGuid().ToString("N"),
-            AutoOffsetReset = AutoOffsetReset.Earliest,
             EnableAutoCommit = false,
+            EnablePartitionEof = true,
             FetchMaxBytes = 50 * 1024 * 1024,
             MaxPartitionFetchBytes = 4 * 1024 * 1024,
             QueuedMaxMessagesKbytes = 256 * 1024,
+            ConsumeResultFields = "none",
         };
         using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).Build();
-        using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
-        {
-            var metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(10));
-            consumer.Assign(metadata.Topics[0].Partitions.Select(p => new TopicPartitionOffset(topic, p.PartitionId, Offset.Beginning)));
-        }
-
-        var clock = Stopwatch.StartNew();
-        var count = 0;
-        while (count < records)
+        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        var atEnd = 0;
+        while (atEnd < partitions.Length && Interlocked.Read(ref total) < records)
         {
             ct.ThrowIfCancellationRequested();
-            var r = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"consumed only {count} of {records}");
-            if (!r.IsPartitionEOF)
+            var r = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"consumed only {Interlocked.Read(ref total)} of {records}");
+            if (r.IsPartitionEOF)
             {
-                count++;
+                atEnd++;
+            }
+            else if (Interlocked.Increment(ref total) == 1)
+            {
+                Interlocked.Exchange(ref firstRecordTicks, Stopwatch.GetTimestamp());
             }
         }
 
-        clock.Stop();
         consumer.Close();
-        return records / clock.Elapsed.TotalSeconds;
     }
 }

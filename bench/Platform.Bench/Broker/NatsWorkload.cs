@@ -12,29 +12,28 @@ namespace Platform.Bench.Broker;
 /// </summary>
 internal static class NatsWorkload
 {
-    private const int Window = 4096;
-
-    public static async Task<Result> RunAsync(string url, int records, int size, CancellationToken ct)
+    public static async Task<Result> RunAsync(string url, string stream, int records, int size, int window, CancellationToken ct)
     {
         await using var client = new NatsClient(url);
         var js = client.CreateJetStreamContext();
-        await js.CreateStreamAsync(new StreamConfig("bench", ["bench.>"]) { Storage = StreamConfigStorage.File }, ct);
+        await js.CreateStreamAsync(new StreamConfig(stream, [stream + ".>"]) { Storage = StreamConfigStorage.File }, ct);
+        var subject = stream + ".data";
 
         var sent = new long[records];
         var latency = new long[records];
-        var inflight = new Queue<(int Index, Task<PubAckResponse> Ack)>(Window);
+        var inflight = new Queue<(int Index, Task<PubAckResponse> Ack)>(window);
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < records; i++)
         {
             var value = new byte[size];
             BinaryPrimitives.WriteInt32LittleEndian(value, i);
-            if (inflight.Count == Window)
+            if (inflight.Count == window)
             {
                 await CompleteAsync(inflight.Dequeue(), sent, latency);
             }
 
             sent[i] = Stopwatch.GetTimestamp();
-            inflight.Enqueue((i, js.PublishAsync("bench.data", value, cancellationToken: ct).AsTask()));
+            inflight.Enqueue((i, js.PublishAsync(subject, value, cancellationToken: ct).AsTask()));
         }
 
         while (inflight.Count > 0)
@@ -46,19 +45,23 @@ internal static class NatsWorkload
         var produceRate = records / clock.Elapsed.TotalSeconds;
         var (p50, p99) = Result.Percentiles(latency, records);
 
-        var consumer = await js.CreateOrUpdateConsumerAsync("bench", new ConsumerConfig("reader") { AckPolicy = ConsumerConfigAckPolicy.None, DeliverPolicy = ConsumerConfigDeliverPolicy.All }, ct);
-        clock.Restart();
+        var consumer = await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig("reader") { AckPolicy = ConsumerConfigAckPolicy.None, DeliverPolicy = ConsumerConfigDeliverPolicy.All }, ct);
         var count = 0;
         await foreach (var msg in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 10_000 }, cancellationToken: ct))
         {
-            if (++count == records)
+            if (++count == 1)
+            {
+                clock.Restart(); // timed from the first record to the last, as on the Kafka side
+            }
+
+            if (count == records)
             {
                 break;
             }
         }
 
         clock.Stop();
-        return new Result(produceRate, p50, p99, records / clock.Elapsed.TotalSeconds);
+        return new Result(produceRate, p50, p99, (records - 1) / clock.Elapsed.TotalSeconds);
     }
 
     private static async Task CompleteAsync((int Index, Task<PubAckResponse> Ack) pending, long[] sent, long[] latency)
