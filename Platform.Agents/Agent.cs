@@ -234,7 +234,9 @@ public sealed class Agent : IAsyncDisposable
             await _loop;
         }
 
-        await _publisher.StopAsync(TimeSpan.FromSeconds(_options.Output == AgentOutput.Null ? 0 : 5));
+        // Give deliveries a few seconds when the broker is there; when it is not, the spool keeps the rest for the next run.
+        var flush = _options.Output == AgentOutput.Null ? TimeSpan.Zero : Counters.BrokerReachable ? TimeSpan.FromSeconds(5) : TimeSpan.FromMilliseconds(500);
+        await _publisher.StopAsync(flush);
         await _publisher.DisposeAsync();
         Log.Stopped(_logger, Counters.Ticks, Counters.BatchesPublished, _spool.PendingRecords);
         _spool.Dispose();

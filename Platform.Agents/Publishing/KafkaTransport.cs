@@ -17,6 +17,7 @@ internal sealed class KafkaTransport : ITransport
     private readonly ILogger _logger;
     private readonly Health.AgentCounters _counters;
     private volatile bool _broken;
+    private readonly Dictionary<string, long> _lastLogged = new(StringComparer.Ordinal);
 
     public KafkaTransport(AgentOptions options, Health.AgentCounters counters, ILogger logger)
     {
@@ -122,12 +123,31 @@ internal sealed class KafkaTransport : ITransport
             _counters.SetBrokerReachable(false);
         }
 
-        Log.ProducerError(_logger, error.ToString());
+        // librdkafka repeats the same error on every reconnect attempt: log a repeat at most every 30 s.
+        var text = error.ToString();
+        var now = Environment.TickCount64;
+        lock (_lastLogged)
+        {
+            if (_lastLogged.TryGetValue(text, out var last) && now - last < 30_000)
+            {
+                return;
+            }
+
+            if (_lastLogged.Count > 100)
+            {
+                _lastLogged.Clear();
+            }
+
+            _lastLogged[text] = now;
+        }
+
+        Log.ProducerError(_logger, text);
     }
 
     private void OnLog(IProducer<byte[], byte[]> producer, LogMessage message)
     {
-        if (message.Level <= SyslogLevel.Warning)
+        // Warnings repeat what the error handler reports; only errors and worse are logged from here.
+        if (message.Level <= SyslogLevel.Error && message.Facility != "FAIL")
         {
             Log.ProducerLog(_logger, message.Facility, message.Message);
         }
