@@ -58,17 +58,17 @@ public static class AlertingEndpointRouteBuilderExtensions
     private static void MapRules(RouteGroupBuilder api)
     {
         api.MapGet("/rules", (AlertingRuntime runtime) =>
-                Results.Json(runtime.Rules.Items.Values.OrderBy(r => r.Id, StringComparer.Ordinal).ToList(), AlertsJsonContext.Default.ListAlertRule))
+                Results.Json(runtime.Rules.Items.Values.OrderBy(r => r.Id, StringComparer.Ordinal).ToList(), AlertCodec.Json.ListAlertRule))
             .WithTags("Rules").WithSummary("All rules").Produces<List<AlertRule>>();
 
         api.MapGet("/rules/{id}", (string id, AlertingRuntime runtime) => runtime.Rules.Items.TryGetValue(id, out var rule)
-                ? Results.Json(rule, AlertsJsonContext.Default.AlertRule)
+                ? Results.Json(rule, AlertCodec.Json.AlertRule)
                 : NotFound("rule", id))
             .WithTags("Rules").WithSummary("One rule").Produces<AlertRule>().ProducesProblem(404);
 
         api.MapPost("/rules", async (HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
             {
-                var (rule, problem) = await ReadAsync(request, AlertsJsonContext.Default.AlertRule);
+                var (rule, problem) = await ReadAsync(request, AlertCodec.Json.AlertRule);
                 if (problem is not null)
                 {
                     return problem;
@@ -86,7 +86,7 @@ public static class AlertingEndpointRouteBuilderExtensions
 
         api.MapPut("/rules/{id}", async (string id, HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
             {
-                var (rule, problem) = await ReadAsync(request, AlertsJsonContext.Default.AlertRule);
+                var (rule, problem) = await ReadAsync(request, AlertCodec.Json.AlertRule);
                 if (problem is not null)
                 {
                     return problem;
@@ -116,7 +116,7 @@ public static class AlertingEndpointRouteBuilderExtensions
 
         api.MapPost("/rules/validate", async (HttpRequest request, AlertingRuntime runtime) =>
             {
-                var (rule, problem) = await ReadAsync(request, AlertsJsonContext.Default.AlertRule);
+                var (rule, problem) = await ReadAsync(request, AlertCodec.Json.AlertRule);
                 if (problem is not null)
                 {
                     return problem;
@@ -204,13 +204,13 @@ public static class AlertingEndpointRouteBuilderExtensions
                     all = all.Where(a => string.Equals(a.State.ToString(), state, StringComparison.OrdinalIgnoreCase));
                 }
 
-                return Results.Json(all.OrderByDescending(a => a.At).ToList(), AlertsJsonContext.Default.ListAlertTransition);
+                return Results.Json(all.OrderByDescending(a => a.At).ToList(), AlertCodec.Json.ListAlertTransition);
             })
             .WithTags("Alerts").WithSummary("The latest record of every alert; ?state=firing filters").Produces<List<AlertTransition>>();
 
         api.MapGet("/alerts/{fingerprint}", (string fingerprint, AlertingRuntime runtime) =>
                 runtime.Alerts.Items.TryGetValue(fingerprint, out var alert)
-                    ? Results.Json(alert, AlertsJsonContext.Default.AlertTransition)
+                    ? Results.Json(alert, AlertCodec.Json.AlertTransition)
                     : NotFound("alert", fingerprint))
             .WithTags("Alerts").Produces<AlertTransition>().ProducesProblem(404);
 
@@ -232,7 +232,7 @@ public static class AlertingEndpointRouteBuilderExtensions
                 }
 
                 await runtime.AcknowledgeAsync(alert, body.By, body.Comment, ct);
-                return Results.Json(runtime.Alerts.Items[fingerprint], AlertsJsonContext.Default.AlertTransition);
+                return Results.Json(runtime.Alerts.Items[fingerprint], AlertCodec.Json.AlertTransition);
             })
             .WithTags("Alerts").WithSummary("Acknowledge a firing alert: repeats and escalation stop")
             .Produces<AlertTransition>().ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);
@@ -241,12 +241,12 @@ public static class AlertingEndpointRouteBuilderExtensions
     private static void MapSilences(RouteGroupBuilder api)
     {
         api.MapGet("/silences", (AlertingRuntime runtime) =>
-                Results.Json(runtime.Silences.Items.Values.OrderBy(s => s.StartsAt).ToList(), AlertsJsonContext.Default.ListSilence))
+                Results.Json(runtime.Silences.Items.Values.OrderBy(s => s.StartsAt).ToList(), AlertCodec.Json.ListSilence))
             .WithTags("Silences").WithSummary("Silences and maintenance windows").Produces<List<Silence>>();
 
         api.MapPost("/silences", async (HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
             {
-                var (silence, problem) = await ReadAsync(request, AlertsJsonContext.Default.Silence, node =>
+                var (silence, problem) = await ReadAsync(request, AlertCodec.Json.Silence, node =>
                 {
                     node["id"] ??= "silence-" + Guid.NewGuid().ToString("N")[..12];
                     node["createdAt"] ??= runtime.Time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
@@ -263,7 +263,7 @@ public static class AlertingEndpointRouteBuilderExtensions
                 }
 
                 await runtime.PutSilenceAsync(silence!, ct);
-                return Results.Json(silence, AlertsJsonContext.Default.Silence, statusCode: 201);
+                return Results.Json(silence, AlertCodec.Json.Silence, statusCode: 201);
             })
             .WithTags("Silences").WithSummary("Create or replace a silence (with recurrence: a maintenance window)")
             .Accepts<Silence>("application/json").Produces<Silence>(201).ProducesValidationProblem();
@@ -285,12 +285,12 @@ public static class AlertingEndpointRouteBuilderExtensions
     {
         api.MapGet("/channels", (AlertingRuntime runtime) =>
                 Results.Json(runtime.Channels.Items.Values.OrderBy(c => c.Id, StringComparer.Ordinal).Select(Redact).ToList(),
-                    AlertsJsonContext.Default.ListNotificationChannel))
+                    AlertCodec.Json.ListNotificationChannel))
             .WithTags("Channels").WithSummary("Notification channels (passwords redacted)").Produces<List<NotificationChannel>>();
 
         api.MapPut("/channels/{id}", async (string id, HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
             {
-                var (channel, problem) = await ReadAsync(request, AlertsJsonContext.Default.NotificationChannel);
+                var (channel, problem) = await ReadAsync(request, AlertCodec.Json.NotificationChannel);
                 if (problem is not null)
                 {
                     return problem;
@@ -308,7 +308,7 @@ public static class AlertingEndpointRouteBuilderExtensions
                 }
 
                 await runtime.PutChannelAsync(channel, ct);
-                return Results.Json(Redact(channel), AlertsJsonContext.Default.NotificationChannel);
+                return Results.Json(Redact(channel), AlertCodec.Json.NotificationChannel);
             })
             .WithTags("Channels").WithSummary("Create or replace a channel").Accepts<NotificationChannel>("application/json")
             .Produces<NotificationChannel>().ProducesValidationProblem();
@@ -390,7 +390,7 @@ public static class AlertingEndpointRouteBuilderExtensions
         var saved = rule with { UpdatedAt = runtime.Time.GetUtcNow(), UpdatedBy = rule.UpdatedBy ?? request.Headers["X-User"].FirstOrDefault() ?? "api" };
         await runtime.PutRuleAsync(saved, ct);
         return created
-            ? Results.Json(saved, AlertsJsonContext.Default.AlertRule, statusCode: StatusCodes.Status201Created)
-            : Results.Json(saved, AlertsJsonContext.Default.AlertRule);
+            ? Results.Json(saved, AlertCodec.Json.AlertRule, statusCode: StatusCodes.Status201Created)
+            : Results.Json(saved, AlertCodec.Json.AlertRule);
     }
 }

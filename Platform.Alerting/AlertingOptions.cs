@@ -47,6 +47,9 @@ public sealed class AlertingOptions
     /// <summary>How long start-up waits for the broker before failing.</summary>
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>A new consumer group starts this far back in <c>metrics</c> and <c>logs</c> (committed offsets win).</summary>
+    public TimeSpan StartLookback { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Max wait of the broker for metrics and logs to arrive before answering a fetch (latency).</summary>
     public int FetchWaitMaxMs { get; set; } = 20;
 }

@@ -24,6 +24,7 @@ internal sealed partial class AlertEngine
     private readonly Dictionary<string, List<CompiledRule>> _seriesAbsenceRules = new(StringComparer.Ordinal);
     private readonly List<CompiledRule> _logRules = [];
     private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Host, string Name), List<Series>> _seriesIndex = [];
     private readonly Dictionary<string, HostState> _hosts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AlertInstance> _alerts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AlertTransition> _dormant = new(StringComparer.Ordinal);
@@ -183,8 +184,10 @@ internal sealed partial class AlertEngine
         ArgumentNullException.ThrowIfNull(batch);
         var now = Now;
         var host = Seen(batch.HostId, now);
-        foreach (var sample in batch.Samples)
+        var samples = batch.Samples;
+        for (var s = 0; s < samples.Count; s++)
         {
+            var sample = samples[s];
             var watched = _metricRules.TryGetValue(sample.Name, out var rules);
             var absenceWatched = _seriesAbsenceRules.TryGetValue(sample.Name, out var absenceRules);
             if (!watched && !absenceWatched)
@@ -228,27 +231,35 @@ internal sealed partial class AlertEngine
 
     private Series GetSeries(string host, Sample sample)
     {
+        // Found without allocating: by (host, name), then by comparing the few labels.
+        if (!_seriesIndex.TryGetValue((host, sample.Name), out var candidates))
+        {
+            candidates = [];
+            _seriesIndex[(host, sample.Name)] = candidates;
+        }
+
+        var labels = sample.Labels;
+        foreach (var candidate in candidates)
+        {
+            if (candidate.Matches(labels))
+            {
+                return candidate;
+            }
+        }
+
         _key.Clear();
         _key.Append(host).Append('\u001f').Append(sample.Name);
-        foreach (var label in sample.Labels)
+        var map = new Dictionary<string, string>(labels.Count + 1, StringComparer.Ordinal);
+        for (var i = 0; i < labels.Count; i++)
         {
-            _key.Append('\u001f').Append(label.Name).Append('=').Append(label.Value);
+            _key.Append('\u001f').Append(labels[i].Name).Append('=').Append(labels[i].Value);
+            map[labels[i].Name] = labels[i].Value;
         }
 
-        var key = _key.ToString();
-        if (!_series.TryGetValue(key, out var series))
-        {
-            var labels = new Dictionary<string, string>(sample.Labels.Count + 1, StringComparer.Ordinal);
-            foreach (var label in sample.Labels)
-            {
-                labels[label.Name] = label.Value;
-            }
-
-            labels["host"] = host;
-            series = new Series(key, host, sample.Name, labels);
-            _series[key] = series;
-        }
-
+        map["host"] = host;
+        var series = new Series(_key.ToString(), host, sample.Name, map) { SampleLabelCount = labels.Count };
+        _series[series.Key] = series;
+        candidates.Add(series);
         return series;
     }
 
@@ -566,7 +577,19 @@ internal sealed partial class AlertEngine
         var keys = _series.Where(s => s.Value.Host == hostId).Select(s => s.Key).ToList();
         foreach (var key in keys)
         {
-            _series.Remove(key);
+            RemoveSeries(key);
+        }
+    }
+
+    private void RemoveSeries(string key)
+    {
+        if (_series.Remove(key, out var series) && _seriesIndex.TryGetValue((series.Host, series.Name), out var list))
+        {
+            list.Remove(series);
+            if (list.Count == 0)
+            {
+                _seriesIndex.Remove((series.Host, series.Name));
+            }
         }
     }
 
@@ -756,7 +779,7 @@ internal sealed partial class AlertEngine
 
         foreach (var key in _staleKeys)
         {
-            _series.Remove(key);
+            RemoveSeries(key);
         }
 
         _staleKeys.Clear();

@@ -27,6 +27,28 @@ internal sealed class Series
 
     public int Count { get; private set; }
 
+    /// <summary>How many labels the samples carry (<see cref="Labels"/> has <c>host</c> on top).</summary>
+    public int SampleLabelCount { get; init; }
+
+    /// <summary>True when a sample with these labels belongs to this series (label order does not matter).</summary>
+    public bool Matches(Google.Protobuf.Collections.RepeatedField<Platform.Telemetry.V1.Label> labels)
+    {
+        if (labels.Count != SampleLabelCount)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < labels.Count; i++)
+        {
+            if (!Labels.TryGetValue(labels[i].Name, out var value) || !string.Equals(value, labels[i].Value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public DateTimeOffset LastSeen { get; set; }
 
     /// <summary>The rules of this metric whose matchers match, computed for <see cref="RulesVersion"/>.</summary>

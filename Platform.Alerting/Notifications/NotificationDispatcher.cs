@@ -30,9 +30,10 @@ internal sealed partial class NotificationDispatcher : IAsyncDisposable
         _options = options;
         _time = time;
         _logger = logger;
+        Log = new DeliveryLog(options.StateDirectory is { Length: > 0 } dir ? Path.Combine(dir, "deliveries") : null);
     }
 
-    public DeliveryLog Log { get; } = new();
+    public DeliveryLog Log { get; }
 
     /// <summary>Queues the notification on each of its channels; never blocks.</summary>
     public void Dispatch(Notification notification)

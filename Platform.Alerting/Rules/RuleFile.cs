@@ -67,7 +67,7 @@ internal static class RuleFile
         {
             try
             {
-                rules.Add(array[i].Deserialize(AlertsJsonContext.Default.AlertRule) ?? throw new InvalidDataException("null rule"));
+                rules.Add(array[i].Deserialize(AlertCodec.Json.AlertRule) ?? throw new InvalidDataException("null rule"));
             }
             catch (JsonException e)
             {

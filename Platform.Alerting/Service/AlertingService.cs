@@ -111,7 +111,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
 
         Drain(engine);
         using var consumer = new ConsumerBuilder<string, byte[]>(KafkaConfig.Group(options, runtime.Instance))
-            .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(engine, partitions))
+            .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, engine, partitions))
             .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(engine, partitions.Select(p => p.TopicPartition)))
             .SetPartitionsLostHandler((c, partitions) => OnRevoked(engine, partitions.Select(p => p.TopicPartition)))
             .SetErrorHandler((_, error) => LogConsumerError(logger, error.Reason))
@@ -255,7 +255,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
         }
     }
 
-    private void OnAssigned(AlertEngine engine, List<TopicPartition> partitions)
+    private List<TopicPartitionOffset> OnAssigned(IConsumer<string, byte[]> consumer, AlertEngine engine, List<TopicPartition> partitions)
     {
         // Take over from the previous owner: its last records must be read before the hosts are evaluated here.
         try
@@ -272,11 +272,51 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
             Run(engine, command);
         }
 
+        var offsets = StartOffsets(consumer, partitions);
         Assignment = [.. Assignment.Concat(partitions).Distinct()];
         if (logger.IsEnabled(LogLevel.Information))
         {
-            var text = string.Join(", ", partitions.Select(p => $"{p.Topic}[{p.Partition.Value}]"));
+            var text = string.Join(", ", offsets.Select(p => $"{p.Topic}[{p.Partition.Value}]@{p.Offset}"));
             LogAssigned(logger, runtime.Instance, text);
+        }
+
+        return offsets;
+    }
+
+    /// <summary>Where to start each assigned partition: the group's committed offset, else the first record of the
+    /// last <see cref="AlertingOptions.StartLookback"/> (a new group evaluates the recent past instead of waiting for
+    /// the next batch, and a record produced while the assignment resolves is not skipped).</summary>
+    private List<TopicPartitionOffset> StartOffsets(IConsumer<string, byte[]> consumer, List<TopicPartition> partitions)
+    {
+        var timeout = TimeSpan.FromSeconds(10);
+        try
+        {
+            var committed = consumer.Committed(partitions, timeout);
+            var since = new Timestamp((runtime.Time.GetUtcNow() - runtime.Options.StartLookback).UtcDateTime);
+            var missing = committed.Where(c => c.Offset.Value < 0).Select(c => new TopicPartitionTimestamp(c.TopicPartition, since)).ToList();
+            var byTime = missing.Count == 0 ? [] : consumer.OffsetsForTimes(missing, timeout);
+            var result = new List<TopicPartitionOffset>(partitions.Count);
+            foreach (var c in committed)
+            {
+                if (c.Offset.Value >= 0)
+                {
+                    result.Add(c);
+                    continue;
+                }
+
+                var found = byTime.FirstOrDefault(t => t.TopicPartition == c.TopicPartition);
+                var offset = found is not null && found.Offset.Value >= 0
+                    ? found.Offset
+                    : consumer.QueryWatermarkOffsets(c.TopicPartition, timeout).High;
+                result.Add(new TopicPartitionOffset(c.TopicPartition, offset));
+            }
+
+            return result;
+        }
+        catch (KafkaException e)
+        {
+            LogConsumerError(logger, "start offsets: " + e.Error.Reason);
+            return [.. partitions.Select(p => new TopicPartitionOffset(p, Offset.Unset))];
         }
     }
 

@@ -7,6 +7,7 @@ internal static class KafkaConfig
     public static ConsumerConfig Reader(AlertingOptions options, string purpose) => new()
     {
         BootstrapServers = options.Bootstrap,
+        BrokerAddressFamily = BrokerAddressFamily.V4,
         GroupId = $"alerting-{purpose}-{Guid.NewGuid():N}",
         EnableAutoCommit = false,
         AutoOffsetReset = AutoOffsetReset.Earliest,
@@ -20,6 +21,7 @@ internal static class KafkaConfig
     public static ConsumerConfig Group(AlertingOptions options, string instance) => new()
     {
         BootstrapServers = options.Bootstrap,
+        BrokerAddressFamily = BrokerAddressFamily.V4,
         GroupId = options.GroupId,
         ClientId = $"platform-alerting-{instance}",
         EnableAutoCommit = true,
@@ -29,12 +31,14 @@ internal static class KafkaConfig
         SessionTimeoutMs = 10_000,
         HeartbeatIntervalMs = 1_000,
         PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
+        AllowAutoCreateTopics = true,
         TopicMetadataRefreshIntervalMs = 5_000,
     };
 
     public static ProducerConfig Producer(AlertingOptions options, string instance) => new()
     {
         BootstrapServers = options.Bootstrap,
+        BrokerAddressFamily = BrokerAddressFamily.V4,
         ClientId = $"platform-alerting-{instance}",
         Acks = Acks.All,
         LingerMs = 0,

@@ -1,4 +1,6 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Platform.Telemetry.Alerts;
 
@@ -6,23 +8,34 @@ namespace Platform.Telemetry.Alerts;
 /// <c>alert-channels</c> topics. Decoders throw <see cref="JsonException"/> on malformed input.</summary>
 public static class AlertCodec
 {
-    public static byte[] Encode(AlertRule rule) => JsonSerializer.SerializeToUtf8Bytes(rule, AlertsJsonContext.Default.AlertRule);
+    /// <summary>The contract's metadata with readable output: "&gt;", "+", "'" are written as such rather than as
+    /// \u escapes (the JSON is never embedded in HTML). Reading accepts either.</summary>
+    public static AlertsJsonContext Json { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        AllowTrailingCommas = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new JsonStringEnumConverter() },
+    });
 
-    public static byte[] Encode(AlertTransition alert) => JsonSerializer.SerializeToUtf8Bytes(alert, AlertsJsonContext.Default.AlertTransition);
+    public static byte[] Encode(AlertRule rule) => JsonSerializer.SerializeToUtf8Bytes(rule, Json.AlertRule);
 
-    public static byte[] Encode(Silence silence) => JsonSerializer.SerializeToUtf8Bytes(silence, AlertsJsonContext.Default.Silence);
+    public static byte[] Encode(AlertTransition alert) => JsonSerializer.SerializeToUtf8Bytes(alert, Json.AlertTransition);
 
-    public static byte[] Encode(NotificationChannel channel) => JsonSerializer.SerializeToUtf8Bytes(channel, AlertsJsonContext.Default.NotificationChannel);
+    public static byte[] Encode(Silence silence) => JsonSerializer.SerializeToUtf8Bytes(silence, Json.Silence);
+
+    public static byte[] Encode(NotificationChannel channel) => JsonSerializer.SerializeToUtf8Bytes(channel, Json.NotificationChannel);
 
     public static AlertRule DecodeRule(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize(json, AlertsJsonContext.Default.AlertRule) ?? throw new JsonException("alert rule: null");
+        JsonSerializer.Deserialize(json, Json.AlertRule) ?? throw new JsonException("alert rule: null");
 
     public static AlertTransition DecodeAlert(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize(json, AlertsJsonContext.Default.AlertTransition) ?? throw new JsonException("alert: null");
+        JsonSerializer.Deserialize(json, Json.AlertTransition) ?? throw new JsonException("alert: null");
 
     public static Silence DecodeSilence(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize(json, AlertsJsonContext.Default.Silence) ?? throw new JsonException("silence: null");
+        JsonSerializer.Deserialize(json, Json.Silence) ?? throw new JsonException("silence: null");
 
     public static NotificationChannel DecodeChannel(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize(json, AlertsJsonContext.Default.NotificationChannel) ?? throw new JsonException("channel: null");
+        JsonSerializer.Deserialize(json, Json.NotificationChannel) ?? throw new JsonException("channel: null");
 }

@@ -19,6 +19,7 @@ public sealed class ContractTests
         Assert.Equal("!~", (string?)json["metric"]!["matchers"]![0]!["op"]);
         Assert.Equal("avg", (string?)json["metric"]!["aggregation"]);
         Assert.Null(json["log"]);
+        Assert.Contains("\"comparison\":\">\"", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal); // readable, not \u003E
 
         var back = AlertCodec.DecodeRule(bytes);
         Assert.Equal(rule.Metric!.Threshold, back.Metric!.Threshold);

@@ -107,4 +107,16 @@ public sealed class AbsenceAndLogRuleTests
         f.Log("api-1", "POST /z status=500");
         Assert.Equal([AlertState.Firing], f.StatesOf("oom"));
     }
+
+    [Fact]
+    public void LogRule_CountsOnlyLinesFromMatchingSources()
+    {
+        var f = new EngineFixture();
+        f.Engine.UpsertRule(LogRule(regex: false, "error", minCount: 1) with
+        {
+            Log = new LogCondition { Pattern = "error", WindowSeconds = 60, Matchers = [new LabelMatcher { Name = "source", Op = MatchOperator.Regex, Value = ".*/nginx/.*" }] },
+        });
+        f.Log("web-1", "error: upstream timed out"); // the fixture's source is /var/log/app.log
+        Assert.Empty(f.Records);
+    }
 }

@@ -264,4 +264,48 @@ public sealed class NotificationPolicyTests
         Assert.Single(f.Records);
         Assert.Single(f.Engine.Alerts);
     }
+
+    [Fact]
+    public void Observe_IgnoresALateRecordOfThePreviousOwner_ForAnAlertThatEndedHere()
+    {
+        var f = new EngineFixture();
+        f.Engine.UpsertRule(EngineFixture.CpuRule());
+        f.Metric("web-1", "system.cpu.utilization", 0.95);
+        var firing = f.Records[^1];
+        f.Tick(TimeSpan.FromSeconds(1));
+        f.Metric("web-1", "system.cpu.utilization", 0.1);
+        Assert.Equal([AlertState.Firing, AlertState.Resolved], f.StatesOf("cpu"));
+
+        // The firing record written by another instance before it gave the host up arrives late.
+        f.Engine.Observe(firing with { Instance = "other" });
+        f.Tick(TimeSpan.FromSeconds(1));
+        f.Metric("web-1", "system.cpu.utilization", 0.1);
+        Assert.Empty(f.Engine.Alerts);
+        Assert.Equal(2, f.Notifications.Count);
+    }
+
+    [Fact]
+    public void Observe_AdoptsAFiringAlert_WhenItsHostArrivesLater()
+    {
+        var f = new EngineFixture();
+        f.Engine.UpsertRule(new AlertRule { Id = "silent", Name = "HostSilent", Kind = RuleKind.Absence, Absence = new AbsenceCondition { AfterSeconds = 60 } });
+        var labels = new Dictionary<string, string> { ["host"] = "db-9", ["alertname"] = "HostSilent" };
+        f.Engine.Observe(new AlertTransition
+        {
+            Fingerprint = AlertFingerprint.Compute("silent", labels),
+            RuleId = "silent",
+            RuleName = "HostSilent",
+            State = AlertState.Firing,
+            Labels = labels,
+            At = EngineFixture.Start.AddMinutes(-5),
+            FiredAt = EngineFixture.Start.AddMinutes(-5),
+            NotificationCount = 1,
+            LastNotifiedAt = EngineFixture.Start.AddMinutes(-5),
+            Instance = "other",
+        });
+        Assert.Empty(f.Engine.Alerts); // dormant until the host is evaluated here
+        f.Metric("db-9", "system.cpu.utilization", 0.1);
+        Assert.Equal([AlertState.Resolved], f.StatesOf("silent"));
+        Assert.Equal("resolved", Assert.Single(f.Notifications).Status);
+    }
 }

@@ -17,6 +17,7 @@ public sealed class DispatcherTests : IAsyncLifetime
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
     private readonly ConcurrentDictionary<string, NotificationChannel> _channels = new(StringComparer.Ordinal);
     private readonly HttpClient _http = new();
+    private readonly TempDirectory _state = new("alerting-dispatcher");
     private WebhookReceiver _receiver = null!;
     private NotificationDispatcher _dispatcher = null!;
 
@@ -26,7 +27,7 @@ public sealed class DispatcherTests : IAsyncLifetime
         _dispatcher = new NotificationDispatcher(
             [new WebhookSender(_http), new SlackSender(_http), new TeamsSender(_http), new DiscordSender(_http), new EmailSender(TimeSpan.FromSeconds(10))],
             id => _channels.GetValueOrDefault(id),
-            new AlertingOptions { RetryDelay = TimeSpan.FromMilliseconds(20), DeliveryAttempts = 4, DeliveryTimeout = TimeSpan.FromSeconds(5) },
+            new AlertingOptions { StateDirectory = _state.Path, RetryDelay = TimeSpan.FromMilliseconds(20), DeliveryAttempts = 4, DeliveryTimeout = TimeSpan.FromSeconds(5) },
             TimeProvider.System, NullLogger.Instance);
     }
 
@@ -35,6 +36,7 @@ public sealed class DispatcherTests : IAsyncLifetime
         await _dispatcher.DisposeAsync();
         await _receiver.DisposeAsync();
         _http.Dispose();
+        _state.Dispose();
     }
 
     private void Channel(string id, ChannelType type, string path) =>
@@ -183,5 +185,17 @@ public sealed class DispatcherTests : IAsyncLifetime
         Assert.False(bad.Success);
         Assert.True(bad.Final);
         Assert.Contains("500", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DeliveryLog_SurvivesARestart()
+    {
+        Channel("hook", ChannelType.Webhook, "/persisted");
+        _dispatcher.Dispatch(Sample("hook"));
+        await Poll.UntilAsync(() => _dispatcher.Log.Of("hook").Any(), Deadline, "the delivery");
+        var reloaded = new DeliveryLog(Path.Combine(_state.Path, "deliveries"));
+        var record = Assert.Single(reloaded.Of("hook"));
+        Assert.True(record.Success);
+        Assert.Equal("[FIRING:1] HighCpu (web-1)", record.Title);
     }
 }
