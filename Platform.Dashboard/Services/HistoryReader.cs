@@ -24,7 +24,7 @@ public sealed partial class HistoryReader
         _logger = logger;
     }
 
-    /// <summary>The most records one request reads before it answers with what it has.</summary>
+    /// <summary>The most records (of every host) one request scans before it answers with what it has.</summary>
     public long MaxRecords { get; init; } = 2_000_000;
 
     /// <summary>The longest one request reads before it answers with what it has.</summary>
@@ -52,6 +52,7 @@ public sealed partial class HistoryReader
         var buckets = new Buckets(fromMs, toMs, points);
         var rates = new CounterRates();
         long records = 0;
+        long scanned = 0;
         var truncated = false;
 
         var config = KafkaConfig.Consumer(_options.Bootstrap, _options.GroupId, "platform-dashboard-history");
@@ -67,20 +68,26 @@ public sealed partial class HistoryReader
             return new HistoryResult(from, to, [], 0, false);
         }
 
-        // Where the range starts in each partition, and where the partition ends now.
+        // Where the range starts in each partition, and where it ends: the first record after the range (with a
+        // minute of slack for clock skew between producers), else the partition's end now.
         var starts = consumer.OffsetsForTimes(
             partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(from.UtcDateTime))).ToList(), TimeSpan.FromSeconds(10));
+        var ends = consumer.OffsetsForTimes(
+            partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(to.UtcDateTime.AddMinutes(1)))).ToList(), TimeSpan.FromSeconds(10))
+            .ToDictionary(e => e.Partition, e => e.Offset.Value);
         var remaining = new Dictionary<Partition, long>();
         var assignment = new List<TopicPartitionOffset>();
         foreach (var start in starts)
         {
-            var high = consumer.QueryWatermarkOffsets(start.TopicPartition, TimeSpan.FromSeconds(10)).High.Value;
-            if (start.Offset.Value < 0 || start.Offset.Value >= high)
+            var end = ends.TryGetValue(start.Partition, out var e) && e >= 0
+                ? e
+                : consumer.QueryWatermarkOffsets(start.TopicPartition, TimeSpan.FromSeconds(10)).High.Value;
+            if (start.Offset.Value < 0 || start.Offset.Value >= end)
             {
                 continue;
             }
 
-            remaining[start.Partition] = high;
+            remaining[start.Partition] = end;
             assignment.Add(start);
         }
 
@@ -88,7 +95,7 @@ public sealed partial class HistoryReader
         while (remaining.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (records >= MaxRecords || clock.Elapsed > MaxDuration)
+            if (scanned >= MaxRecords || clock.Elapsed > MaxDuration)
             {
                 truncated = true;
                 break;
@@ -111,7 +118,8 @@ public sealed partial class HistoryReader
                 continue;
             }
 
-            if (result.Offset.Value + 1 >= end || result.Message.Timestamp.UnixTimestampMs > toMs + 60_000)
+            scanned++;
+            if (result.Offset.Value + 1 >= end)
             {
                 remaining.Remove(result.Partition);
                 consumer.IncrementalUnassign([result.TopicPartition]);
@@ -127,7 +135,11 @@ public sealed partial class HistoryReader
             {
                 var batch = MetricBatch.Parser.ParseFrom(message.Value);
                 var interpreted = BatchInterpreter.Interpret(batch, rates, message.Timestamp.UnixTimestampMs);
-                records++;
+                if (interpreted.TimeUnixMs >= fromMs && interpreted.TimeUnixMs <= toMs)
+                {
+                    records++;
+                }
+
                 foreach (var sample in interpreted.Samples)
                 {
                     buckets.Add(sample);

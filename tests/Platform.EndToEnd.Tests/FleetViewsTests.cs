@@ -37,12 +37,19 @@ public sealed class SimulatedFleetFixture : IAsyncLifetime
             Id = "disk-full", Name = "Disk full", Severity = AlertSeverity.Warning,
             Metric = new MetricCondition { Name = SeriesNames.FilesystemUtilization, Threshold = 0.85 },
         });
-        foreach (var host in Model.Hosts.Where(h => h.Numbers.Cpu > 0.6))
+        // The busiest hosts of the simulation (see SimulatedFleet) have alerts firing: critical for every 7th, warning for every 5th.
+        for (var h = 0; h < 24; h++)
         {
-            var critical = host.Numbers.Cpu > 0.8;
+            if (h % 7 != 3 && h % 5 != 1)
+            {
+                continue;
+            }
+
+            var host = Model.Find(SimulatedFleet.HostId(h))!;
+            var critical = h % 7 == 3;
             Model.Alerts.ApplyAlert(new AlertTransition
             {
-                Fingerprint = $"{host.HostId.GetHashCode(StringComparison.Ordinal):x16}", RuleId = critical ? "cpu-high" : "cpu-busy",
+                Fingerprint = $"{h:x16}", RuleId = critical ? "cpu-high" : "cpu-busy",
                 RuleName = critical ? "CPU high" : "CPU busy", Severity = critical ? AlertSeverity.Critical : AlertSeverity.Warning, State = AlertState.Firing,
                 Labels = new Dictionary<string, string> { ["host"] = host.HostId },
                 Annotations = new Dictionary<string, string> { ["summary"] = $"CPU at {host.Numbers.Cpu:P0}" },
@@ -96,7 +103,8 @@ public sealed class FleetViewsTests(SimulatedFleetFixture fixture) : IClassFixtu
         var page = await fixture.Browser.OpenAsync(fixture.Url);
         await Assertions.Expect(page.Locator("[data-testid=host-card]")).ToHaveCountAsync(24);
         await Assertions.Expect(page.Locator("[data-testid=count-silent]")).ToContainTextAsync("Silent 1", new LocatorAssertionsToContainTextOptions { Timeout = 15_000 });
-        await Assertions.Expect(page.Locator("[data-testid=count-critical]")).Not.ToContainTextAsync("Critical 0");
+        await Assertions.Expect(page.Locator("[data-testid=count-critical]")).ToContainTextAsync("Critical 3");
+        await Assertions.Expect(page.Locator("[data-testid=count-warning]")).ToContainTextAsync("Warning 5");
         await Browser.ScreenshotAsync(page, "sim-fleet-cards");
 
         await page.Locator("input[data-testid=fleet-search], [data-testid=fleet-search] input").First.FillAsync("db-");
