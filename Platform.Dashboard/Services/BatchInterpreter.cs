@@ -13,7 +13,15 @@ public static class BatchInterpreter
     public sealed record Result(string HostId, long TimeUnixMs, IReadOnlyList<SeriesSample> Samples, KeyNumbers Numbers, IReadOnlyList<ContainerStats> Containers);
 
     /// <exception cref="InvalidDataException">The batch has no host id or an unknown schema version.</exception>
-    public static Result Interpret(MetricBatch batch, CounterRates rates, long receivedUnixMs)
+    private static readonly SeriesKey HostCpuKey = SeriesKey.Create(SeriesNames.HostCpu);
+    private static readonly SeriesKey HostMemoryKey = SeriesKey.Create(SeriesNames.HostMemory);
+    private static readonly SeriesKey HostFilesystemKey = SeriesKey.Create(SeriesNames.HostFilesystem);
+
+    /// <param name="batch">The batch as read from the topic.</param>
+    /// <param name="rates">The previous counter totals of this host.</param>
+    /// <param name="receivedUnixMs">When the batch arrived, for a batch without a timestamp.</param>
+    /// <param name="keys">Where the series keys of this host are cached; null builds every key.</param>
+    public static Result Interpret(MetricBatch batch, CounterRates rates, long receivedUnixMs, SeriesKeyCache? keys = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(rates);
@@ -41,7 +49,9 @@ public static class BatchInterpreter
             }
 
             var time = sample.TimestampUnixMs != 0 ? sample.TimestampUnixMs : batchTime;
-            var key = SeriesKey.Create(sample.Name, sample.Labels.Select(static l => KeyValuePair.Create(l.Name, l.Value)));
+            var key = keys is null
+                ? SeriesKey.Create(sample.Name, sample.Labels.Select(static l => KeyValuePair.Create(l.Name, l.Value)))
+                : keys.Get(sample.Name, sample.Labels);
             if (sample.Kind == MetricKind.Counter)
             {
                 if (rates.TryRate(key.Id, time, sample.Value, out var rate))
@@ -108,17 +118,17 @@ public static class BatchInterpreter
         var cpuTotal = cpu.Total();
         if (cpuTotal is { } c)
         {
-            samples.Add(new SeriesSample(SeriesKey.Create(SeriesNames.HostCpu), "1", batchTime, c));
+            samples.Add(new SeriesSample(HostCpuKey, "1", batchTime, c));
         }
 
         if (memory is { } m)
         {
-            samples.Add(new SeriesSample(SeriesKey.Create(SeriesNames.HostMemory), "1", batchTime, m));
+            samples.Add(new SeriesSample(HostMemoryKey, "1", batchTime, m));
         }
 
         if (filesystem is { } f)
         {
-            samples.Add(new SeriesSample(SeriesKey.Create(SeriesNames.HostFilesystem), "1", batchTime, f));
+            samples.Add(new SeriesSample(HostFilesystemKey, "1", batchTime, f));
         }
 
         var containerList = containers is null

@@ -51,6 +51,7 @@ public sealed partial class HistoryReader
         var toMs = to.ToUnixTimeMilliseconds();
         var buckets = new Buckets(fromMs, toMs, points);
         var rates = new CounterRates();
+        var keys = new SeriesKeyCache();
         long records = 0;
         long scanned = 0;
         var truncated = false;
@@ -134,7 +135,7 @@ public sealed partial class HistoryReader
             try
             {
                 var batch = MetricBatch.Parser.ParseFrom(message.Value);
-                var interpreted = BatchInterpreter.Interpret(batch, rates, message.Timestamp.UnixTimestampMs);
+                var interpreted = BatchInterpreter.Interpret(batch, rates, message.Timestamp.UnixTimestampMs, keys);
                 if (interpreted.TimeUnixMs >= fromMs && interpreted.TimeUnixMs <= toMs)
                 {
                     records++;

@@ -12,6 +12,7 @@ public sealed class HostState
 {
     private readonly ConcurrentDictionary<string, SeriesEntry> _series = new(StringComparer.Ordinal);
     private readonly CounterRates _rates = new();
+    private readonly SeriesKeyCache _keys;
     private readonly DashboardOptions _options;
     private IReadOnlyDictionary<string, ContainerStats> _containers = new Dictionary<string, ContainerStats>();
     private long _lastSeenUnixMs;
@@ -21,6 +22,7 @@ public sealed class HostState
     {
         HostId = hostId;
         _options = options;
+        _keys = new SeriesKeyCache(options.MaxSeriesPerHost * 2);
     }
 
     public string HostId { get; }
@@ -87,7 +89,7 @@ public sealed class HostState
         AgentRunId = batch.AgentRunId;
         LastSequence = batch.Sequence;
 
-        var result = BatchInterpreter.Interpret(batch, _rates, receivedUnixMs);
+        var result = BatchInterpreter.Interpret(batch, _rates, receivedUnixMs, _keys);
         foreach (var sample in result.Samples)
         {
             if (!_series.TryGetValue(sample.Key.Id, out var entry))

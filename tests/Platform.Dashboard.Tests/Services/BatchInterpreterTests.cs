@@ -89,4 +89,19 @@ public class BatchInterpreterTests
     [Fact]
     public void Interpret_Throws_WhenSchemaIsNewer() =>
         Assert.Throws<InvalidDataException>(() => BatchInterpreter.Interpret(new MetricBatch { SchemaVersion = 99, HostId = "h" }, new CounterRates(), 0));
+
+    [Fact]
+    public void SeriesKeyCache_ReturnsTheSameKey_ForTheSameLabelsInAnyOrder()
+    {
+        var cache = new SeriesKeyCache();
+        var a = Batches.Gauge(SeriesNames.DiskIo, 1, ("device", "sda"), ("direction", "read"));
+        var b = Batches.Gauge(SeriesNames.DiskIo, 1, ("direction", "read"), ("device", "sda"));
+        var c = Batches.Gauge(SeriesNames.DiskIo, 1, ("direction", "write"), ("device", "sda"));
+
+        var key = cache.Get(a.Name, a.Labels);
+        Assert.Same(key, cache.Get(b.Name, b.Labels));
+        Assert.NotEqual(key, cache.Get(c.Name, c.Labels));
+        Assert.Equal("system.disk.io{device=\"sda\",direction=\"read\"}", key.Id);
+        Assert.Equal(2, cache.Count);
+    }
 }

@@ -45,4 +45,29 @@ public class SeriesRingTests
     [Fact]
     public void Constructor_Throws_WhenCapacityTooSmall() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new SeriesRing(1));
+
+    [Fact]
+    public void Add_KeepsTimesExact_AcrossWeeksOfPoints()
+    {
+        var ring = new SeriesRing(3);
+        var start = 1_795_000_000_000L;
+        ring.Add(new Point(start, 1));
+        ring.Add(new Point(start + 1000, 2));
+        // 30 days later: beyond a 32-bit offset from the first point.
+        var later = start + (30L * 24 * 3600 * 1000);
+        Assert.True(ring.Add(new Point(later, 3)));
+        Assert.True(ring.Add(new Point(later + 1, 4)));
+        Assert.Equal([later, later + 1], ring.ToArray().Select(p => p.TimeUnixMs));
+    }
+
+    [Fact]
+    public void Add_KeepsValuesToFloatPrecision()
+    {
+        var ring = new SeriesRing(2);
+        ring.Add(new Point(1, 0.123456789));
+        ring.Add(new Point(2, 123456789012));
+        var points = ring.ToArray();
+        Assert.Equal(0.123456789, points[0].Value, 6);
+        Assert.Equal(123456789012, points[1].Value, 123456789012 * 1e-6);
+    }
 }
