@@ -9,4 +9,9 @@ namespace Platform.Broker.Storage;
 internal interface IStorageFaults
 {
     void BeforeSegmentWrite(SafeFileHandle file, ReadOnlySpan<byte> data, long position);
+
+    /// <summary>Called before each fsync of a segment (e.g. to make the disk slow).</summary>
+    void BeforeFlush()
+    {
+    }
 }

@@ -24,6 +24,7 @@ public sealed class LogManager : IAsyncDisposable
     private readonly SemaphoreSlim _flushSignal = new(0, int.MaxValue);
     private readonly Task _retentionLoop;
     private readonly Task _flushLoop;
+    private readonly FileStream _directoryLock;
     private long _nextProducerId;
     private long _producerIdBlockEnd;
     private int _disposed;
@@ -48,9 +49,10 @@ public sealed class LogManager : IAsyncDisposable
         Options = options;
         _logger = logger;
         Directory.CreateDirectory(options.DataDirectory);
-        LoadProducerIds();
+        _directoryLock = LockDirectory(options.DataDirectory);
         try
         {
+            LoadProducerIds();
             LoadTopics();
         }
         catch
@@ -63,6 +65,7 @@ public sealed class LogManager : IAsyncDisposable
                 }
             }
 
+            _directoryLock.Dispose();
             throw;
         }
 
@@ -222,6 +225,7 @@ public sealed class LogManager : IAsyncDisposable
 
         _stopping.Dispose();
         _flushSignal.Dispose();
+        await _directoryLock.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Closes every partition as a crash would (no flush, no snapshot, no checkpoint): for recovery tests.</summary>
@@ -241,6 +245,8 @@ public sealed class LogManager : IAsyncDisposable
                 partition.Abandon();
             }
         }
+
+        await _directoryLock.DisposeAsync().ConfigureAwait(false);
     }
 
     internal static void ValidateTopicName(string name)
@@ -257,6 +263,20 @@ public sealed class LogManager : IAsyncDisposable
             {
                 throw new ArgumentException($"Topic name \"{name}\" is invalid: only ASCII letters, digits, '.', '_' and '-' are allowed.", nameof(name));
             }
+        }
+    }
+
+    /// <summary>One process per data directory: an exclusive lock on "DATA/.lock", held until dispose.</summary>
+    private static FileStream LockDirectory(string directory)
+    {
+        var path = Path.Combine(directory, ".lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"The data directory {directory} is in use by another broker (cannot lock {path}: {e.Message}).", e);
         }
     }
 

@@ -99,7 +99,7 @@ internal sealed class LogSegment
     /// loaded and checked against the .log file (rebuilt when missing, stale or damaged) and only the tail after the
     /// last index entry is walked. <see cref="SegmentOpenReport"/> says what was done.
     /// </summary>
-    public static LogSegment Open(string directory, long baseOffset, bool recover, int indexInterval, out SegmentOpenReport report)
+    public static LogSegment Open(string directory, long baseOffset, bool recover, int indexInterval, long nowMs, out SegmentOpenReport report)
     {
         var log = File.OpenHandle(PathFor(directory, baseOffset, LogExtension), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         try
@@ -117,7 +117,7 @@ internal sealed class LogSegment
             offsetIndex ??= IndexFile<OffsetIndexEntry>.Create(PathFor(directory, baseOffset, OffsetIndexExtension), baseOffset);
             timeIndex ??= IndexFile<TimeIndexEntry>.Create(PathFor(directory, baseOffset, TimeIndexExtension), baseOffset);
             var segment = new LogSegment(directory, baseOffset, log, offsetIndex, timeIndex);
-            report = segment.Load(fileSize, recover, indexInterval, offsetProblem, timeProblem);
+            report = segment.Load(fileSize, recover, indexInterval, nowMs, offsetProblem, timeProblem);
             return segment;
         }
         catch
@@ -127,7 +127,7 @@ internal sealed class LogSegment
         }
     }
 
-    private SegmentOpenReport Load(long fileSize, bool recover, int indexInterval, string? offsetProblem, string? timeProblem)
+    private SegmentOpenReport Load(long fileSize, bool recover, int indexInterval, long nowMs, string? offsetProblem, string? timeProblem)
     {
         var rebuild = recover || offsetProblem is not null || timeProblem is not null;
         if (!rebuild)
@@ -147,7 +147,7 @@ internal sealed class LogSegment
             var tail = SegmentScanner.Scan(_log, fileSize, start, startOffset, verifyCrc: false, (long _, in RecordBatchHeader h, ReadOnlySpan<byte> _) => Track(h));
             if (tail.Problem is null)
             {
-                Publish(fileSize, tail.NextOffset, tail.Batches > 0 || start > 0);
+                Publish(fileSize, tail.NextOffset, tail.Batches > 0 || start > 0, nowMs);
                 return new SegmentOpenReport(null, null, null);
             }
 
@@ -171,18 +171,17 @@ internal sealed class LogSegment
 
         _offsetIndex.Persist();
         _timeIndex.Persist();
-        Publish(scan.ValidEnd, scan.NextOffset, scan.Batches > 0);
+        Publish(scan.ValidEnd, scan.NextOffset, scan.Batches > 0, nowMs);
         return new SegmentOpenReport(offsetProblem ?? timeProblem, truncated, scan.Problem is null ? null : scan.ValidEnd);
     }
 
-    private void Publish(long size, long nextOffset, bool hasData)
+    private void Publish(long size, long nextOffset, bool hasData, long now)
     {
         if (hasData && RollBaseTime < 0)
         {
             Span<byte> header = stackalloc byte[RecordBatchHeader.Size];
             RandomAccess.Read(_log, header, 0);
             var first = new RecordBatchHeader(header).MaxTimestamp;
-            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             RollBaseTime = first > 0 && first <= now ? first : now;
         }
 

@@ -38,7 +38,7 @@ public sealed partial class PartitionLog
             {
                 var isLast = i == bases.Count - 1;
                 var recover = isLast || checkpoint is null || bases[i + 1] > checkpoint.Value.RecoveryPoint;
-                var segment = LogSegment.Open(directory, bases[i], recover, indexInterval, out var report);
+                var segment = LogSegment.Open(directory, bases[i], recover, indexInterval, options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds(), out var report);
                 if (report.IndexRebuilt is not null && !recover)
                 {
                     StorageLog.IndexRebuilt(logger, topic.Name, partition, bases[i], report.IndexRebuilt);

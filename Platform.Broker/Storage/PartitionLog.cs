@@ -31,6 +31,7 @@ public sealed partial class PartitionLog : IDisposable
     private volatile bool _closed;
     private int _flushRequestPending;
     private int _directoryDirty;
+    private long _flushCount;
     private string? _offline;
 
     private PartitionLog(TopicLog topic, int partition, string directory, LogOptions options, ILogger logger, Action<PartitionLog>? flushRequested, LogSegment[] segments)
@@ -76,6 +77,9 @@ public sealed partial class PartitionLog : IDisposable
     /// <summary>The segments, oldest first (a snapshot).</summary>
     internal IReadOnlyList<LogSegment> Segments => Volatile.Read(ref _segments);
 
+    /// <summary>How many flushes (fsync rounds) ran since open.</summary>
+    internal long FlushCount => Interlocked.Read(ref _flushCount);
+
     /// <summary>Bytes appended but not yet known to be on stable storage.</summary>
     internal long UnflushedBytes => Volatile.Read(ref _writtenBytes) - Volatile.Read(ref _durableBytes);
 
@@ -94,14 +98,14 @@ public sealed partial class PartitionLog : IDisposable
     /// place, appends them, and — under <see cref="FlushMode.Strict"/> — returns only once they are fsynced.
     /// A rejected input appends nothing and returns the Kafka error code with a message.
     /// </summary>
-    public async ValueTask<AppendResult> AppendAsync(Memory<byte> records, CancellationToken cancellationToken = default)
+    public ValueTask<AppendResult> AppendAsync(Memory<byte> records, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var config = _topic.EffectiveConfig;
         var error = RecordBatchValidator.Validate(records.Span, config.MaxMessageBytes!.Value, config.SegmentBytes!.Value, out var batchCount, out var message);
         if (error != ErrorCode.None)
         {
-            return new AppendResult(error, -1, -1, LogStartOffset, message);
+            return new ValueTask<AppendResult>(new AppendResult(error, -1, -1, LogStartOffset, message));
         }
 
         AppendResult result;
@@ -111,20 +115,24 @@ public sealed partial class PartitionLog : IDisposable
             result = AppendLocked(records.Span, batchCount, config, out written);
         }
 
-        if (result.Error == ErrorCode.None && written > 0 && _options.FlushMode == FlushMode.Strict)
-        {
-            try
-            {
-                await WaitDurableAsync(written).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                StorageLog.AppendFailed(_logger, Topic, Partition, "fsync failed", e);
-                return new AppendResult(ErrorCode.KafkaStorageError, -1, -1, LogStartOffset, $"The batch was written but could not be forced to disk: {e.Message}");
-            }
-        }
+        // Group commit, rejections and retries complete here without an async state machine.
+        return result.Error == ErrorCode.None && written > 0 && _options.FlushMode == FlushMode.Strict
+            ? AwaitDurableAsync(result, written)
+            : new ValueTask<AppendResult>(result);
+    }
 
-        return result;
+    private async ValueTask<AppendResult> AwaitDurableAsync(AppendResult result, long written)
+    {
+        try
+        {
+            await WaitDurableAsync(written).ConfigureAwait(false);
+            return result;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            StorageLog.AppendFailed(_logger, Topic, Partition, "fsync failed", e);
+            return new AppendResult(ErrorCode.KafkaStorageError, -1, -1, LogStartOffset, $"The batch was written but could not be forced to disk: {e.Message}");
+        }
     }
 
     private AppendResult AppendLocked(Span<byte> records, int batchCount, TopicConfig config, out long written)
@@ -487,12 +495,14 @@ public sealed partial class PartitionLog : IDisposable
             }
         }
 
+        Interlocked.Increment(ref _flushCount);
         foreach (var segment in toFlush)
         {
             if (segment.TryAcquire())
             {
                 try
                 {
+                    _options.Faults?.BeforeFlush();
                     segment.Flush();
                 }
                 finally

@@ -99,7 +99,26 @@ internal ref struct RecordReader
         count = 0;
         while (!records.IsEmpty)
         {
-            if (!Varint.TryReadInt32(records, out var length, out var consumed) || length < 0 || length > records.Length - consumed)
+            int length, consumed;
+            if (records[0] < 0x80)
+            {
+                // One-byte length (records under 64 bytes): the common case for small records.
+                length = (records[0] >> 1) ^ -(records[0] & 1);
+                consumed = 1;
+            }
+            else if (records.Length > 1 && records[1] < 0x80)
+            {
+                // Two-byte length (records under 8 KiB).
+                var raw = (records[0] & 0x7F) | (records[1] << 7);
+                length = (raw >> 1) ^ -(raw & 1);
+                consumed = 2;
+            }
+            else if (!Varint.TryReadInt32(records, out length, out consumed))
+            {
+                return false;
+            }
+
+            if (length < 0 || length > records.Length - consumed)
             {
                 return false;
             }

@@ -67,6 +67,14 @@ public sealed class LogManagerTests
     }
 
     [Fact]
+    public async Task Open_RefusesADataDirectoryAlreadyInUse()
+    {
+        await using var h = new LogHarness();
+        var e = Assert.Throws<IOException>(() => LogManager.Open(new LogOptions { DataDirectory = h.DataDirectory }, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+        Assert.Contains("in use", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TopicConfig_OverridesBrokerDefaults()
     {
         await using var h = new LogHarness(d => new LogOptions { DataDirectory = d, Defaults = new TopicConfig { RetentionMs = 1000, SegmentBytes = 4096 } });

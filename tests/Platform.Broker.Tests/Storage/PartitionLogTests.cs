@@ -340,6 +340,37 @@ public sealed class PartitionLogTests
     }
 
     [Fact]
+    public async Task Strict_ConcurrentAppenders_ShareFsyncs()
+    {
+        var slowDisk = new SlowFsync();
+        await using var h = new LogHarness(d => new LogOptions { DataDirectory = d, Faults = slowDisk });
+        var log = h.Manager.CreateTopic("t", 1).Partitions[0];
+        var before = log.FlushCount;
+        var writers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.Equal(ErrorCode.None, (await log.AppendAsync(Batches.Make(1), TestContext.Current.CancellationToken)).Error);
+            }
+        }, TestContext.Current.CancellationToken));
+        await Task.WhenAll(writers);
+        var flushes = log.FlushCount - before;
+        Assert.Equal(160, log.LogEndOffset);
+        Assert.Equal(0, log.UnflushedBytes);
+        Assert.True(flushes <= 80, $"{flushes} fsync rounds for 160 appends by 16 concurrent appenders");
+    }
+
+    /// <summary>A disk whose fsync takes 10 ms, so concurrent appenders pile up behind one.</summary>
+    private sealed class SlowFsync : IStorageFaults
+    {
+        public void BeforeSegmentWrite(Microsoft.Win32.SafeHandles.SafeFileHandle file, ReadOnlySpan<byte> data, long position)
+        {
+        }
+
+        public void BeforeFlush() => Thread.Sleep(10);
+    }
+
+    [Fact]
     public async Task GroupCommit_FlushesInTheBackground()
     {
         await using var h = new LogHarness(d => new LogOptions { DataDirectory = d, FlushMode = FlushMode.GroupCommit, FlushInterval = TimeSpan.FromMilliseconds(20) });

@@ -228,6 +228,27 @@ public sealed class RecordBatchCodecTests
         Assert.Equal(ErrorCode.MessageTooLarge, RecordBatchValidator.Validate(good, good.Length - 1, 1 << 20, out _, out _));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(40)]
+    [InlineData(1000)]
+    [InlineData(20_000)]
+    public void Validator_FramesRecords_WithOneTwoAndThreeByteLengths(int valueSize)
+    {
+        var builder = new RecordBatchBuilder();
+        for (var i = 0; i < 5; i++)
+        {
+            builder.Add(null, new byte[valueSize]);
+        }
+
+        var batch = builder.Build();
+        Assert.Equal(ErrorCode.None, RecordBatchValidator.Validate(batch, 1 << 20, 1 << 20, out _, out _));
+        Assert.True(RecordReader.TryCountRecords(batch.AsSpan(RecordBatchHeader.Size), out var count));
+        Assert.Equal(5, count);
+        Assert.False(RecordReader.TryCountRecords(batch.AsSpan(RecordBatchHeader.Size, batch.Length - RecordBatchHeader.Size - 1), out _));
+        Assert.False(RecordReader.TryCountRecords([0x01], out _)); // length -1
+    }
+
     [Fact]
     public void Validator_AcceptsCompressedBatches_WithoutDecompressing()
     {
