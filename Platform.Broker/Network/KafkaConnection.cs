@@ -25,6 +25,7 @@ internal sealed partial class KafkaConnection
     private readonly ConnectionInfo _info;
     private readonly Channel<Pending> _pending;
     private readonly CancellationTokenSource _closed;
+    private readonly ClientIdCache _clientIds = new();
 
     private readonly record struct Pending(RequestContext Context, ValueTask<ResponseBuffer?> Response);
 
@@ -141,6 +142,11 @@ internal sealed partial class KafkaConnection
         }
     }
 
+    /// <summary>
+    /// Copies the frame once into a pooled contiguous array (so decoders take the span fast path only): Produce hands
+    /// slices of it to the log, which rewrites each batch's base offset in place, so the body has to be contiguous and
+    /// writable anyway.
+    /// </summary>
     private RequestContext CreateContext(ReadOnlySequence<byte> frame)
     {
         var length = (int)frame.Length;
@@ -150,7 +156,7 @@ internal sealed partial class KafkaConnection
         try
         {
             var reader = new KafkaReader(array.AsSpan(0, length));
-            var header = RequestHeader.Read(ref reader);
+            var header = RequestHeader.Read(ref reader, _clientIds);
             return new RequestContext(array, length, header, reader.Position, _info, Stopwatch.GetTimestamp());
         }
         catch

@@ -65,6 +65,28 @@ internal ref struct KafkaReader
         return Encoding.UTF8.GetString(Take(length));
     }
 
+    /// <summary>An int16-length string's bytes as (offset, length) into the frame; length -1 is null (offset -1).</summary>
+    public (int Offset, int Length) ReadShortBytesRange()
+    {
+        var length = ReadInt16();
+        if (length < 0)
+        {
+            if (length != -1)
+            {
+                KafkaProtocolException.Throw($"negative string length {length}");
+            }
+
+            return (-1, -1);
+        }
+
+        var offset = _position;
+        Take(length);
+        return (offset, length);
+    }
+
+    /// <summary>Bytes of the frame already read past (from <see cref="ReadShortBytesRange"/> or <see cref="ReadBytesRange"/>).</summary>
+    public readonly ReadOnlySpan<byte> Slice(int offset, int length) => _buffer.Slice(offset, length);
+
     /// <summary>An int32-length byte field returned as (offset, length) into the frame; length -1 is null (offset -1).</summary>
     public (int Offset, int Length) ReadBytesRange()
     {

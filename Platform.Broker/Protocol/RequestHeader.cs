@@ -6,18 +6,46 @@ namespace Platform.Broker.Protocol;
 /// </summary>
 internal readonly record struct RequestHeader(short ApiKey, short ApiVersion, int CorrelationId, string? ClientId)
 {
-    /// <summary>Parses the header; returns the reader positioned at the request body.</summary>
-    public static RequestHeader Read(ref KafkaReader reader)
+    /// <summary>
+    /// Parses the header; returns the reader positioned at the request body. With a <paramref name="clientIds"/> cache a
+    /// connection's repeated client id is decoded once.
+    /// </summary>
+    public static RequestHeader Read(ref KafkaReader reader, ClientIdCache? clientIds = null)
     {
         var apiKey = reader.ReadInt16();
         var apiVersion = reader.ReadInt16();
         var correlationId = reader.ReadInt32();
-        var clientId = reader.ReadNullableString();
+        var clientId = clientIds is null ? reader.ReadNullableString() : clientIds.Read(ref reader);
         if (apiKey == (short)Protocol.ApiKey.ApiVersions && apiVersion >= 3 && ApiVersionTable.IsSupported(apiKey, apiVersion))
         {
             reader.SkipTaggedFields();
         }
 
         return new RequestHeader(apiKey, apiVersion, correlationId, clientId);
+    }
+}
+
+/// <summary>The last client id seen on a connection, so the same bytes are not decoded into a new string per request.</summary>
+internal sealed class ClientIdCache
+{
+    private byte[] _bytes = [];
+    private string? _value;
+
+    public string? Read(ref KafkaReader reader)
+    {
+        var (offset, length) = reader.ReadShortBytesRange();
+        if (offset < 0)
+        {
+            return null;
+        }
+
+        var bytes = reader.Slice(offset, length);
+        if (_value is null || !bytes.SequenceEqual(_bytes))
+        {
+            _bytes = bytes.ToArray();
+            _value = System.Text.Encoding.UTF8.GetString(bytes);
+        }
+
+        return _value;
     }
 }

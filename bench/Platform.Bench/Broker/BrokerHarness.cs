@@ -52,7 +52,16 @@ internal sealed class BrokerHarness : IHarness
                 await PrintBrokerSideAsync(broker);
                 if (!skipBacklog)
                 {
-                    backlog = KafkaWorkload.Backlog(broker.BootstrapServers, "backlog", rounds, roundSize, size, window, cancellationToken);
+                    var (requests, seconds) = await BrokerProduceTimeAsync(broker);
+                    for (var i = 0; i < rounds; i++)
+                    {
+                        var (rate, _, _) = KafkaWorkload.Produce(broker.BootstrapServers, "backlog", roundSize, size, window, cancellationToken);
+                        var (requestsNow, secondsNow) = await BrokerProduceTimeAsync(broker);
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"backlog round {i + 1}: {rate:N0} records/s; broker: {requestsNow - requests:N0} produce requests, {(secondsNow - seconds) * 1000 / Math.Max(1, requestsNow - requests):0.00} ms each"));
+                        (requests, seconds) = (requestsNow, secondsNow);
+                        backlog.Add(rate);
+                    }
                 }
             }
 
@@ -129,6 +138,15 @@ internal sealed class BrokerHarness : IHarness
             var sum = lines.FirstOrDefault(l => l.StartsWith($"broker_request_duration_seconds_sum{{api=\"{api}\"}}", StringComparison.Ordinal))?.Split(' ')[1];
             Console.WriteLine($"  broker side: {api} requests {count}, total seconds in handler {sum}");
         }
+    }
+
+    private static async Task<(double Requests, double Seconds)> BrokerProduceTimeAsync(BrokerServer broker)
+    {
+        using var stream = new MemoryStream();
+        await broker.Metrics.Registry.CollectAndExportAsTextAsync(stream);
+        var lines = System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n');
+        double Value(string prefix) => double.Parse(lines.First(l => l.StartsWith(prefix, StringComparison.Ordinal)).Split(' ')[1], CultureInfo.InvariantCulture);
+        return (Value("broker_request_duration_seconds_count{api=\"Produce\"}"), Value("broker_request_duration_seconds_sum{api=\"Produce\"}"));
     }
 
     private static int FreePort()

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Globalization;
 using Confluent.Kafka;
 
 namespace Platform.Bench.Broker;
@@ -19,20 +18,7 @@ internal static class KafkaWorkload
         return new Result(rate, p50, p99, consumeRate);
     }
 
-    public static List<double> Backlog(string bootstrap, string topic, int rounds, int roundSize, int size, int window, CancellationToken ct)
-    {
-        var rates = new List<double>();
-        for (var i = 0; i < rounds; i++)
-        {
-            var (rate, _, _) = Produce(bootstrap, topic, roundSize, size, window, ct);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"backlog round {i + 1}: {rate:N0} records/s"));
-            rates.Add(rate);
-        }
-
-        return rates;
-    }
-
-    private static (double Rate, double P50, double P99) Produce(string bootstrap, string topic, int records, int size, int window, CancellationToken ct)
+    public static (double Rate, double P50, double P99) Produce(string bootstrap, string topic, int records, int size, int window, CancellationToken ct)
     {
         var config = new ProducerConfig
         {

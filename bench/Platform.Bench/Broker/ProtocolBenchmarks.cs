@@ -99,11 +99,12 @@ public class ProtocolBenchmarks
     public int CutFramesAndParseHeaders()
     {
         var buffer = new ReadOnlySequence<byte>(_frames);
+        var clientIds = new ClientIdCache();
         var sum = 0;
         while (FrameDecoder.TryReadFrame(ref buffer, 1 << 20, out var frame))
         {
             var reader = new KafkaReader(frame.FirstSpan);
-            sum += RequestHeader.Read(ref reader).CorrelationId;
+            sum += RequestHeader.Read(ref reader, clientIds).CorrelationId;
         }
 
         return sum;

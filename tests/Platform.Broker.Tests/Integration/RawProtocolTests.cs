@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Confluent.Kafka;
+using Platform.TestKit;
 
 namespace Platform.Broker.Tests.Integration;
 
@@ -201,6 +202,56 @@ public class RawProtocolTests(BrokerFixture fixture)
         r.Int32();
         r.Int32();
         Assert.Equal(1, r.Int16());
+    }
+
+    [Fact]
+    public async Task PipelinedRequests_BeyondTheInFlightLimit_AreAllAnsweredInOrder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+        const int count = 300; // more than MaxInFlightRequestsPerConnection (64): reading pauses, nothing is lost
+        var frames = new List<byte>();
+        for (var i = 0; i < count; i++)
+        {
+            frames.AddRange(new RequestWriter().Int16(18).Int16((short)(i % 3)).Int32(1000 + i).String("pipeline").ToFrame());
+        }
+
+        await raw.SendRawAsync([.. frames], ct);
+        for (var i = 0; i < count; i++)
+        {
+            var response = await raw.ReadFrameAsync(ct).WaitAsync(Deadline, ct) ?? throw new IOException($"closed after {i} responses");
+            Assert.Equal(1000 + i, BinaryPrimitives.ReadInt32BigEndian(response));
+        }
+    }
+
+    [Fact]
+    public async Task SilentMember_IsExpelledAfterItsSessionTimeout()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var group = "silent-" + Guid.NewGuid().ToString("N");
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+
+        // JoinGroup v0: group, session timeout 1500 ms, member "", protocol type, [protocol name, metadata].
+        var join = new ResponseReader(await raw.SendAsync(11, 0, w => w.String(group).Int32(1500).String("").String("consumer")
+            .Int32(1).String("range").Bytes([0, 1, 2]), ct));
+        Assert.Equal(0, join.Int16());
+        var generation = join.Int32();
+        Assert.Equal("range", join.String());
+        var leader = join.String();
+        var memberId = join.String();
+        Assert.Equal(leader, memberId);
+        Assert.Equal(1, join.Int32());
+
+        // SyncGroup v0: the leader assigns itself.
+        var sync = new ResponseReader(await raw.SendAsync(14, 0, w => w.String(group).Int32(generation).String(memberId)
+            .Int32(1).String(memberId).Bytes([7, 7]), ct));
+        Assert.Equal(0, sync.Int16());
+        Assert.Equal(new byte[] { 7, 7 }, sync.Bytes());
+        Assert.Equal(0, new ResponseReader(await raw.SendAsync(12, 0, w => w.String(group).Int32(generation).String(memberId), ct)).Int16());
+
+        // No more heartbeats: the coordinator expels the member and the group goes back to Empty.
+        await Poll.UntilAsync(() => fixture.Broker.Groups.Describe(group).State == Platform.Broker.Groups.GroupState.Empty, Deadline, "the silent member expelled", ct);
+        Assert.Equal(25, new ResponseReader(await raw.SendAsync(12, 0, w => w.String(group).Int32(generation).String(memberId), ct)).Int16());
     }
 
     private static async Task<(short Error, long BaseOffset)> ProduceAsync(RawKafkaClient raw, string topic, byte[] batch, CancellationToken ct)

@@ -85,4 +85,23 @@ public class KafkaReaderTests
 
         Assert.Null(reader.ReadNullableBytes());
     }
+
+    [Fact]
+    public void ClientIdCache_ReturnsTheSameString_ForRepeatedClientId_AndANewOneWhenItChanges()
+    {
+        byte[] a = [0, 18, 0, 0, 0, 0, 0, 1, 0, 2, (byte)'c', (byte)'1'];
+        byte[] b = [0, 18, 0, 0, 0, 0, 0, 2, 0, 2, (byte)'c', (byte)'2'];
+        var cache = new ClientIdCache();
+
+        var r1 = new KafkaReader(a);
+        var first = RequestHeader.Read(ref r1, cache).ClientId;
+        var r2 = new KafkaReader(a);
+        var again = RequestHeader.Read(ref r2, cache).ClientId;
+        var r3 = new KafkaReader(b);
+        var changed = RequestHeader.Read(ref r3, cache).ClientId;
+
+        Assert.Equal("c1", first);
+        Assert.Same(first, again);
+        Assert.Equal("c2", changed);
+    }
 }
