@@ -29,8 +29,13 @@ public sealed class AgentOptions
     /// <summary>Batch compression: lz4 (default), zstd, gzip, snappy or none.</summary>
     public CompressionType Compression { get; set; } = CompressionType.Lz4;
 
-    /// <summary>How long the Kafka client tries one record before the spool sends it again.</summary>
-    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// How long the Kafka client tries one batch before reporting it failed (the spool then sends it again).
+    /// Zero (the default) = never give up: the idempotent producer keeps retrying in order, so an outage of any
+    /// length neither reorders nor duplicates. With a finite timeout, batches that time out are sent again
+    /// after batches queued behind them that did get through (consumers can reorder by sequence).
+    /// </summary>
+    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.Zero;
 
     /// <summary>The spool's bound on disk; past it the oldest data is dropped and counted.</summary>
     public long SpoolMaxBytes { get; set; } = 256L * 1024 * 1024;

@@ -68,9 +68,9 @@ internal static class OptionsValidator
             problems.Add($"spool_max_bytes: {o.SpoolMaxBytes} is below the minimum of 1 MiB");
         }
 
-        if (o.DeliveryTimeout < TimeSpan.FromSeconds(1) || o.DeliveryTimeout > TimeSpan.FromDays(1))
+        if (o.DeliveryTimeout != TimeSpan.Zero && (o.DeliveryTimeout < TimeSpan.FromSeconds(1) || o.DeliveryTimeout > TimeSpan.FromDays(1)))
         {
-            problems.Add("delivery_timeout: must be between 1 s and 1 day");
+            problems.Add("delivery_timeout: must be 0 (never give up) or between 1 s and 1 day");
         }
 
         if (o.InventoryInterval < o.Interval)

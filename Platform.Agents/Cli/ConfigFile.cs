@@ -3,7 +3,7 @@ using System.Text;
 namespace Platform.Agents.Cli;
 
 /// <summary>
-/// The config file: one <c>key = value</c> per line, <c>#</c> starts a comment line, blank lines ignored;
+/// The config file: one <c>key = value</c> per line, <c>#</c> (at the start or after whitespace) starts a comment, blank lines ignored;
 /// list keys (label, log, scrape, kafka) repeat. The keys are <see cref="Settings.Known"/>.
 /// </summary>
 internal static class ConfigFile
@@ -28,8 +28,8 @@ internal static class ConfigFile
         var name = Path.GetFileName(path);
         for (var i = 0; i < lines.Length; i++)
         {
-            var line = lines[i].Trim();
-            if (line.Length == 0 || line[0] == '#')
+            var line = StripComment(lines[i]).Trim();
+            if (line.Length == 0)
             {
                 continue;
             }
@@ -58,6 +58,20 @@ internal static class ConfigFile
         }
 
         return settings;
+    }
+
+    /// <summary>A '#' at the start of a line or after whitespace starts a comment (so values may hold '#' inside a word).</summary>
+    internal static string StripComment(string line)
+    {
+        for (var i = 0; i < line.Length; i++)
+        {
+            if (line[i] == '#' && (i == 0 || char.IsWhiteSpace(line[i - 1])))
+            {
+                return line[..i];
+            }
+        }
+
+        return line;
     }
 
     /// <summary>The file text for the given settings (what <c>install</c> writes).</summary>

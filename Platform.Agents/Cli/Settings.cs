@@ -25,7 +25,7 @@ internal static class Settings
         ("scrape", "URL", "a Prometheus text endpoint to scrape every interval; repeat for more"),
         ("state_dir", "DIR", "spool and log positions (default /var/lib/platform-agent)"),
         ("spool_max_bytes", "SIZE", "bound of the on-disk spool (default 256MiB); past it the oldest batches are dropped and counted"),
-        ("delivery_timeout", "DURATION", "time the Kafka client tries a batch before the spool sends it again (default 2m)"),
+        ("delivery_timeout", "DURATION", "time the Kafka client tries a batch before the spool sends it again (default 0: never give up, keeps the order)"),
         ("compression", "lz4|zstd|gzip|snappy|none", "batch compression (default lz4)"),
         ("output", "kafka|null", "null: encode and spool, send nowhere (dry run)"),
         ("metrics_listen", "HOST:PORT", "serve the agent's own /metrics and /health there (default off)"),

@@ -114,6 +114,11 @@ internal sealed class HealthEndpoint : IAsyncDisposable
         using var process = System.Diagnostics.Process.GetCurrentProcess();
         Metric(text, "process_cpu_seconds_total", "counter", "CPU time of the agent.", process.TotalProcessorTime.TotalSeconds);
         Metric(text, "process_resident_memory_bytes", "gauge", "Resident memory of the agent.", process.WorkingSet64);
+        var gc = GC.GetGCMemoryInfo();
+        Metric(text, "dotnet_gc_heap_bytes", "gauge", "Managed heap size after the last GC.", gc.HeapSizeBytes);
+        Metric(text, "dotnet_gc_committed_bytes", "gauge", "Memory committed by the GC.", gc.TotalCommittedBytes);
+        Metric(text, "dotnet_gc_allocated_bytes_total", "counter", "Bytes allocated on the managed heap.", GC.GetTotalAllocatedBytes());
+        Metric(text, "dotnet_gc_collections_total", "counter", "Generation 0 collections.", GC.CollectionCount(0));
         return text.ToString();
     }
 

@@ -49,7 +49,8 @@ internal sealed class KafkaTransport : ITransport
             // Reconnect quickly when the broker comes back; librdkafka's default backs off up to 10 s.
             ReconnectBackoffMs = 100,
             ReconnectBackoffMaxMs = 1000,
-            // A record not delivered in this time is reported back and sent again from the spool, in order.
+            // 0 = infinite: the idempotent producer retries a batch until the broker takes it, keeping the
+            // order; a finite timeout lets a later batch through before an earlier one that timed out.
             MessageTimeoutMs = (int)options.DeliveryTimeout.TotalMilliseconds,
             SocketKeepaliveEnable = true,
         };

@@ -71,6 +71,25 @@ public sealed class AgentTests : IDisposable
     }
 
     [Fact]
+    public async Task LogBurst_IsCutIntoBatchesUnderTheSizeBound()
+    {
+        var log = Path.Join(_dir.Path, "burst.log");
+        var line = new string('x', 400);
+        File.WriteAllText(log, string.Concat(Enumerable.Repeat(line + "\n", 3000))); // 1.2 MB in one tick
+        var options = DryRun(log);
+        options.Interval = TimeSpan.FromSeconds(30);
+        await using var agent = await Agent.StartAsync(options, NullLoggerFactory.Instance, TestContext.Current.CancellationToken);
+
+        await Poll.UntilAsync(() => agent.Counters.BatchesPublished >= 4, TimeSpan.FromSeconds(30), "metrics batch and three log batches", TestContext.Current.CancellationToken);
+        var transport = (NullTransport)agent.Publisher.Transport;
+
+        Assert.Equal(3000, agent.Counters.LogLines);
+        Assert.Equal(4, agent.Counters.BatchesPublished); // 1 metrics + 3 log batches of at most 512 KiB
+        Assert.True(transport.LastLogs.Value.Length <= Agent.MaxLogBatchBytes + 1024);
+        Assert.Equal(3UL, TelemetryCodec.DecodeLogBatch(transport.LastLogs.Value).Sequence);
+    }
+
+    [Fact]
     public async Task FirstBatch_CarriesHostInventory()
     {
         var options = DryRun();

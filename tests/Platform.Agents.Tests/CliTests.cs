@@ -32,8 +32,9 @@ public sealed class CliTests : IDisposable
         var config = Path.Join(_dir.Path, "agent.conf");
         File.WriteAllText(config, $"""
             # comment
-            bootstrap = 10.0.0.1:9092
+            bootstrap = 10.0.0.1:9092   # the broker
             interval = 2s
+            multiline_start = ^#\d+
             label = env=staging
             log = /var/log/syslog
             state_dir = {_dir.Path}
@@ -50,6 +51,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal("staging", options.Labels["env"]);
         Assert.Equal(64L * 1024 * 1024, options.SpoolMaxBytes);
         Assert.Equal(Confluent.Kafka.CompressionType.Zstd, options.Compression);
+        Assert.Equal("^#\\d+", options.MultilineStart); // '#' inside a value is not a comment
     }
 
     [Fact]

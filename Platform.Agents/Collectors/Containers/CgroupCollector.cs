@@ -303,7 +303,7 @@ internal sealed partial class CgroupCollector : ICollector, IDisposable
     /// <summary>A single number file; throws when the file is gone (the container vanished).</summary>
     private static long ReadNumber(string path)
     {
-        var text = File.ReadAllText(path).AsSpan().Trim();
+        var text = PseudoFile.ReadAllText(path).AsSpan().Trim();
         return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value
             : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? long.MaxValue
             : throw new InvalidDataException($"{path}: not a number");
@@ -312,7 +312,7 @@ internal sealed partial class CgroupCollector : ICollector, IDisposable
     /// <summary>A limit file: a number, or "max" (unlimited, -1).</summary>
     private static long ReadLimit(string path)
     {
-        var text = File.ReadAllText(path).AsSpan().Trim();
+        var text = PseudoFile.ReadAllText(path).AsSpan().Trim();
         return text.SequenceEqual("max") ? -1 : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : -1;
     }
 

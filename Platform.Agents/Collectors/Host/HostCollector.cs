@@ -587,7 +587,7 @@ internal sealed class HostCollector : ICollector
     {
         try
         {
-            text = File.ReadAllText(path);
+            text = PseudoFile.ReadAllText(path);
             return true;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException && !required)

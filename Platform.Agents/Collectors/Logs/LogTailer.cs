@@ -23,7 +23,7 @@ namespace Platform.Agents.Collectors.Logs;
 /// </summary>
 internal sealed class LogTailer : IDisposable
 {
-    internal const int MaxLineBytes = 1024 * 1024;
+    internal const int MaxLineBytes = 256 * 1024;
     private const int ReadChunk = 64 * 1024;
     private const int MaxBytesPerFilePerPoll = 8 * 1024 * 1024;
 

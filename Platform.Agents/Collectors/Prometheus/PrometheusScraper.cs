@@ -15,6 +15,7 @@ internal sealed class PrometheusScraper : ICollector, IDisposable
     private readonly HttpClient _client;
     private readonly AgentCounters _counters;
     private readonly ILogger _logger;
+    private readonly Dictionary<Uri, long> _lastLogged = [];
 
     public PrometheusScraper(IEnumerable<string> targets, TimeSpan timeout, AgentCounters counters, ILogger logger)
     {
@@ -66,7 +67,17 @@ internal sealed class PrometheusScraper : ICollector, IDisposable
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException && !cancellationToken.IsCancellationRequested)
         {
             _counters.CollectError();
-            Log.ScrapeFailed(_logger, url.ToString(), e.Message);
+            // Counted every time; logged at most once a minute per endpoint.
+            var now = Environment.TickCount64;
+            lock (_lastLogged)
+            {
+                if (!_lastLogged.TryGetValue(url, out var last) || now - last > 60_000)
+                {
+                    _lastLogged[url] = now;
+                    Log.ScrapeFailed(_logger, url.ToString(), e.Message);
+                }
+            }
+
             return null;
         }
     }

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Broker;
 
 namespace Platform.Bench.Agent;
 
@@ -9,8 +11,9 @@ namespace Platform.Bench.Agent;
 /// The agent's CPU seconds and peak RSS over a run at a 1 s interval, next to node_exporter scraped once a
 /// second over the same time, both as separate processes measured from /proc. Options:
 /// <c>--seconds 60</c>, <c>--agent-exe PATH</c> (a published binary, e.g. Native AOT; default: the built
-/// platform-agent.dll under dotnet), <c>--output null|kafka</c> (null: encode and spool, send nowhere),
-/// <c>--bootstrap HOST:PORT</c> (with kafka), <c>--node-exporter PATH</c>.
+/// platform-agent.dll under dotnet), <c>--output null|kafka</c> (null: encode and spool, send nowhere; kafka:
+/// publish to <c>--bootstrap HOST:PORT</c>, or without it to a broker this harness starts in-process, whose
+/// CPU is the harness's, not the agent's), <c>--node-exporter PATH</c>.
 /// </summary>
 internal sealed class AgentHarness : IHarness
 {
@@ -48,6 +51,10 @@ internal sealed class AgentHarness : IHarness
 
         var state = Path.Join(Path.GetTempPath(), "platform-bench-agent-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(state);
+        await using var broker = output == "kafka" && bootstrap is null
+            ? await BrokerServer.StartAsync(new BrokerOptions { Listen = "127.0.0.1:0", DataDirectory = Path.Join(state, "broker") }, NullLoggerFactory.Instance, cancellationToken)
+            : null;
+        bootstrap ??= broker?.BootstrapServers;
         var port = FreePort();
         using var exporter = Start(nodeExporter, $"--web.listen-address=127.0.0.1:{port}");
         var agentArgs = $"run --interval 1s --host-id bench --state-dir {state} --output {output}"
@@ -97,7 +104,8 @@ internal sealed class AgentHarness : IHarness
             var exporterRss = ProcessStats.PeakRssBytes(exporter.Id);
             var kind = agentExe is null ? "platform-agent.dll on dotnet (JIT)" : Path.GetFileName(agentExe) + " (published binary)";
 
-            Console.WriteLine($"agent harness: {window.Elapsed.TotalSeconds:0} s window, agent interval 1 s, output {output}; node_exporter scraped {scrapes} times ({scrapedBytes / Math.Max(1, scrapes)} bytes each)");
+            var target = output == "kafka" ? $" to {bootstrap}{(broker is null ? "" : " (in-process broker)")}" : "";
+            Console.WriteLine($"agent harness: {window.Elapsed.TotalSeconds:0} s window, agent interval 1 s, output {output}{target}; node_exporter scraped {scrapes} times ({scrapedBytes / Math.Max(1, scrapes)} bytes each)");
             Console.WriteLine($"agent: {kind}");
             Console.WriteLine();
             Console.WriteLine("| measure | platform-agent | node_exporter | agent / node_exporter |");

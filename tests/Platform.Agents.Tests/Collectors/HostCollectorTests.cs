@@ -182,7 +182,7 @@ public sealed class HostCollectorTests
         collector.Collect(sink);
 
         Assert.Equal(0, counters.CollectErrors);
-        Assert.Equal(Environment.ProcessorCount, collector.CpuCount);
+        Assert.True(collector.CpuCount >= Environment.ProcessorCount); // a CPU quota can make the runtime see fewer
         var memory = Value(batch, MetricNames.MemoryUtilization);
         Assert.InRange(memory, 0, 1);
         Assert.Contains(batch.Samples, s => s.Name == MetricNames.FilesystemUtilization && s.Labels.Any(l => l.Name == "mountpoint" && l.Value == "/"));

@@ -18,7 +18,7 @@ public sealed class PublisherTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>Reports outcomes on the thread pool like librdkafka's delivery thread; fails everything while down.</summary>
+    /// <summary>Reports outcomes on the thread pool like librdkafka's delivery thread; fails everything sent while down.</summary>
     private sealed class OutageTransport : ITransport
     {
         public volatile bool Down;
@@ -31,24 +31,16 @@ public sealed class PublisherTests : IDisposable
 
         public void Send(SpoolEntry entry, Action<ulong, DeliveryOutcome, string?> onResult)
         {
+            // The "broker" takes a record in the order it is sent (as one partition does); the outcome is
+            // reported later on another thread.
             var value = Encoding.UTF8.GetString(entry.Value);
-            var down = Down;
-            ThreadPool.QueueUserWorkItem(_ =>
+            var outcome = Down ? DeliveryOutcome.Retry : Reject.Contains(value) ? DeliveryOutcome.Rejected : DeliveryOutcome.Delivered;
+            if (outcome == DeliveryOutcome.Delivered)
             {
-                if (down)
-                {
-                    onResult(entry.Id, DeliveryOutcome.Retry, "broker down");
-                }
-                else if (Reject.Contains(value))
-                {
-                    onResult(entry.Id, DeliveryOutcome.Rejected, "too large");
-                }
-                else
-                {
-                    Delivered.Enqueue(value);
-                    onResult(entry.Id, DeliveryOutcome.Delivered, null);
-                }
-            });
+                Delivered.Enqueue(value);
+            }
+
+            ThreadPool.QueueUserWorkItem(_ => onResult(entry.Id, outcome, outcome == DeliveryOutcome.Delivered ? null : "broker down or record refused"));
         }
 
         public void Flush(TimeSpan timeout)
