@@ -7,7 +7,9 @@ namespace Platform.Alerting;
 public static class AlertingServiceCollectionExtensions
 {
     /// <summary>Registers the alerting service: the evaluation loop (consumer group on <c>metrics</c> and <c>logs</c>),
-    /// the contract-topic tables, the notifiers, and the OpenAPI document of <see cref="AlertingEndpointRouteBuilderExtensions.MapAlertingApi"/>.</summary>
+    /// the contract-topic tables, the notifiers, and the OpenAPI document of <see cref="AlertingEndpointRouteBuilderExtensions.MapAlertingApi"/>.
+    /// The options object is read when the host starts, so it may still be completed after this call (the all-in-one
+    /// host sets <see cref="AlertingOptions.Bootstrap"/> once its broker listens).</summary>
     public static IServiceCollection AddPlatformAlerting(this IServiceCollection services, Action<AlertingOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);

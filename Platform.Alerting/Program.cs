@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Platform.Alerting;
+using Prometheus;
 
 // platform-alerting [--bootstrap HOST:PORT] [--urls http://127.0.0.1:5081] [--group-id ID] [--state DIR] [--rules FILE]
 var builder = WebApplication.CreateBuilder(args);
@@ -16,4 +17,5 @@ builder.Services.AddPlatformAlerting(o =>
 var app = builder.Build();
 app.MapAlertingApi();
 app.MapGet("/health", () => Results.Ok("ok"));
+app.MapMetrics();
 await app.RunAsync();

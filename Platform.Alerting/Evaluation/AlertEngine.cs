@@ -72,7 +72,7 @@ internal sealed partial class AlertEngine
         var compiled = new CompiledRule(rule);
         if (_rules.TryGetValue(rule.Id, out var old))
         {
-            var labelsChanged = !SameLabels(old.Rule.Labels, rule.Labels);
+            var labelsChanged = !SameLabels(old.Rule.Labels, compiled.Rule.Labels);
             foreach (var alert in AlertsOf(rule.Id))
             {
                 if (labelsChanged || old.Rule.Kind != rule.Kind)
@@ -485,6 +485,28 @@ internal sealed partial class AlertEngine
 
         host.LastSeen = now;
         return host;
+    }
+
+    /// <summary>Learns that a host exists and when it last sent, without evaluating its data: hosts read back from just
+    /// before the group's committed offsets, so that a host already silent at a restart or hand-over is still noticed.</summary>
+    public void Touch(string hostId, DateTimeOffset lastSeen)
+    {
+        var now = Now;
+        if (lastSeen > now)
+        {
+            lastSeen = now;
+        }
+
+        if (!_hosts.TryGetValue(hostId, out var host))
+        {
+            host = new HostState(hostId) { LastSeen = lastSeen };
+            _hosts[hostId] = host;
+            AdoptDormant(hostId, now);
+        }
+        else if (lastSeen > host.LastSeen)
+        {
+            host.LastSeen = lastSeen;
+        }
     }
 
     /// <summary>Remembers an alert's latest record from the <c>alerts</c> topic: when this instance takes over the

@@ -10,7 +10,14 @@ internal sealed class CompiledRule
     public CompiledRule(AlertRule rule)
     {
         ArgumentNullException.ThrowIfNull(rule);
-        Rule = rule;
+        // JSON may carry explicit nulls for the collections; the engine relies on them being there.
+        Rule = rule with
+        {
+            Labels = rule.Labels ?? new Dictionary<string, string>(),
+            Annotations = rule.Annotations ?? new Dictionary<string, string>(),
+            Channels = rule.Channels ?? [],
+            GroupBy = rule.GroupBy ?? [],
+        };
         For = TimeSpan.FromSeconds(rule.ForSeconds);
         switch (rule.Kind)
         {

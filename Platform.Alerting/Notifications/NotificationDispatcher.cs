@@ -98,6 +98,7 @@ internal sealed partial class NotificationDispatcher : IAsyncDisposable
         }
 
         Log.Add(record);
+        Service.AlertingMetrics.Deliveries.WithLabels(channel.Id, record.Success ? "success" : "failure").Inc();
         return record;
     }
 

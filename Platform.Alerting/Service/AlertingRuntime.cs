@@ -154,6 +154,7 @@ internal sealed partial class AlertingRuntime : IAsyncDisposable
                 continue;
             }
 
+            await EnsureDataTopicsAsync(admin);
             var result = new Dictionary<string, List<int>>(StringComparer.Ordinal);
             foreach (var topic in ContractTopics)
             {
@@ -178,6 +179,26 @@ internal sealed partial class AlertingRuntime : IAsyncDisposable
             }
 
             await Task.Delay(200, cancellationToken);
+        }
+    }
+
+    /// <summary>Creates <c>metrics</c> and <c>logs</c> with the broker's default partition count when alerting starts
+    /// before any agent (else the group would wait for them); an agent creating them first is just as good.</summary>
+    private async Task EnsureDataTopicsAsync(IAdminClient admin)
+    {
+        try
+        {
+            await admin.CreateTopicsAsync(
+                new[] { Topics.Metrics, Topics.Logs }.Select(t => new TopicSpecification { Name = t, NumPartitions = -1, ReplicationFactor = -1 }),
+                new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(10) });
+        }
+        catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
+        {
+            // Already there.
+        }
+        catch (KafkaException e)
+        {
+            LogBrokerWait(_logger, Options.Bootstrap, "metrics/logs not created: " + e.Error.Reason);
         }
     }
 

@@ -204,6 +204,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
                 }
 
                 engine.Ingest(batch);
+                AlertingMetrics.EvaluationLag.Observe(Math.Max(0, runtime.Time.GetUtcNow().ToUnixTimeMilliseconds() - batch.TimestampUnixMs) / 1000.0);
             }
             else if (topic == Topics.Logs)
             {
@@ -213,6 +214,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
             }
 
             Interlocked.Increment(ref _batches);
+            AlertingMetrics.Batches.WithLabels(topic).Inc();
         }
         catch (InvalidProtocolBufferException e)
         {
@@ -239,6 +241,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
             foreach (var record in engine.Records)
             {
                 runtime.Publish(record);
+                AlertingMetrics.Records.WithLabels(Lower(record.Event.ToString()), Lower(record.State.ToString())).Inc();
             }
 
             engine.Records.Clear();
@@ -249,6 +252,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
             foreach (var notification in engine.Notifications)
             {
                 runtime.Dispatcher.Dispatch(notification);
+                AlertingMetrics.Notifications.WithLabels(Lower(notification.Reason.ToString())).Inc();
             }
 
             engine.Notifications.Clear();
@@ -273,6 +277,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
         }
 
         var offsets = StartOffsets(consumer, partitions);
+        DiscoverHosts(engine, offsets);
         Assignment = [.. Assignment.Concat(partitions).Distinct()];
         if (logger.IsEnabled(LogLevel.Information))
         {
@@ -319,6 +324,73 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
             return [.. partitions.Select(p => new TopicPartitionOffset(p, Offset.Unset))];
         }
     }
+
+    /// <summary>Reads the last <see cref="AlertingOptions.StartLookback"/> of <c>metrics</c> before the committed offsets
+    /// of the assigned partitions, only to learn which hosts live there and when they last sent (nothing is evaluated
+    /// twice): a host that fell silent just before a restart or hand-over still raises its absence alert.</summary>
+    private void DiscoverHosts(AlertEngine engine, List<TopicPartitionOffset> starts)
+    {
+        var targets = starts.Where(s => s.Topic == Topics.Metrics && s.Offset.Value > 0).ToList();
+        if (targets.Count == 0)
+        {
+            return;
+        }
+
+        var timeout = TimeSpan.FromSeconds(5);
+        try
+        {
+            using var reader = new ConsumerBuilder<string, byte[]>(KafkaConfig.Reader(runtime.Options, "discover")).Build();
+            var since = new Timestamp((runtime.Time.GetUtcNow() - runtime.Options.StartLookback).UtcDateTime);
+            var from = reader.OffsetsForTimes(targets.Select(t => new TopicPartitionTimestamp(t.TopicPartition, since)), timeout);
+            var ends = new Dictionary<int, long>();
+            var assign = new List<TopicPartitionOffset>();
+            foreach (var target in targets)
+            {
+                var begin = from.FirstOrDefault(f => f.TopicPartition == target.TopicPartition)?.Offset.Value ?? -1;
+                if (begin >= 0 && begin < target.Offset.Value)
+                {
+                    ends[target.Partition.Value] = target.Offset.Value;
+                    assign.Add(new TopicPartitionOffset(target.TopicPartition, begin));
+                }
+            }
+
+            if (assign.Count == 0)
+            {
+                return;
+            }
+
+            reader.Assign(assign);
+            var deadline = DateTime.UtcNow + timeout;
+            while (ends.Count > 0 && DateTime.UtcNow < deadline)
+            {
+                var result = reader.Consume(TimeSpan.FromMilliseconds(200));
+                if (result?.Message is null || !ends.TryGetValue(result.Partition.Value, out var end))
+                {
+                    continue;
+                }
+
+                if (result.Offset.Value < end && result.Message.Value is { } value)
+                {
+                    var batch = MetricBatch.Parser.ParseFrom(value);
+                    engine.Touch(batch.HostId, DateTimeOffset.FromUnixTimeMilliseconds(batch.TimestampUnixMs));
+                    _hostPartitions[batch.HostId] = result.Partition.Value;
+                }
+
+                if (result.Offset.Value + 1 >= end)
+                {
+                    ends.Remove(result.Partition.Value);
+                }
+            }
+
+            reader.Close();
+        }
+        catch (Exception e) when (e is KafkaException or InvalidProtocolBufferException)
+        {
+            LogConsumerError(logger, "host discovery: " + e.Message);
+        }
+    }
+
+    private static string Lower(string s) => s.ToLowerInvariant();
 
     private void OnRevoked(AlertEngine engine, IEnumerable<TopicPartition> revoked)
     {

@@ -59,9 +59,9 @@ public sealed record MetricCondition
     /// <summary>The metric name as in the telemetry schema, e.g. <c>system.cpu.utilization</c>.</summary>
     public required string Name { get; init; }
 
-    public IReadOnlyList<LabelMatcher> Matchers { get; init; } = [];
+    public IReadOnlyList<LabelMatcher> Matchers { get; set; } = [];
 
-    public Aggregation Aggregation { get; init; } = Aggregation.Last;
+    public Aggregation Aggregation { get; set; } = Aggregation.Last;
 
     /// <summary>For <see cref="Aggregation.Percentile"/>: 0..100.</summary>
     public double? Percentile { get; init; }
@@ -69,7 +69,7 @@ public sealed record MetricCondition
     /// <summary>The window the aggregation looks at, in seconds; 0 with <see cref="Aggregation.Last"/> = the newest sample.</summary>
     public double WindowSeconds { get; init; }
 
-    public Comparison Comparison { get; init; } = Comparison.GreaterThan;
+    public Comparison Comparison { get; set; } = Comparison.GreaterThan;
 
     public required double Threshold { get; init; }
 
@@ -85,7 +85,7 @@ public sealed record AbsenceCondition
     /// <summary>Null = any batch from the host counts as a heartbeat.</summary>
     public string? MetricName { get; init; }
 
-    public IReadOnlyList<LabelMatcher> Matchers { get; init; } = [];
+    public IReadOnlyList<LabelMatcher> Matchers { get; set; } = [];
 
     public required double AfterSeconds { get; init; }
 }
@@ -101,12 +101,12 @@ public sealed record LogCondition
     public bool IgnoreCase { get; init; }
 
     /// <summary>Only lines whose source (the file) matches, when set.</summary>
-    public IReadOnlyList<LabelMatcher> Matchers { get; init; } = [];
+    public IReadOnlyList<LabelMatcher> Matchers { get; set; } = [];
 
     public required double WindowSeconds { get; init; }
 
     /// <summary>The condition is met when the count within the window is at least this many lines.</summary>
-    public int MinCount { get; init; } = 1;
+    public int MinCount { get; set; } = 1;
 }
 
 /// <summary>When nobody acknowledges a firing alert within <see cref="AfterSeconds"/>, the alert is also sent to
@@ -130,9 +130,9 @@ public sealed record AlertRule
 
     public RuleKind Kind { get; init; }
 
-    public bool Enabled { get; init; } = true;
+    public bool Enabled { get; set; } = true;
 
-    public AlertSeverity Severity { get; init; } = AlertSeverity.Warning;
+    public AlertSeverity Severity { get; set; } = AlertSeverity.Warning;
 
     public MetricCondition? Metric { get; init; }
 
@@ -144,17 +144,17 @@ public sealed record AlertRule
     public double ForSeconds { get; init; }
 
     /// <summary>Labels added to every alert of this rule (routing, team, …).</summary>
-    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Labels { get; set; } = new Dictionary<string, string>();
 
     /// <summary>Templates such as <c>summary</c>, <c>description</c>: <c>{{host}}</c>, <c>{{value}}</c>,
     /// <c>{{threshold}}</c>, <c>{{rule}}</c>, <c>{{severity}}</c>, <c>{{labels.NAME}}</c> or <c>{{NAME}}</c> for any label.</summary>
-    public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Annotations { get; set; } = new Dictionary<string, string>();
 
     /// <summary>Channel ids to notify; empty = every channel marked <see cref="NotificationChannel.IsDefault"/>.</summary>
-    public IReadOnlyList<string> Channels { get; init; } = [];
+    public IReadOnlyList<string> Channels { get; set; } = [];
 
     /// <summary>Label names whose values form a notification group (one message per group); empty = one group per rule.</summary>
-    public IReadOnlyList<string> GroupBy { get; init; } = [];
+    public IReadOnlyList<string> GroupBy { get; set; } = [];
 
     /// <summary>Re-send a still firing, unacknowledged alert after this long; null = the service's default, 0 = never.</summary>
     public double? RepeatIntervalSeconds { get; init; }

@@ -53,10 +53,10 @@ public sealed record AlertTransition
     public AlertState PreviousState { get; init; }
 
     /// <summary>The series' labels, the rule's labels, <c>host</c> and <c>alertname</c>.</summary>
-    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Labels { get; set; } = new Dictionary<string, string>();
 
     /// <summary>The rendered annotation templates.</summary>
-    public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Annotations { get; set; } = new Dictionary<string, string>();
 
     /// <summary>The evaluated value (aggregate, seconds of silence, or log line count) at the transition.</summary>
     public double? Value { get; init; }

@@ -25,7 +25,7 @@ public sealed record LabelMatcher
 {
     public required string Name { get; init; }
 
-    public MatchOperator Op { get; init; } = MatchOperator.Equal;
+    public MatchOperator Op { get; set; } = MatchOperator.Equal;
 
     public required string Value { get; init; }
 }

@@ -32,9 +32,9 @@ public sealed record EmailSettings
 {
     public required string SmtpHost { get; init; }
 
-    public int SmtpPort { get; init; } = 25;
+    public int SmtpPort { get; set; } = 25;
 
-    public SmtpSecurity Security { get; init; } = SmtpSecurity.None;
+    public SmtpSecurity Security { get; set; } = SmtpSecurity.None;
 
     public string? Username { get; init; }
 
@@ -54,19 +54,19 @@ public sealed record NotificationChannel
 
     public ChannelType Type { get; init; }
 
-    public bool Enabled { get; init; } = true;
+    public bool Enabled { get; set; } = true;
 
     /// <summary>Used by rules that name no channel.</summary>
     public bool IsDefault { get; init; }
 
     /// <summary>Alerts below this severity are not sent here.</summary>
-    public AlertSeverity MinSeverity { get; init; } = AlertSeverity.Info;
+    public AlertSeverity MinSeverity { get; set; } = AlertSeverity.Info;
 
     /// <summary>For webhook, slack, teams and discord.</summary>
     public Uri? Url { get; init; }
 
     /// <summary>Extra HTTP headers for webhooks (e.g. Authorization).</summary>
-    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Headers { get; set; } = new Dictionary<string, string>();
 
     public EmailSettings? Email { get; init; }
 }

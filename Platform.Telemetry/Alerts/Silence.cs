@@ -12,10 +12,10 @@ public enum RecurrenceFrequency
 /// <summary>A recurring maintenance window, e.g. every Sunday 02:00 for 2 h in Europe/Paris.</summary>
 public sealed record Recurrence
 {
-    public RecurrenceFrequency Frequency { get; init; } = RecurrenceFrequency.Daily;
+    public RecurrenceFrequency Frequency { get; set; } = RecurrenceFrequency.Daily;
 
     /// <summary>For weekly recurrences: the days (empty = the weekday of <see cref="Silence.StartsAt"/>).</summary>
-    public IReadOnlyList<DayOfWeek> DaysOfWeek { get; init; } = [];
+    public IReadOnlyList<DayOfWeek> DaysOfWeek { get; set; } = [];
 
     /// <summary>Local start time of each occurrence, "HH:mm" (24 h).</summary>
     public required string StartTime { get; init; }

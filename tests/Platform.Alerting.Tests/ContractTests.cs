@@ -79,6 +79,28 @@ public sealed class ContractTests
     }
 
     [Fact]
+    public void Decode_KeepsDefaults_ForMissingFields()
+    {
+        var rule = AlertCodec.DecodeRule("""{ "id": "a", "name": "A", "kind": "log", "log": { "pattern": "x", "windowSeconds": 5 } }"""u8);
+        Assert.True(rule.Enabled);
+        Assert.Equal(AlertSeverity.Warning, rule.Severity);
+        Assert.Equal(1, rule.Log!.MinCount);
+        Assert.Empty(rule.Labels);
+        Assert.Empty(rule.Annotations);
+        Assert.Empty(rule.Channels);
+        Assert.Empty(rule.GroupBy);
+        Assert.Empty(rule.Log.Matchers);
+        var channel = AlertCodec.DecodeChannel("""{ "id": "m", "name": "M", "type": "email", "email": { "smtpHost": "h", "from": "a@b.c", "to": ["d@e.f"] } }"""u8);
+        Assert.True(channel.Enabled);
+        Assert.Equal(25, channel.Email!.SmtpPort);
+        Assert.Empty(channel.Headers);
+        var alert = AlertCodec.DecodeAlert("""{ "fingerprint": "f", "ruleId": "r", "ruleName": "R" }"""u8);
+        Assert.Empty(alert.Labels);
+        var silence = AlertCodec.DecodeSilence("""{ "id": "s", "matchers": [], "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2026-01-02T00:00:00Z", "recurrence": { "startTime": "02:00", "durationSeconds": 60 } }"""u8);
+        Assert.Empty(silence.Recurrence!.DaysOfWeek);
+    }
+
+    [Fact]
     public void Decode_Throws_OnMalformedJson()
     {
         Assert.ThrowsAny<System.Text.Json.JsonException>(() => AlertCodec.DecodeRule("{\"id\":"u8));

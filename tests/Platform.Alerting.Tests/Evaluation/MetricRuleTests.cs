@@ -202,4 +202,19 @@ public sealed class MetricRuleTests
         f.Metric("web-1", "system.cpu.utilization", 0.8);
         Assert.Equal([AlertState.Firing], f.StatesOf("cpu"));
     }
+
+    [Fact]
+    public void MetricRule_FromJsonWithNullCollections_IsEvaluated()
+    {
+        var f = new EngineFixture();
+        var rule = AlertCodec.DecodeRule("""
+            { "id": "cpu", "name": "HighCpu", "kind": "metric", "labels": null, "annotations": null, "groupBy": null, "channels": null,
+              "metric": { "name": "system.cpu.utilization", "threshold": 0.9, "matchers": null } }
+            """u8);
+        f.Engine.UpsertRule(rule);
+        f.Engine.UpsertRule(rule);
+        f.Metric("web-1", "system.cpu.utilization", 0.95);
+        Assert.Equal([AlertState.Firing], f.StatesOf("cpu"));
+        Assert.Single(f.Notifications);
+    }
 }

@@ -146,7 +146,7 @@ public sealed class DispatcherTests : IAsyncLifetime
             _dispatcher.Dispatch(Sample("slow", "fast"));
         }
 
-        await Poll.UntilAsync(() => _receiver.BodiesOf("/fast").Count() == 5, TimeSpan.FromSeconds(4), "five notifications on the fast channel", TestContext.Current.CancellationToken);
+        await Poll.UntilAsync(() => _receiver.BodiesOf("/fast").Count() == 5, TimeSpan.FromSeconds(15), "five notifications on the fast channel", TestContext.Current.CancellationToken);
         Assert.Single(_receiver.BodiesOf("/slow")); // still stuck in its first delivery
     }
 
