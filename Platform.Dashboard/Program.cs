@@ -1,4 +1,39 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
-app.Run();
+using Platform.Dashboard;
+
+if (args is ["-h"] or ["--help"])
+{
+    Console.WriteLine(PlatformHostOptions.Usage);
+    return 0;
+}
+
+PlatformHostOptions options;
+try
+{
+    options = PlatformHostOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine("Run with --help for the options.");
+    return 2;
+}
+
+await using var host = await PlatformHost.StartAsync(options);
+Console.WriteLine();
+if (host.Embedded)
+{
+    Console.WriteLine("  The platform is running in this process.");
+    Console.WriteLine($"  Dashboard:  {host.Url}");
+    Console.WriteLine($"  Kafka:      {host.Bootstrap}  (embedded broker, data in {Path.GetFullPath(options.DataDirectory)})");
+    Console.WriteLine($"  Alerting:   {host.Url}/api/rules");
+    Console.WriteLine($"  Agent:      this host, as '{host.LocalHostId}'");
+}
+else
+{
+    Console.WriteLine($"  Dashboard:  {host.Url}  (reading the broker at {host.Bootstrap})");
+}
+
+Console.WriteLine("  Ctrl+C stops it.");
+Console.WriteLine();
+await host.WaitForShutdownAsync();
+return 0;

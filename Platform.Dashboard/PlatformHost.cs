@@ -1,0 +1,222 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Platform.Agents;
+using Platform.Alerting;
+using Platform.Broker;
+
+namespace Platform.Dashboard;
+
+/// <summary>
+/// The dashboard's web application and, when no bootstrap is given, the whole platform in one process:
+/// the broker, alerting and a local agent, which still talk to each other through the Kafka protocol
+/// over loopback. Start with <see cref="StartAsync"/>; <see cref="Url"/> is where the dashboard answers.
+/// </summary>
+public sealed partial class PlatformHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly BrokerServer? _broker;
+    private readonly Agent? _agent;
+
+    private PlatformHost(WebApplication app, string url, string bootstrap, BrokerServer? broker, Agent? agent)
+    {
+        _app = app;
+        Url = url;
+        Bootstrap = bootstrap;
+        _broker = broker;
+        _agent = agent;
+    }
+
+    /// <summary>The dashboard's address, e.g. "http://127.0.0.1:5000".</summary>
+    public string Url { get; }
+
+    /// <summary>The Kafka bootstrap servers the platform uses.</summary>
+    public string Bootstrap { get; }
+
+    /// <summary>Whether the broker, alerting and the local agent run in this process.</summary>
+    public bool Embedded => _broker is not null;
+
+    /// <summary>The local agent's host id (null when nothing is embedded).</summary>
+    public string? LocalHostId => _agent?.HostId;
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <exception cref="ArgumentException">The options are not valid.</exception>
+    public static async Task<PlatformHost> StartAsync(PlatformHostOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Dashboard.Validate();
+        var embed = options.Bootstrap is null;
+        var data = Path.GetFullPath(options.DataDirectory);
+        var (app, alerting) = Build(options, options.Urls, embed ? Path.Combine(data, "alerting") : null);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Dashboard.Host");
+        BrokerServer? broker = null;
+        Agent? agent = null;
+        try
+        {
+            var bootstrap = options.Bootstrap;
+            if (embed)
+            {
+                broker = await StartBrokerAsync(options, Path.Combine(data, "broker"), app.Services.GetRequiredService<ILoggerFactory>(), logger, cancellationToken);
+                bootstrap = broker.BootstrapServers;
+            }
+
+            options.Dashboard.Bootstrap = bootstrap!;
+            if (alerting is not null)
+            {
+                // Alerting reads its options when the application starts, so the broker's real address goes in now.
+                alerting.Bootstrap = bootstrap!;
+            }
+
+            try
+            {
+                await app.StartAsync(cancellationToken);
+            }
+            catch (IOException ex) when (options.Urls == PlatformHostOptions.DefaultUrls)
+            {
+                // The default port is taken: answer on a free one rather than not at all.
+                LogWebPortTaken(logger, options.Urls, ex.Message);
+                await app.DisposeAsync();
+                (app, alerting) = Build(options, "http://localhost:0", embed ? Path.Combine(data, "alerting") : null);
+                if (alerting is not null)
+                {
+                    alerting.Bootstrap = bootstrap!;
+                }
+
+                await app.StartAsync(cancellationToken);
+            }
+
+            if (embed)
+            {
+                agent = await Agent.StartAsync(
+                    new AgentOptions
+                    {
+                        Bootstrap = bootstrap!,
+                        Interval = options.AgentInterval,
+                        StateDirectory = Path.Combine(data, "agent"),
+                        Labels = { ["platform"] = "all-in-one" },
+                        InventoryInterval = TimeSpan.FromSeconds(30),
+                    },
+                    app.Services.GetRequiredService<ILoggerFactory>(),
+                    cancellationToken);
+            }
+
+            var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? options.Urls;
+            return new PlatformHost(app, url, bootstrap!, broker, agent);
+        }
+        catch
+        {
+            if (agent is not null)
+            {
+                await agent.DisposeAsync();
+            }
+
+            await app.DisposeAsync();
+            if (broker is not null)
+            {
+                await broker.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Builds the web application: the dashboard, and alerting (its API under /api/) when <paramref name="alertingState"/> is set.</summary>
+    private static (WebApplication App, AlertingOptions? Alerting) Build(PlatformHostOptions options, string urls, string? alertingState)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(PlatformHost).Assembly.GetName().Name,
+            EnvironmentName = options.EnvironmentName,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        // Serve blazor.web.js, MudBlazor's assets and wwwroot from the build output as well as from a publish.
+        builder.WebHost.UseStaticWebAssets();
+        builder.WebHost.UseUrls(urls);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.Services.AddPlatformDashboard(options.Dashboard);
+        AlertingOptions? alerting = null;
+        if (alertingState is not null)
+        {
+            builder.Services.AddPlatformAlerting(o =>
+            {
+                o.StateDirectory = alertingState;
+                alerting = o;
+            });
+        }
+
+        var app = builder.Build();
+        app.MapPlatformDashboard();
+        if (alerting is not null)
+        {
+            app.MapAlertingApi();
+        }
+
+        return (app, alerting);
+    }
+
+    private static async Task<BrokerServer> StartBrokerAsync(PlatformHostOptions options, string dataDirectory, ILoggerFactory loggerFactory, ILogger logger, CancellationToken cancellationToken)
+    {
+        var listen = options.KafkaListen;
+        if (!PortIsFree(listen))
+        {
+            var fallback = listen[..listen.LastIndexOf(':')] + ":0";
+            LogKafkaPortTaken(logger, listen);
+            listen = fallback;
+        }
+
+        return await BrokerServer.StartAsync(new BrokerOptions { Listen = listen, DataDirectory = dataDirectory, AutoCreateTopics = true }, loggerFactory, cancellationToken);
+    }
+
+    private static bool PortIsFree(string hostPort)
+    {
+        var colon = hostPort.LastIndexOf(':');
+        var port = int.Parse(hostPort.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture);
+        if (port == 0)
+        {
+            return true;
+        }
+
+        var host = hostPort[..colon];
+        var address = host is "localhost" or "" ? IPAddress.Loopback : IPAddress.TryParse(host, out var parsed) ? parsed : IPAddress.Any;
+        try
+        {
+            using var probe = new TcpListener(address, port);
+            probe.Start();
+            probe.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits until the application is asked to stop (Ctrl+C, SIGTERM).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    /// <summary>Stops the agent first (it flushes to the broker), then the web application, then the broker.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_agent is not null)
+        {
+            await _agent.DisposeAsync();
+        }
+
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        if (_broker is not null)
+        {
+            await _broker.DisposeAsync();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Port of {Urls} is taken ({Reason}); the dashboard answers on a free port instead")]
+    private static partial void LogWebPortTaken(ILogger logger, string urls, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka port of {Listen} is taken; the embedded broker listens on a free port instead")]
+    private static partial void LogKafkaPortTaken(ILogger logger, string listen);
+}

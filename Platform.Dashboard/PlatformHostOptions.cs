@@ -1,0 +1,116 @@
+namespace Platform.Dashboard;
+
+/// <summary>How <see cref="PlatformHost"/> runs: the whole platform in one process, or the dashboard alone against a broker.</summary>
+public sealed class PlatformHostOptions
+{
+    /// <summary>The dashboard's HTTP address(es), e.g. "http://localhost:5000"; port 0 picks a free port.</summary>
+    public string Urls { get; set; } = DefaultUrls;
+
+    /// <summary>The dashboard's address when none is given; when its port is taken a free one is used.</summary>
+    public const string DefaultUrls = "http://localhost:5000";
+
+    /// <summary>An existing broker or Kafka cluster to connect to; null = embed the broker, alerting and a local agent.</summary>
+    public string? Bootstrap { get; set; }
+
+    /// <summary>Where the embedded parts keep their data (broker log, alerting state, agent spool).</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The embedded broker's Kafka listener; when its port is taken, a free port is used instead.</summary>
+    public string KafkaListen { get; set; } = "127.0.0.1:9092";
+
+    /// <summary>The local agent's collection interval.</summary>
+    public TimeSpan AgentInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Environment name for the web host (Production unless set).</summary>
+    public string? EnvironmentName { get; set; }
+
+    /// <summary>Settings of the dashboard itself (its Bootstrap is filled in by the host).</summary>
+    public Services.DashboardOptions Dashboard { get; set; } = new();
+
+    /// <summary>The command-line help.</summary>
+    public const string Usage = """
+        usage: dotnet run --project Platform.Dashboard [-- OPTIONS]
+
+        With no --bootstrap, runs the whole platform in this process: the broker, alerting, an agent for
+        this host and the dashboard. With --bootstrap, runs the dashboard alone against that broker or
+        Kafka cluster.
+
+          --bootstrap HOST:PORT[,HOST:PORT]  read an existing broker or Kafka cluster; embed nothing
+          --urls URL                         the dashboard's address (default http://localhost:5000;
+                                             a free port when that one is taken)
+          --data DIR                         where the embedded parts keep their data (default ./data)
+          --kafka-listen HOST:PORT           the embedded broker's Kafka listener (default 127.0.0.1:9092;
+                                             a free port when that one is taken)
+          --agent-interval SECONDS           the local agent's collection interval (default 1)
+          --environment NAME                 the ASP.NET Core environment (default Production)
+        """;
+
+    /// <summary>Reads the command line: <c>--bootstrap HOST:PORT</c>, <c>--urls URL</c>, <c>--data DIR</c>, <c>--kafka-listen HOST:PORT</c>.</summary>
+    /// <exception cref="ArgumentException">An unknown option or a missing or bad value, with a message saying which.</exception>
+    public static PlatformHostOptions Parse(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var options = new PlatformHostOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            string Value()
+            {
+                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    throw new ArgumentException($"{arg} needs a value.");
+                }
+
+                return args[++i];
+            }
+
+            switch (arg)
+            {
+                case "--bootstrap":
+                    options.Bootstrap = Value();
+                    if (!options.Bootstrap.Split(',').All(IsHostPort))
+                    {
+                        throw new ArgumentException($"--bootstrap: '{options.Bootstrap}' is not HOST:PORT[,HOST:PORT…].");
+                    }
+
+                    break;
+                case "--urls":
+                    options.Urls = Value();
+                    break;
+                case "--data":
+                    options.DataDirectory = Value();
+                    break;
+                case "--kafka-listen":
+                    options.KafkaListen = Value();
+                    if (!IsHostPort(options.KafkaListen))
+                    {
+                        throw new ArgumentException($"--kafka-listen: '{options.KafkaListen}' is not HOST:PORT.");
+                    }
+
+                    break;
+                case "--agent-interval":
+                    var seconds = Value();
+                    if (!double.TryParse(seconds, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) || s < 0.1 || s > 3600)
+                    {
+                        throw new ArgumentException($"--agent-interval: '{seconds}' is not a number of seconds between 0.1 and 3600.");
+                    }
+
+                    options.AgentInterval = TimeSpan.FromSeconds(s);
+                    break;
+                case "--environment":
+                    options.EnvironmentName = Value();
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown option '{arg}'. Options: --bootstrap HOST:PORT, --urls URL, --data DIR, --kafka-listen HOST:PORT, --agent-interval SECONDS, --environment NAME.");
+            }
+        }
+
+        return options;
+    }
+
+    private static bool IsHostPort(string value)
+    {
+        var colon = value.LastIndexOf(':');
+        return colon > 0 && int.TryParse(value.AsSpan(colon + 1), out var port) && port is > 0 and < 65536;
+    }
+}

@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using Google.Protobuf;
+using Platform.Telemetry;
+using Platform.Telemetry.V1;
+
+namespace Platform.Dashboard.Services;
+
+/// <summary>
+/// Reads one host's series over a time range back from the <c>metrics</c> topic: finds the offsets for
+/// the range's start by timestamp (ListOffsets), reads every partition up to the range's end, keeps the
+/// records keyed by the host and averages their samples into at most <c>points</c> buckets per series.
+/// Nothing of it stays in memory after the request.
+/// </summary>
+public sealed partial class HistoryReader
+{
+    private readonly DashboardOptions _options;
+    private readonly ILogger<HistoryReader> _logger;
+
+    public HistoryReader(DashboardOptions options, ILogger<HistoryReader> logger)
+    {
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>The most records (of every host) one request scans before it answers with what it has.</summary>
+    public long MaxRecords { get; init; } = 2_000_000;
+
+    /// <summary>The longest one request reads before it answers with what it has.</summary>
+    public TimeSpan MaxDuration { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <exception cref="ArgumentException">The range is empty or reversed, or the host id is empty.</exception>
+    public Task<HistoryResult> ReadAsync(string hostId, DateTimeOffset from, DateTimeOffset to, int points, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(hostId);
+        if (to <= from)
+        {
+            throw new ArgumentException($"The time range must end after it starts (from {from:O}, to {to:O}).", nameof(to));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(points, 2);
+        return Task.Run(() => Read(hostId, from, to, points, cancellationToken), cancellationToken);
+    }
+
+    private HistoryResult Read(string hostId, DateTimeOffset from, DateTimeOffset to, int points, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var key = Encoding.UTF8.GetBytes(hostId);
+        var fromMs = from.ToUnixTimeMilliseconds();
+        var toMs = to.ToUnixTimeMilliseconds();
+        var buckets = new Buckets(fromMs, toMs, points);
+        var rates = new CounterRates();
+        var keys = new SeriesKeyCache();
+        long records = 0;
+        long scanned = 0;
+        var truncated = false;
+
+        var config = KafkaConfig.Consumer(_options.Bootstrap, _options.GroupId, "platform-dashboard-history");
+        config.FetchWaitMaxMs = 50;
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(config)
+            .SetLogHandler((_, m) => LogClient(m.Level, m.Message))
+            .SetErrorHandler((_, e) => LogClient(SyslogLevel.Error, e.Reason))
+            .Build();
+
+        var partitions = Partitions(consumer);
+        if (partitions.Count == 0)
+        {
+            return new HistoryResult(from, to, [], 0, false);
+        }
+
+        // Where the range starts in each partition, and where it ends: the first record after the range (with a
+        // minute of slack for clock skew between producers), else the partition's end now.
+        var starts = consumer.OffsetsForTimes(
+            partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(from.UtcDateTime))).ToList(), TimeSpan.FromSeconds(10));
+        var ends = consumer.OffsetsForTimes(
+            partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(to.UtcDateTime.AddMinutes(1)))).ToList(), TimeSpan.FromSeconds(10))
+            .ToDictionary(e => e.Partition, e => e.Offset.Value);
+        var remaining = new Dictionary<Partition, long>();
+        var assignment = new List<TopicPartitionOffset>();
+        foreach (var start in starts)
+        {
+            var end = ends.TryGetValue(start.Partition, out var e) && e >= 0
+                ? e
+                : consumer.QueryWatermarkOffsets(start.TopicPartition, TimeSpan.FromSeconds(10)).High.Value;
+            if (start.Offset.Value < 0 || start.Offset.Value >= end)
+            {
+                continue;
+            }
+
+            remaining[start.Partition] = end;
+            assignment.Add(start);
+        }
+
+        consumer.Assign(assignment);
+        while (remaining.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (scanned >= MaxRecords || clock.Elapsed > MaxDuration)
+            {
+                truncated = true;
+                break;
+            }
+
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(500));
+            if (result is null)
+            {
+                continue;
+            }
+
+            if (result.IsPartitionEOF)
+            {
+                remaining.Remove(result.Partition);
+                continue;
+            }
+
+            if (!remaining.TryGetValue(result.Partition, out var end))
+            {
+                continue;
+            }
+
+            scanned++;
+            if (result.Offset.Value + 1 >= end)
+            {
+                remaining.Remove(result.Partition);
+                consumer.IncrementalUnassign([result.TopicPartition]);
+            }
+
+            var message = result.Message;
+            if (message.Key is null || !key.AsSpan().SequenceEqual(message.Key) || message.Value is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                var batch = MetricBatch.Parser.ParseFrom(message.Value);
+                var interpreted = BatchInterpreter.Interpret(batch, rates, message.Timestamp.UnixTimestampMs, keys);
+                if (interpreted.TimeUnixMs >= fromMs && interpreted.TimeUnixMs <= toMs)
+                {
+                    records++;
+                }
+
+                foreach (var sample in interpreted.Samples)
+                {
+                    buckets.Add(sample);
+                }
+            }
+            catch (Exception ex) when (ex is InvalidProtocolBufferException or InvalidDataException)
+            {
+                LogBadRecord(result.Partition.Value, result.Offset.Value, ex.Message);
+            }
+        }
+
+        LogRead(hostId, records, clock.ElapsedMilliseconds);
+        return new HistoryResult(from, to, buckets.ToSeries(), records, truncated);
+    }
+
+    private static List<TopicPartition> Partitions(IConsumer<byte[], byte[]> consumer)
+    {
+        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+        var metadata = admin.GetMetadata(Topics.Metrics, TimeSpan.FromSeconds(10));
+        var topic = metadata.Topics.FirstOrDefault(t => t.Topic == Topics.Metrics);
+        return topic is null || topic.Error.IsError
+            ? []
+            : topic.Partitions.Select(p => new TopicPartition(Topics.Metrics, new Partition(p.PartitionId))).ToList();
+    }
+
+    /// <summary>Per series, the sum and count of the samples in each of the range's buckets.</summary>
+    private sealed class Buckets
+    {
+        private readonly long _from;
+        private readonly long _to;
+        private readonly int _count;
+        private readonly double _width;
+        private readonly Dictionary<string, (SeriesKey Key, string Unit, double[] Sum, int[] N)> _series = new(StringComparer.Ordinal);
+
+        public Buckets(long from, long to, int count)
+        {
+            _from = from;
+            _to = to;
+            _count = count;
+            _width = (double)(to - from) / count;
+        }
+
+        public void Add(SeriesSample sample)
+        {
+            if (sample.TimeUnixMs < _from || sample.TimeUnixMs > _to)
+            {
+                return;
+            }
+
+            if (!_series.TryGetValue(sample.Key.Id, out var series))
+            {
+                series = (sample.Key, sample.Unit, new double[_count], new int[_count]);
+                _series[sample.Key.Id] = series;
+            }
+
+            var index = Math.Min(_count - 1, (int)((sample.TimeUnixMs - _from) / _width));
+            series.Sum[index] += sample.Value;
+            series.N[index]++;
+        }
+
+        public List<HistorySeries> ToSeries()
+        {
+            var result = new List<HistorySeries>(_series.Count);
+            foreach (var (key, unit, sum, n) in _series.Values.OrderBy(s => s.Key.Id, StringComparer.Ordinal))
+            {
+                var points = new List<Point>();
+                for (var i = 0; i < _count; i++)
+                {
+                    if (n[i] > 0)
+                    {
+                        points.Add(new Point(_from + (long)((i + 0.5) * _width), sum[i] / n[i]));
+                    }
+                }
+
+                result.Add(new HistorySeries(key, unit, points));
+            }
+
+            return result;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Kafka client ({Level}): {Message}")]
+    private partial void LogClient(SyslogLevel level, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Unreadable metrics record at [{Partition}]@{Offset} skipped: {Reason}")]
+    private partial void LogBadRecord(int partition, long offset, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "History of {Host}: {Records} records read in {Milliseconds} ms")]
+    private partial void LogRead(string host, long records, long milliseconds);
+}

@@ -1,0 +1,145 @@
+namespace Platform.Dashboard.Services;
+
+/// <summary>
+/// A bounded ring of the most recent points of one series. One writer (the consumer) and any number of
+/// readers (pages, the live push); a small lock keeps reads consistent. Points arrive in time order per
+/// host; an older point than the newest one is dropped (a replayed or duplicated batch). A point takes
+/// 8 bytes: its time as milliseconds after the ring's base time, its value as a float (7 significant
+/// digits, plenty for a chart), so a host's few dozen series stay small as the fleet grows.
+/// </summary>
+public sealed class SeriesRing
+{
+    private readonly int[] _times;
+    private readonly float[] _values;
+    private readonly Lock _lock = new();
+    private long _base;
+    private int _start;
+    private int _count;
+
+    public SeriesRing(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 2);
+        _times = new int[capacity];
+        _values = new float[capacity];
+    }
+
+    public int Capacity => _times.Length;
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _count;
+            }
+        }
+    }
+
+    /// <summary>The newest point, or null when the ring is empty.</summary>
+    public Point? Last
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _count == 0 ? null : At(_count - 1);
+            }
+        }
+    }
+
+    /// <summary>Appends a point; returns false when it is not newer than the newest point held.</summary>
+    public bool Add(Point point)
+    {
+        lock (_lock)
+        {
+            if (_count == 0)
+            {
+                _base = point.TimeUnixMs;
+            }
+            else if (point.TimeUnixMs <= At(_count - 1).TimeUnixMs)
+            {
+                return false;
+            }
+
+            if (point.TimeUnixMs - _base > int.MaxValue)
+            {
+                Rebase(point.TimeUnixMs);
+            }
+
+            var slot = _count < _times.Length ? (_start + _count) % _times.Length : _start;
+            _times[slot] = (int)(point.TimeUnixMs - _base);
+            _values[slot] = (float)point.Value;
+            if (_count < _times.Length)
+            {
+                _count++;
+            }
+            else
+            {
+                _start = (_start + 1) % _times.Length;
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>The points with a time after <paramref name="afterUnixMs"/>, oldest first.</summary>
+    public Point[] Since(long afterUnixMs)
+    {
+        lock (_lock)
+        {
+            // Binary search over the logical order for the first point after the bound.
+            int lo = 0, hi = _count;
+            while (lo < hi)
+            {
+                var mid = (lo + hi) >>> 1;
+                if (At(mid).TimeUnixMs <= afterUnixMs)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+
+            var result = new Point[_count - lo];
+            for (var i = 0; i < result.Length; i++)
+            {
+                result[i] = At(lo + i);
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>All the points held, oldest first.</summary>
+    public Point[] ToArray() => Since(long.MinValue);
+
+    private Point At(int index)
+    {
+        var slot = (_start + index) % _times.Length;
+        return new Point(_base + _times[slot], _values[slot]);
+    }
+
+    /// <summary>Moves the base time forward (after weeks of points) so the newest point's offset fits in 32 bits again.</summary>
+    private void Rebase(long newest)
+    {
+        var oldest = _count == 0 ? newest : At(0).TimeUnixMs;
+        var shift = oldest - _base;
+        for (var i = 0; i < _count; i++)
+        {
+            var slot = (_start + i) % _times.Length;
+            _times[slot] = (int)(_times[slot] - shift);
+        }
+
+        _base = oldest;
+        if (newest - _base > int.MaxValue)
+        {
+            // The ring spans more than 24 days: keep only the new point.
+            _start = 0;
+            _count = 0;
+            _base = newest;
+        }
+    }
+}

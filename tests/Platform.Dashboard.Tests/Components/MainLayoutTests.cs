@@ -1,0 +1,24 @@
+using Bunit;
+using Platform.Dashboard.Components.Layout;
+
+namespace Platform.Dashboard.Tests.Components;
+
+public class MainLayoutTests : DashboardTestContext
+{
+    public MainLayoutTests()
+        : base(withPopoverProvider: false)
+    {
+        SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+    }
+
+    [Fact]
+    public void MainLayout_TogglesTheTheme()
+    {
+        var layout = Render<MainLayout>(p => p.Add(x => x.Body, (Microsoft.AspNetCore.Components.RenderFragment)(b => b.AddContent(0, "body"))));
+        Assert.Equal("dark", layout.Find("[data-testid=theme-toggle]").GetAttribute("data-theme"));
+
+        layout.Find("[data-testid=theme-toggle]").Click();
+
+        layout.WaitForAssertion(() => Assert.Equal("light", layout.Find("[data-testid=theme-toggle]").GetAttribute("data-theme")));
+    }
+}

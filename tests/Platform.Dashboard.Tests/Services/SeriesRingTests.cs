@@ -1,0 +1,73 @@
+using Platform.Dashboard.Services;
+
+namespace Platform.Dashboard.Tests.Services;
+
+public class SeriesRingTests
+{
+    [Fact]
+    public void Add_KeepsNewestPoints_WhenFull()
+    {
+        var ring = new SeriesRing(3);
+        for (var i = 1; i <= 5; i++)
+        {
+            Assert.True(ring.Add(new Point(i * 1000, i)));
+        }
+
+        Assert.Equal(3, ring.Count);
+        Assert.Equal([3.0, 4.0, 5.0], ring.ToArray().Select(p => p.Value));
+        Assert.Equal(5.0, ring.Last!.Value.Value);
+    }
+
+    [Fact]
+    public void Add_RejectsPoint_NotNewerThanNewest()
+    {
+        var ring = new SeriesRing(4);
+        ring.Add(new Point(2000, 1));
+        Assert.False(ring.Add(new Point(2000, 2)));
+        Assert.False(ring.Add(new Point(1000, 3)));
+        Assert.Single(ring.ToArray());
+    }
+
+    [Fact]
+    public void Since_ReturnsOnlyLaterPoints_AcrossTheWrap()
+    {
+        var ring = new SeriesRing(4);
+        for (var i = 1; i <= 6; i++)
+        {
+            ring.Add(new Point(i * 1000, i));
+        }
+
+        Assert.Equal([5.0, 6.0], ring.Since(4000).Select(p => p.Value));
+        Assert.Empty(ring.Since(6000));
+        Assert.Equal(4, ring.Since(long.MinValue).Length);
+    }
+
+    [Fact]
+    public void Constructor_Throws_WhenCapacityTooSmall() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SeriesRing(1));
+
+    [Fact]
+    public void Add_KeepsTimesExact_AcrossWeeksOfPoints()
+    {
+        var ring = new SeriesRing(3);
+        var start = 1_795_000_000_000L;
+        ring.Add(new Point(start, 1));
+        ring.Add(new Point(start + 1000, 2));
+        // 30 days later: beyond a 32-bit offset from the first point.
+        var later = start + (30L * 24 * 3600 * 1000);
+        Assert.True(ring.Add(new Point(later, 3)));
+        Assert.True(ring.Add(new Point(later + 1, 4)));
+        Assert.Equal([later, later + 1], ring.ToArray().Select(p => p.TimeUnixMs));
+    }
+
+    [Fact]
+    public void Add_KeepsValuesToFloatPrecision()
+    {
+        var ring = new SeriesRing(2);
+        ring.Add(new Point(1, 0.123456789));
+        ring.Add(new Point(2, 123456789012));
+        var points = ring.ToArray();
+        Assert.Equal(0.123456789, points[0].Value, 6);
+        Assert.Equal(123456789012, points[1].Value, 123456789012 * 1e-6);
+    }
+}
