@@ -39,6 +39,9 @@ try
     }
 
     var options = Settings.ToOptions(line.EffectiveSettings());
+
+    // Before the Kafka client starts its threads: each would otherwise get its own malloc arena.
+    MallocArenas.Limit();
     using var loggerFactory = LoggerFactory.Create(b => b
         .AddSimpleConsole(o =>
         {

@@ -86,6 +86,9 @@ internal static class Installer
         text.Append("[Service]\n");
         text.Append("Type=simple\n");
         text.Append("ExecStart=").Append(exec).Append(" run --config ").Append(Quote(configPath)).Append('\n');
+        text.Append("# A small footprint: two malloc arenas rather than one per thread, a small young-generation GC budget.\n");
+        text.Append("Environment=MALLOC_ARENA_MAX=").Append(MallocArenas.Max).Append('\n');
+        text.Append("Environment=DOTNET_GCgen0size=40000 DOTNET_GCGen0MaxBudget=40000\n");
         text.Append("Restart=always\n");
         text.Append("RestartSec=2\n");
         text.Append("# SIGTERM: the agent spools what it collected and gets a few seconds to deliver it.\n");

@@ -149,6 +149,25 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Unit_CapsMallocArenas_AndGcBudget_InItsEnvironment()
+    {
+        var unit = Installer.Unit("/usr/local/bin/platform-agent", "/etc/platform-agent/agent.conf");
+
+        var service = unit[unit.IndexOf("[Service]\n", StringComparison.Ordinal)..unit.IndexOf("[Install]\n", StringComparison.Ordinal)];
+        Assert.Contains("\nEnvironment=MALLOC_ARENA_MAX=2\n", service, StringComparison.Ordinal);
+        Assert.Contains("\nEnvironment=DOTNET_GCgen0size=40000 DOTNET_GCGen0MaxBudget=40000\n", service, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MallocArenas_Limit_IsTakenByGlibc_UnlessTheEnvironmentSetsIt()
+    {
+        var glibc = OperatingSystem.IsLinux() && (File.Exists("/lib/x86_64-linux-gnu/libc.so.6") || File.Exists("/lib/aarch64-linux-gnu/libc.so.6"));
+        var preset = Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") is { Length: > 0 };
+
+        Assert.Equal(glibc && !preset, MallocArenas.Limit());
+    }
+
+    [Fact]
     public void Install_RefusesInvalidSettings_AndWritesNothing()
     {
         var configPath = Path.Join(_dir.Path, "agent.conf");
