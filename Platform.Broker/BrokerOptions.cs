@@ -35,6 +35,12 @@ public sealed class BrokerOptions
     /// <summary>Requests read from one connection and not yet answered; the connection stops reading at this bound.</summary>
     public int MaxInFlightRequestsPerConnection { get; set; } = 64;
 
+    /// <summary>
+    /// The longest a Fetch parks, whatever max_wait it asks for (a broker may answer a long poll early; clients fetch
+    /// again). Bounds how long a connection's in-order answers can be held up by one request.
+    /// </summary>
+    public TimeSpan MaxFetchWait { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long the coordinator waits for more members before completing the first rebalance of an empty group.</summary>
     public TimeSpan GroupInitialRebalanceDelay { get; set; } = TimeSpan.FromMilliseconds(300);
 

@@ -12,7 +12,7 @@ if (args.Contains("--help") || args.Contains("-h"))
                                [--auto-create-topics true|false] [--flush-mode Strict|GroupCommit] [--node-id N]
         Every setting is also the configuration key Broker:<Name> and the environment variable BROKER__<NAME>
         (Listen, DataDirectory, MetricsListen, DefaultPartitions, AutoCreateTopics, FlushMode, FlushInterval, NodeId,
-        ClusterId, MaxFrameBytes, MaxConnections, MaxInFlightRequestsPerConnection, RetentionMs, RetentionBytes,
+        ClusterId, MaxFrameBytes, MaxConnections, MaxInFlightRequestsPerConnection, MaxFetchWait, RetentionMs, RetentionBytes,
         SegmentBytes, MaxMessageBytes, GroupInitialRebalanceDelay, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs).
         """);
     return 0;

@@ -88,7 +88,10 @@ internal sealed partial class KafkaConnection
         }
         finally
         {
+            // The client closed its side or sent garbage: nobody reads answers any more, so requests still parked
+            // (a long-polling Fetch, a JoinGroup waiting for a rebalance) are cancelled and the connection closes now.
             _pending.Writer.TryComplete();
+            await _closed.CancelAsync();
         }
 
         try

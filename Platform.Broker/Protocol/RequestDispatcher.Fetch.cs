@@ -20,6 +20,7 @@ internal sealed partial class RequestDispatcher
     private async ValueTask<ResponseBuffer?> FetchAsync(RequestContext ctx, CancellationToken cancellationToken)
     {
         var partitions = ParseFetch(ctx, out var maxWaitMs, out var minBytes, out var maxBytes);
+        maxWaitMs = (int)Math.Min(maxWaitMs, _options.MaxFetchWait.TotalMilliseconds);
         var deadline = Stopwatch.GetTimestamp() + (Math.Max(0, maxWaitMs) * Stopwatch.Frequency / 1000);
         while (true)
         {

@@ -187,6 +187,49 @@ public class RawProtocolTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task ParkedFetch_IsCancelledAndItsConnectionClosed_WhenTheClientClosesItsSide()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("halfclose");
+        fixture.Broker.Log.CreateTopic(topic, 1);
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+
+        // Fetch v4 with max wait 60 s on an empty partition: it parks.
+        var frame = new RequestWriter().Int16(1).Int16(4).Int32(7).String("halfclose").Int32(-1).Int32(60000).Int32(1)
+            .Int32(1 << 20).Int8(0).Int32(1).String(topic).Int32(1).Int32(0).Int64(0).Int32(1 << 20).ToFrame();
+        await raw.SendRawAsync(frame, ct);
+        raw.Stream.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+
+        // The broker sees the end of input, cancels the parked fetch and closes: the read ends (null) long before 60 s.
+        var answer = await raw.ReadFrameAsync(ct).WaitAsync(TimeSpan.FromSeconds(15), ct);
+        Assert.Null(answer);
+    }
+
+    [Fact]
+    public async Task Fetch_ParksNoLongerThanMaxFetchWait_WhateverItsMaxWait()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var directory = new TempDirectory("broker-fetchcap");
+        var options = BrokerFixture.Options(directory.Path);
+        options.MaxFetchWait = TimeSpan.FromMilliseconds(300);
+        await using var broker = await BrokerServer.StartAsync(options, BrokerFixture.CreateLoggerFactory(), ct);
+        var topic = BrokerFixture.UniqueTopic("fetchcap");
+        broker.Log.CreateTopic(topic, 1);
+        await using var raw = await RawKafkaClient.ConnectAsync(broker.BootstrapServers);
+
+        // max wait int.MaxValue ms (~24 days) on an empty partition: answered empty at the cap instead.
+        var r = new ResponseReader(await raw.SendAsync(1, 4, w => w.Int32(-1).Int32(int.MaxValue).Int32(1).Int32(1 << 20).Int8(0)
+            .Int32(1).String(topic).Int32(1).Int32(0).Int64(0).Int32(1 << 20), ct).WaitAsync(TimeSpan.FromSeconds(15), ct));
+        Assert.Equal(0, r.Int32()); // throttle
+        Assert.Equal(1, r.Int32());
+        Assert.Equal(topic, r.String());
+        Assert.Equal(1, r.Int32());
+        Assert.Equal(0, r.Int32()); // partition
+        Assert.Equal(0, r.Int16()); // error
+        Assert.Equal(0, r.Int64()); // high watermark
+    }
+
+    [Fact]
     public async Task FetchBeyondLogEnd_ReturnsOffsetOutOfRange()
     {
         var ct = TestContext.Current.CancellationToken;
