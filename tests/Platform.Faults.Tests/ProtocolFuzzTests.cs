@@ -33,7 +33,7 @@ public class ProtocolFuzzTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         var report = new FaultReport("fuzzed protocol frames", variant, output);
         using var dir = new TempDirectory("fault-fuzz");
-        await using var broker = await BrokerServer.StartAsync(new BrokerOptions
+        var broker = await BrokerServer.StartAsync(new BrokerOptions
         {
             Listen = "127.0.0.1:0",
             DataDirectory = dir.Path,
@@ -50,6 +50,24 @@ public class ProtocolFuzzTests(ITestOutputHelper output)
         using var stop = new CancellationTokenSource();
         var good = new GoodClients(broker.BootstrapServers, goodTopic);
         var goodTask = Task.Run(() => good.Run(stop.Token), ct);
+        try
+        {
+            await FuzzAsync(broker, good, stop, goodTask, report, frames, seed, ct);
+        }
+        finally
+        {
+            report.Write(clock.Elapsed);
+            await stop.CancelAsync();
+            await goodTask.WaitAsync(Deadline, CancellationToken.None);
+            // A broker that cannot stop (a connection it never closes) fails the run instead of hanging it.
+            await broker.DisposeAsync().AsTask().WaitAsync(Deadline, CancellationToken.None);
+        }
+
+        Assert.Equal(0, report.LossesFound);
+    }
+
+    private static async Task FuzzAsync(BrokerServer broker, GoodClients good, CancellationTokenSource stop, Task goodTask, FaultReport report, int frames, int seed, CancellationToken ct)
+    {
 
         long sent = 0, sessions = 0, probes = 0;
         var sessionTimes = new List<double>();
@@ -87,7 +105,14 @@ public class ProtocolFuzzTests(ITestOutputHelper output)
 
         await Task.WhenAll(fuzzers);
         await prober;
-        Assert.True(failures.IsEmpty, string.Join('\n', failures));
+        report.FaultsInjected = Interlocked.Read(ref sent);
+        if (!failures.IsEmpty)
+        {
+            report.LossesFound = failures.Count;
+            report.Notes = $"fuzz connections={Interlocked.Read(ref sessions)} FAILED: {string.Join(" | ", failures)}";
+            Assert.Fail(string.Join('\n', failures));
+        }
+
         Assert.True(await ApiVersionsAnswersAsync(broker.BootstrapServers, ct), "ApiVersions after the fuzzing");
 
         // The good clients: keep going a moment after the fuzzing, then everything acknowledged must be consumed.
@@ -98,10 +123,8 @@ public class ProtocolFuzzTests(ITestOutputHelper output)
         Assert.Null(good.Error);
         var missing = good.AckedIds.Keys.Count(id => !good.ConsumedIds.ContainsKey(id));
         report.RecordsChecked = good.AckedIds.Count;
-        report.FaultsInjected = Interlocked.Read(ref sent);
         report.LossesFound = missing + good.DeliveryErrors;
         report.Notes = $"fuzz connections={Interlocked.Read(ref sessions)} ApiVersions probes={probes} connection ms p50={Percentile(sessionTimes, 0.5):0} max={Percentile(sessionTimes, 1):0} good records acked={good.AckedIds.Count} consumed={good.ConsumedIds.Count} delivery errors={good.DeliveryErrors}";
-        report.Write(clock.Elapsed);
         Assert.Equal(0, good.DeliveryErrors);
         Assert.Equal(0, missing);
     }
@@ -121,11 +144,13 @@ public class ProtocolFuzzTests(ITestOutputHelper output)
         var stream = client.GetStream();
         var drain = DrainAsync(stream, ct);
         var n = 0;
+        var sentFrames = new List<byte[]>();
         try
         {
             for (; n < FramesPerConnection; n++)
             {
                 var frame = fuzzer.Next(out var last);
+                sentFrames.Add(frame);
                 await stream.WriteAsync(frame, ct);
                 if (last)
                 {
@@ -146,7 +171,8 @@ public class ProtocolFuzzTests(ITestOutputHelper output)
 
         if (await Task.WhenAny(drain, Task.Delay(TimeSpan.FromSeconds(30), ct)) != drain)
         {
-            failures.Enqueue($"a fuzz connection stayed open 30 s after its write side closed ({n} frames sent)");
+            failures.Enqueue($"a fuzz connection stayed open 30 s after its write side closed ({n} frames sent; the last: " +
+                string.Join(", ", sentFrames.TakeLast(3).Select(f => Convert.ToHexString(f.AsSpan(0, Math.Min(f.Length, 96))))) + ")");
         }
 
         return n;
