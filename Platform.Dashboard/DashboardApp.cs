@@ -19,6 +19,8 @@ public static class DashboardApp
         services.AddSingleton<UiTicker>();
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<HistoryReader>();
+        services.AddHttpClient();
+        services.AddScoped<AlertingApi>();
         services.AddHostedService<TelemetryConsumerService>();
         services.AddHostedService<LivePushService>();
         services.AddSignalR();

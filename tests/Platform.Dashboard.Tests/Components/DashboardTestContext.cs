@@ -17,6 +17,9 @@ public abstract class DashboardTestContext : BunitContext
         Services.AddMudServices();
         Services.AddSingleton(Model);
         Services.AddSingleton(Model.Options);
+        Services.AddSingleton(Model.Alerts);
+        Services.AddHttpClient();
+        Services.AddScoped<AlertingApi>();
         Services.AddSingleton(Ticker);
         Services.AddSingleton(new HistoryReader(Model.Options, NullLogger<HistoryReader>.Instance));
         if (withPopoverProvider)

@@ -1,0 +1,65 @@
+using Microsoft.Playwright;
+
+namespace Platform.EndToEnd.Tests;
+
+/// <summary>
+/// Operating alerting from the browser against the whole platform in-process: a rule created through the UI fires
+/// on this host's own metrics, and is acknowledged and silenced through the alerting API the buttons call.
+/// </summary>
+[Trait("Category", "EndToEnd")]
+public sealed class OperateAlertsTests(AllInOneFixture fixture) : IClassFixture<AllInOneFixture>
+{
+    private static async Task FillAsync(IPage page, string testId, string value) =>
+        await page.Locator($"input[data-testid={testId}], [data-testid={testId}] input").First.FillAsync(value);
+
+    [Fact]
+    public async Task RuleCreatedInTheUi_Fires_IsAcknowledged_AndSilenced()
+    {
+        var page = await fixture.Browser.OpenAsync($"{fixture.Host.Url}/rules");
+        // The default rules are listed.
+        await Assertions.Expect(page.Locator("[data-testid=rule-row][data-rule=default-cpu-high]")).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 30_000 });
+
+        await page.Locator("[data-testid=new-rule]").ClickAsync();
+        await FillAsync(page, "field-id", "e2e-cpu");
+        await FillAsync(page, "field-name", "E2eCpu");
+        await FillAsync(page, "field-metric", "system.cpu.utilization");
+        await FillAsync(page, "field-threshold", "90");
+        await page.Locator("[data-testid=save-rule]").ClickAsync();
+        // The API's field-level problem appears next to the threshold field.
+        var form = page.Locator("[data-testid=rule-form]");
+        await Assertions.Expect(form).ToContainTextAsync("did you mean 0.9");
+        await Browser.ScreenshotAsync(page, "rule-validation");
+
+        // A threshold this host crosses at once: CPU utilization > 0 for 0 s.
+        await FillAsync(page, "field-threshold", "0");
+        await page.Locator("[data-testid=save-rule]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=rule-row][data-rule=e2e-cpu]")).ToBeVisibleAsync();
+        await Assertions.Expect(form).Not.ToBeAttachedAsync();
+
+        // The toast for the new firing alert, and the bell counts it.
+        await Assertions.Expect(page.Locator(".mud-snackbar").Filter(new LocatorFilterOptions { HasText = "E2eCpu" }).First)
+            .ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("[data-testid=bell]")).Not.ToHaveAttributeAsync("data-count", "0");
+        await Browser.ScreenshotAsync(page, "rules-toast");
+
+        await page.Locator("[data-testid=bell]").ClickAsync();
+        await page.WaitForURLAsync("**/alerts");
+        var row = page.Locator("[data-testid=alert-row][data-rule=e2e-cpu][data-state=firing]").First;
+        await row.WaitForAsync();
+        var fingerprint = await row.GetAttributeAsync("data-fingerprint");
+        var mine = page.Locator($"[data-testid=alert-row][data-fingerprint='{fingerprint}']");
+
+        await FillAsync(page, "who", "e2e-operator");
+        await mine.Locator("[data-testid=ack]").ClickAsync();
+        await Assertions.Expect(mine.Locator("[data-testid=acknowledged]")).ToContainTextAsync("e2e-operator", new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
+        await Assertions.Expect(mine.Locator("[data-testid=ack]")).Not.ToBeAttachedAsync();
+
+        await mine.Locator("[data-testid=silence]").ClickAsync();
+        var silence = page.Locator("[data-testid=silence-row]").Filter(new LocatorFilterOptions { HasText = "E2eCpu" });
+        await Assertions.Expect(silence.First).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 30_000 });
+        await Assertions.Expect(silence.First).ToContainTextAsync("e2e-operator");
+        await Assertions.Expect(page.Locator("[data-testid=history-row][data-state=firing]").First).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "alerts");
+        await page.CloseAsync();
+    }
+}
