@@ -16,6 +16,7 @@ public static class DashboardApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<AlertBook>();
         services.AddSingleton<FleetModel>();
+        services.AddSingleton<LogTail>();
         services.AddSingleton<UiTicker>();
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<HistoryReader>();

@@ -97,6 +97,7 @@ public sealed partial class PlatformHost : IAsyncDisposable
                         StateDirectory = Path.Combine(data, "agent"),
                         Labels = { ["platform"] = "all-in-one" },
                         InventoryInterval = TimeSpan.FromSeconds(30),
+                        LogPaths = options.AgentLogPaths.ToList(),
                     },
                     app.Services.GetRequiredService<ILoggerFactory>(),
                     cancellationToken);

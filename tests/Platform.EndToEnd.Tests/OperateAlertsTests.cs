@@ -62,4 +62,27 @@ public sealed class OperateAlertsTests(AllInOneFixture fixture) : IClassFixture<
         await Browser.ScreenshotAsync(page, "alerts");
         await page.CloseAsync();
     }
+
+    [Fact]
+    public async Task LogLineWrittenToATailedFile_AppearsInTheLiveTail_Highlighted()
+    {
+        var page = await fixture.Browser.OpenAsync($"{fixture.Host.Url}/logs");
+        var marker = "e2e-marker-" + Guid.NewGuid().ToString("N")[..8];
+        await FillAsync(page, "log-text", marker);
+        await File.AppendAllTextAsync(fixture.TailedLog, $"ERROR payment failed {marker} for order 42\n", TestContext.Current.CancellationToken);
+
+        var line = page.Locator("[data-testid=log-line]").Filter(new LocatorFilterOptions { HasText = marker }).First;
+        await Assertions.Expect(line).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 30_000 });
+        await Assertions.Expect(line).ToHaveAttributeAsync("data-host", fixture.HostId);
+        await Assertions.Expect(line.Locator("[data-testid=log-match]")).ToHaveTextAsync(marker);
+
+        // Paused, the tail holds still: a second line shows only after resume.
+        await page.Locator("[data-testid=log-pause]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=log-pause]")).ToHaveAttributeAsync("data-paused", "true");
+        await File.AppendAllTextAsync(fixture.TailedLog, $"INFO retry ok {marker} second\n", TestContext.Current.CancellationToken);
+        await Browser.ScreenshotAsync(page, "logs");
+        await page.Locator("[data-testid=log-pause]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=log-line]").Filter(new LocatorFilterOptions { HasText = "second" })).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 30_000 });
+        await page.CloseAsync();
+    }
 }
