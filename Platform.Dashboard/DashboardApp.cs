@@ -17,6 +17,7 @@ public static class DashboardApp
         services.AddSingleton<AlertBook>();
         services.AddSingleton<FleetModel>();
         services.AddSingleton<LogTail>();
+        services.AddSingleton<BrokerInspector>();
         services.AddSingleton<UiTicker>();
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<HistoryReader>();

@@ -85,4 +85,22 @@ public sealed class OperateAlertsTests(AllInOneFixture fixture) : IClassFixture<
         await Assertions.Expect(page.Locator("[data-testid=log-line]").Filter(new LocatorFilterOptions { HasText = "second" })).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 30_000 });
         await page.CloseAsync();
     }
+
+    [Fact]
+    public async Task BrokerPage_ShowsTopics_AndTheAlertingGroupsLagPerPartition()
+    {
+        var page = await fixture.Browser.OpenAsync($"{fixture.Host.Url}/broker");
+        await Assertions.Expect(page.Locator("[data-testid=topic-row][data-topic=metrics]")).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 30_000 });
+        var group = page.Locator("[data-testid=group][data-group=platform-alerting]");
+        await Assertions.Expect(group).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 30_000 });
+        await Assertions.Expect(group.Locator("[data-testid=lag-row][data-topic=metrics]").First).ToBeAttachedAsync(new LocatorAssertionsToBeAttachedOptions { Timeout = 30_000 });
+        await Assertions.Expect(group.Locator("[data-testid=group-member]").First).ToBeVisibleAsync();
+        var lag = await group.Locator("[data-testid=lag-row][data-topic=metrics]").First.GetAttributeAsync("data-lag");
+        Assert.True(long.TryParse(lag, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= 0, $"a lag per partition, got '{lag}'");
+        // Live: the end offsets of metrics move on their own.
+        var before = await page.Locator("[data-testid=broker-updated]").TextContentAsync();
+        await Assertions.Expect(page.Locator("[data-testid=broker-updated]")).Not.ToHaveTextAsync(before ?? string.Empty, new LocatorAssertionsToHaveTextOptions { Timeout = 15_000 });
+        await Browser.ScreenshotAsync(page, "broker");
+        await page.CloseAsync();
+    }
 }
