@@ -71,6 +71,39 @@ public sealed class AlertingApi(IHttpClientFactory clients, NavigationManager na
         return await ResultAsync(response, cancellationToken);
     }
 
+    /// <summary>The channels as the API lists them (email passwords redacted; the page masks the other secrets).</summary>
+    public async Task<IReadOnlyList<NotificationChannel>> ChannelsAsync(CancellationToken cancellationToken = default) =>
+        await Client().GetFromJsonAsync("api/channels", AlertCodec.Json.ListNotificationChannel, cancellationToken) ?? [];
+
+    public async Task<ApiResult> SaveChannelAsync(NotificationChannel channel, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        using var response = await Client().PutAsJsonAsync($"api/channels/{Uri.EscapeDataString(channel.Id)}", channel, AlertCodec.Json.NotificationChannel, cancellationToken);
+        return await ResultAsync(response, cancellationToken);
+    }
+
+    public async Task<ApiResult> DeleteChannelAsync(string id, CancellationToken cancellationToken = default)
+    {
+        using var response = await Client().DeleteAsync($"api/channels/{Uri.EscapeDataString(id)}", cancellationToken);
+        return await ResultAsync(response, cancellationToken);
+    }
+
+    /// <summary>Sends a test notification now; the delivery record says how it went (also when it failed).</summary>
+    public async Task<(ApiResult Result, Platform.Alerting.Notifications.DeliveryRecord? Delivery)> TestChannelAsync(string id, string by, CancellationToken cancellationToken = default)
+    {
+        using var response = await Client().PostAsync($"api/channels/{Uri.EscapeDataString(id)}/test?by={Uri.EscapeDataString(by)}", null, cancellationToken);
+        if (response.IsSuccessStatusCode || response.StatusCode == System.Net.HttpStatusCode.BadGateway)
+        {
+            var record = await response.Content.ReadFromJsonAsync<Platform.Alerting.Notifications.DeliveryRecord>(JsonSerializerOptions.Web, cancellationToken);
+            return (response.IsSuccessStatusCode ? ApiResult.Success : new ApiResult(false, record?.Error ?? "delivery failed"), record);
+        }
+
+        return (await ResultAsync(response, cancellationToken), null);
+    }
+
+    public async Task<IReadOnlyList<Platform.Alerting.Notifications.DeliveryRecord>> DeliveriesAsync(string id, CancellationToken cancellationToken = default) =>
+        await Client().GetFromJsonAsync<List<Platform.Alerting.Notifications.DeliveryRecord>>($"api/channels/{Uri.EscapeDataString(id)}/deliveries", JsonSerializerOptions.Web, cancellationToken) ?? [];
+
     /// <summary>Replays the last <paramref name="span"/> of metrics through the rule: when it would have fired.</summary>
     public async Task<(ApiResult Result, IReadOnlyList<DateTimeOffset> FiredAt)> BacktestAsync(AlertRule rule, TimeSpan span, CancellationToken cancellationToken = default)
     {

@@ -103,4 +103,29 @@ public sealed class OperateAlertsTests(AllInOneFixture fixture) : IClassFixture<
         await Browser.ScreenshotAsync(page, "broker");
         await page.CloseAsync();
     }
+
+    [Fact]
+    public async Task WebhookChannelAddedInTheUi_SendTest_ShowsTheDelivery_AndMasksTheUrl()
+    {
+        await using var receiver = new WebhookReceiver();
+        var page = await fixture.Browser.OpenAsync($"{fixture.Host.Url}/channels");
+        await page.Locator("[data-testid=new-channel]").ClickAsync();
+        await FillAsync(page, "channel-id", "e2e-hook");
+        await FillAsync(page, "channel-name", "E2E hook");
+        await FillAsync(page, "channel-url", receiver.Url.ToString());
+        Assert.Equal("password", await page.Locator("input[data-testid=channel-url], [data-testid=channel-url] input").First.GetAttributeAsync("type"));
+        await page.Locator("[data-testid=save-channel]").ClickAsync();
+
+        var row = page.Locator("[data-testid=channel-row][data-channel=e2e-hook]");
+        await Assertions.Expect(row).ToBeVisibleAsync();
+        await Assertions.Expect(row.Locator("[data-testid=channel-target]")).ToContainTextAsync("••••••");
+        await Assertions.Expect(row.Locator("[data-testid=channel-target]")).Not.ToContainTextAsync("/hook");
+
+        await row.Locator("[data-testid=test-channel]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=test-result]")).ToHaveAttributeAsync("data-success", "true", new LocatorAssertionsToHaveAttributeOptions { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("[data-testid=delivery-row][data-success=true]").First).ToBeVisibleAsync();
+        Assert.False(receiver.Bodies.IsEmpty);
+        await Browser.ScreenshotAsync(page, "channels");
+        await page.CloseAsync();
+    }
 }
