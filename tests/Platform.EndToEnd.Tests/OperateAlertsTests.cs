@@ -30,8 +30,12 @@ public sealed class OperateAlertsTests(AllInOneFixture fixture) : IClassFixture<
         await Assertions.Expect(form).ToContainTextAsync("did you mean 0.9");
         await Browser.ScreenshotAsync(page, "rule-validation");
 
-        // A threshold this host crosses at once: CPU utilization > 0 for 0 s.
+        // A threshold this host crosses at once: CPU utilization > 0 for 0 s; the backtest replays what is retained.
         await FillAsync(page, "field-threshold", "0");
+        await page.Locator("[data-testid=backtest]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=backtest-result]")).ToContainTextAsync("in the last 24 h", new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("[data-testid=backtest-result]")).Not.ToContainTextAsync("Replaying");
+        await Browser.ScreenshotAsync(page, "rule-backtest");
         await page.Locator("[data-testid=save-rule]").ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=rule-row][data-rule=e2e-cpu]")).ToBeVisibleAsync();
         await Assertions.Expect(form).Not.ToBeAttachedAsync();
