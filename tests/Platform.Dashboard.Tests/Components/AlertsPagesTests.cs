@@ -57,7 +57,7 @@ public class AlertsPagesTests : DashboardTestContext
         var page = Render<AlertsPage>();
         page.Find("[data-testid=alert-row][data-fingerprint=a] [data-testid=ack]").Click();
         var snackbar = Services.GetService<MudBlazor.ISnackbar>()!;
-        Assert.Contains(snackbar.ShownSnackbars, s => s.Message?.Contains("Enter your name", StringComparison.Ordinal) == true);
+        page.WaitForAssertion(() => Assert.Contains(snackbar.ShownSnackbars, s => s.Message?.Contains("Enter your name", StringComparison.Ordinal) == true));
     }
 
     [Fact]
@@ -134,5 +134,33 @@ public class AlertsPagesTests : DashboardTestContext
         Assert.Equal(0.75, rule.Metric.RecoveryThreshold);
         Assert.Single(rule.Metric.Matchers);
         Assert.Equal(["host"], rule.GroupBy);
+    }
+
+    [Fact]
+    public void ParseMatchers_ReadsTheFourOperators_AndRejectsAPartWithoutOne()
+    {
+        var (matchers, error) = AlertsPage.ParseMatchers("host=web-1, alertname=~High.*, env!=dev, cpu!~[0-9]+");
+        Assert.Null(error);
+        Assert.Equal([MatchOperator.Equal, MatchOperator.Regex, MatchOperator.NotEqual, MatchOperator.NotRegex], matchers!.Select(m => m.Op).ToArray());
+        Assert.Equal(["web-1", "High.*", "dev", "[0-9]+"], matchers!.Select(m => m.Value).ToArray());
+        Assert.Contains("'web-1' is not", AlertsPage.ParseMatchers("web-1").Error, StringComparison.Ordinal);
+        Assert.NotNull(AlertsPage.ParseMatchers(" ").Error);
+    }
+
+    [Fact]
+    public void AlertsPage_ShowsHowManyActiveAlertsASilenceMatches()
+    {
+        var silence = new Silence { Id = "s", Matchers = [new LabelMatcher { Name = "host", Op = MatchOperator.Regex, Value = "web-.*" }], StartsAt = DateTimeOffset.UtcNow, EndsAt = DateTimeOffset.UtcNow.AddHours(1) };
+        Assert.True(AlertsPage.Matches(silence, Alert("a", AlertState.Firing, "web-1")));
+        Assert.False(AlertsPage.Matches(silence, Alert("b", AlertState.Firing, "db-1")));
+    }
+
+    [Fact]
+    public void AlertsPage_NewSilence_WithABadMatcher_IsAFieldError()
+    {
+        var page = Render<AlertsPage>();
+        InputOf(page, "silence-matchers").Input("nonsense");
+        page.Find("[data-testid=create-silence]").Click();
+        page.WaitForAssertion(() => Assert.Contains("'nonsense' is not name=value", page.Markup, StringComparison.Ordinal));
     }
 }
