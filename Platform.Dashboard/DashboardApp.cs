@@ -27,7 +27,8 @@ public static class DashboardApp
         services.AddHostedService<LivePushService>();
         services.AddSignalR();
         services.AddRazorComponents().AddInteractiveServerComponents();
-        MudBlazor.Services.ServiceCollectionExtensions.AddMudServices(services);
+        // Toasts at the bottom right: at the top they would cover the row actions of the tables.
+        MudBlazor.Services.ServiceCollectionExtensions.AddMudServices(services, c => c.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         return services;
     }
 
