@@ -16,14 +16,19 @@ public static class DashboardApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<AlertBook>();
         services.AddSingleton<FleetModel>();
+        services.AddSingleton<LogTail>();
+        services.AddSingleton<BrokerInspector>();
         services.AddSingleton<UiTicker>();
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<HistoryReader>();
+        services.AddHttpClient();
+        services.AddScoped<AlertingApi>();
         services.AddHostedService<TelemetryConsumerService>();
         services.AddHostedService<LivePushService>();
         services.AddSignalR();
         services.AddRazorComponents().AddInteractiveServerComponents();
-        MudBlazor.Services.ServiceCollectionExtensions.AddMudServices(services);
+        // Toasts at the bottom right: at the top they would cover the row actions of the tables.
+        MudBlazor.Services.ServiceCollectionExtensions.AddMudServices(services, c => c.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         return services;
     }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Platform.Agents;
 using Platform.Alerting;
 using Platform.Broker;
+using Platform.Dashboard.Services;
 
 namespace Platform.Dashboard;
 
@@ -60,6 +61,7 @@ public sealed partial class PlatformHost : IAsyncDisposable
             {
                 broker = await StartBrokerAsync(options, Path.Combine(data, "broker"), app.Services.GetRequiredService<ILoggerFactory>(), logger, cancellationToken);
                 bootstrap = broker.BootstrapServers;
+                app.Services.GetRequiredService<BrokerInspector>().EmbeddedLog = broker.Log;
             }
 
             options.Dashboard.Bootstrap = bootstrap!;
@@ -97,6 +99,7 @@ public sealed partial class PlatformHost : IAsyncDisposable
                         StateDirectory = Path.Combine(data, "agent"),
                         Labels = { ["platform"] = "all-in-one" },
                         InventoryInterval = TimeSpan.FromSeconds(30),
+                        LogPaths = options.AgentLogPaths.ToList(),
                     },
                     app.Services.GetRequiredService<ILoggerFactory>(),
                     cancellationToken);

@@ -27,6 +27,9 @@ public sealed class PlatformHostOptions
     /// <summary>Settings of the dashboard itself (its Bootstrap is filled in by the host).</summary>
     public Services.DashboardOptions Dashboard { get; set; } = new();
 
+    /// <summary>The files (and globs) the local agent tails into the <c>logs</c> topic.</summary>
+    public IList<string> AgentLogPaths { get; } = [];
+
     /// <summary>The command-line help.</summary>
     public const string Usage = """
         usage: dotnet run --project Platform.Dashboard [-- OPTIONS]
@@ -42,6 +45,7 @@ public sealed class PlatformHostOptions
           --kafka-listen HOST:PORT           the embedded broker's Kafka listener (default 127.0.0.1:9092;
                                              a free port when that one is taken)
           --agent-interval SECONDS           the local agent's collection interval (default 1)
+          --log PATH                         a file or glob the local agent tails (repeatable)
           --environment NAME                 the ASP.NET Core environment (default Production)
         """;
 
@@ -76,6 +80,9 @@ public sealed class PlatformHostOptions
                     break;
                 case "--urls":
                     options.Urls = Value();
+                    break;
+                case "--log":
+                    options.AgentLogPaths.Add(Value());
                     break;
                 case "--data":
                     options.DataDirectory = Value();

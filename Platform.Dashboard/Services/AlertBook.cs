@@ -11,7 +11,14 @@ public sealed class AlertBook
 {
     private readonly ConcurrentDictionary<string, AlertRule> _rules = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, AlertTransition> _alerts = new(StringComparer.Ordinal);
+    private readonly Queue<AlertTransition> _history = new();
     private long _version;
+
+    /// <summary>How many transitions the history keeps (the newest).</summary>
+    public const int HistoryCapacity = 2000;
+
+    /// <summary>Raised (on the consumer's thread) for each alert that turns firing.</summary>
+    public event Action<AlertTransition>? Fired;
 
     /// <summary>Grows with every change.</summary>
     public long Version => Interlocked.Read(ref _version);
@@ -38,8 +45,23 @@ public sealed class AlertBook
     public void ApplyAlert(AlertTransition alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
+        var turnsFiring = alert is { State: AlertState.Firing, Event: AlertEvent.Transition }
+            && !(_alerts.TryGetValue(alert.Fingerprint, out var previous) && previous.State == AlertState.Firing);
         _alerts.AddOrUpdate(alert.Fingerprint, alert, (_, old) => alert.At >= old.At ? alert : old);
+        lock (_history)
+        {
+            _history.Enqueue(alert);
+            if (_history.Count > HistoryCapacity)
+            {
+                _history.Dequeue();
+            }
+        }
+
         Interlocked.Increment(ref _version);
+        if (turnsFiring)
+        {
+            Fired?.Invoke(alert);
+        }
     }
 
     /// <summary>The pending and firing alerts, of one host when <paramref name="hostId"/> is set, worst and newest first.</summary>
@@ -51,6 +73,21 @@ public sealed class AlertBook
             .ThenByDescending(a => a.Severity)
             .ThenByDescending(a => a.FiredAt ?? a.ActiveSince ?? a.At)
             .ToList();
+
+    /// <summary>The number of firing alerts.</summary>
+    public int FiringCount => _alerts.Values.Count(a => a.State == AlertState.Firing && a.Event != AlertEvent.Removed);
+
+    /// <summary>The latest record of one alert, or null.</summary>
+    public AlertTransition? Find(string fingerprint) => _alerts.GetValueOrDefault(fingerprint);
+
+    /// <summary>Every record read from <c>alerts</c> (the newest <see cref="HistoryCapacity"/>), newest first.</summary>
+    public IReadOnlyList<AlertTransition> History()
+    {
+        lock (_history)
+        {
+            return _history.Reverse().ToList();
+        }
+    }
 
     /// <summary>The worst severity among the firing alerts of a host, or null when none fires.</summary>
     public AlertSeverity? WorstFiring(string hostId)

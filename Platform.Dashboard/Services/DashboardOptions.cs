@@ -30,6 +30,10 @@ public sealed class DashboardOptions
     /// <summary>A host silent for longer than this is forgotten (its memory freed).</summary>
     public TimeSpan ForgetAfter { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>The alerting REST API the dashboard's actions call (acknowledge, silence, rules); null = this
+    /// dashboard's own address (alerting in the same process, as the all-in-one runs it).</summary>
+    public string? AlertingUrl { get; set; }
+
     /// <summary>The display rate: live pushes per host and page refreshes happen at most this often.</summary>
     public TimeSpan PushInterval { get; set; } = TimeSpan.FromSeconds(1);
 

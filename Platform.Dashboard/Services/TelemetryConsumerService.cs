@@ -8,20 +8,23 @@ using Platform.Telemetry.V1;
 namespace Platform.Dashboard.Services;
 
 /// <summary>
-/// Reads the <c>metrics</c> topic from a short backfill before now, and the <c>alert-rules</c> and
+/// Reads the <c>metrics</c> and <c>logs</c> topics from a short backfill before now, and the <c>alert-rules</c> and
 /// <c>alerts</c> topics from their beginning, into the <see cref="FleetModel"/>. The consumer assigns
 /// every partition itself (no group membership, no commits): each dashboard instance sees everything.
 /// </summary>
 public sealed partial class TelemetryConsumerService : BackgroundService
 {
     private static readonly TimeSpan MetadataRefresh = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan LogBackfill = TimeSpan.FromMinutes(1);
     private readonly FleetModel _model;
+    private readonly LogTail _logs;
     private readonly DashboardOptions _options;
     private readonly ILogger<TelemetryConsumerService> _logger;
 
-    public TelemetryConsumerService(FleetModel model, DashboardOptions options, ILogger<TelemetryConsumerService> logger)
+    public TelemetryConsumerService(FleetModel model, LogTail logs, DashboardOptions options, ILogger<TelemetryConsumerService> logger)
     {
         _model = model;
+        _logs = logs;
         _options = options;
         _logger = logger;
     }
@@ -134,7 +137,7 @@ public sealed partial class TelemetryConsumerService : BackgroundService
             return;
         }
 
-        foreach (var topic in new[] { Topics.Metrics, Topics.AlertRules, Topics.Alerts })
+        foreach (var topic in new[] { Topics.Metrics, Topics.Logs, Topics.AlertRules, Topics.Alerts })
         {
             var topicMetadata = metadata.Topics.FirstOrDefault(t => t.Topic == topic);
             if (topicMetadata is null || topicMetadata.Error.IsError || topicMetadata.Partitions.Count == 0)
@@ -151,9 +154,10 @@ public sealed partial class TelemetryConsumerService : BackgroundService
                 continue;
             }
 
-            if (topic == Topics.Metrics && !assigned.Any(tp => tp.Topic == topic))
+            if (topic is Topics.Metrics or Topics.Logs && !assigned.Any(tp => tp.Topic == topic))
             {
-                fresh.AddRange(StartOffsets(consumer, newPartitions, _model.Time.GetUtcNow() - _options.Backfill));
+                var backfill = topic == Topics.Metrics ? _options.Backfill : LogBackfill;
+                fresh.AddRange(StartOffsets(consumer, newPartitions, _model.Time.GetUtcNow() - backfill));
             }
             else
             {
@@ -216,6 +220,13 @@ public sealed partial class TelemetryConsumerService : BackgroundService
                     }
 
                     _model.Apply(MetricBatch.Parser.ParseFrom(message.Value));
+                    break;
+                case Topics.Logs:
+                    if (message.Value is not null)
+                    {
+                        _logs.Apply(LogBatch.Parser.ParseFrom(message.Value));
+                    }
+
                     break;
                 case Topics.AlertRules:
                     var ruleId = message.Key is null ? null : System.Text.Encoding.UTF8.GetString(message.Key);

@@ -12,17 +12,23 @@ public sealed class AllInOneFixture : IAsyncLifetime
 
     public Browser Browser { get; } = new();
 
+    /// <summary>A file the local agent tails (it exists, empty, when the platform starts).</summary>
+    public string TailedLog => System.IO.Path.Combine(_data.Path, "app.log");
+
     public string HostId => Host.LocalHostId ?? throw new InvalidOperationException("the all-in-one host runs no local agent");
 
     public async ValueTask InitializeAsync()
     {
-        Host = await PlatformHost.StartAsync(new PlatformHostOptions
+        await File.WriteAllTextAsync(TailedLog, string.Empty);
+        var options = new PlatformHostOptions
         {
             Urls = "http://127.0.0.1:0",
             KafkaListen = "127.0.0.1:0",
             DataDirectory = _data.Path,
             AgentInterval = TimeSpan.FromSeconds(1),
-        });
+        };
+        options.AgentLogPaths.Add(TailedLog);
+        Host = await PlatformHost.StartAsync(options);
         await Browser.InitializeAsync();
     }
 

@@ -52,4 +52,17 @@ public static class Format
 
     public static string Time(long unixMs, bool withSeconds = true) =>
         DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.ToString(withSeconds ? "HH:mm:ss" : "HH:mm", CultureInfo.InvariantCulture);
+
+    /// <summary>A moment as UTC "MM-dd HH:mm:ss".</summary>
+    public static string Time(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    /// <summary>A label matcher's operator as written in rules: =, !=, =~, !~.</summary>
+    public static string Op(Platform.Telemetry.Alerts.MatchOperator op) => op switch
+    {
+        Platform.Telemetry.Alerts.MatchOperator.Equal => "=",
+        Platform.Telemetry.Alerts.MatchOperator.NotEqual => "!=",
+        Platform.Telemetry.Alerts.MatchOperator.Regex => "=~",
+        _ => "!~",
+    };
 }

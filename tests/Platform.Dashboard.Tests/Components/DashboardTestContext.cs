@@ -17,6 +17,10 @@ public abstract class DashboardTestContext : BunitContext
         Services.AddMudServices();
         Services.AddSingleton(Model);
         Services.AddSingleton(Model.Options);
+        Services.AddSingleton(Model.Alerts);
+        Services.AddSingleton(Logs);
+        Services.AddHttpClient();
+        Services.AddScoped<AlertingApi>();
         Services.AddSingleton(Ticker);
         Services.AddSingleton(new HistoryReader(Model.Options, NullLogger<HistoryReader>.Instance));
         if (withPopoverProvider)
@@ -26,6 +30,8 @@ public abstract class DashboardTestContext : BunitContext
     }
 
     protected FleetModel Model { get; }
+
+    protected LogTail Logs { get; } = new();
 
     /// <summary>The input element of a MudBlazor field marked with a test id (the attribute lands on the input itself).</summary>
     protected static AngleSharp.Dom.IElement InputOf<T>(IRenderedComponent<T> component, string testId)

@@ -1,5 +1,6 @@
 using Bunit;
 using Platform.Dashboard.Components.Layout;
+using Platform.Telemetry.Alerts;
 
 namespace Platform.Dashboard.Tests.Components;
 
@@ -20,5 +21,16 @@ public class MainLayoutTests : DashboardTestContext
         layout.Find("[data-testid=theme-toggle]").Click();
 
         layout.WaitForAssertion(() => Assert.Equal("light", layout.Find("[data-testid=theme-toggle]").GetAttribute("data-theme")));
+    }
+
+    [Fact]
+    public void MainLayout_BellCountsFiringAlerts_Live()
+    {
+        var layout = Render<MainLayout>();
+        Assert.Equal("0", layout.Find("[data-testid=bell]").GetAttribute("data-count"));
+        Model.Alerts.ApplyAlert(AlertsPagesTests.Alert("a", AlertState.Firing));
+        Model.Alerts.ApplyAlert(AlertsPagesTests.Alert("b", AlertState.Firing, "web-2"));
+        Ticker.Raise();
+        layout.WaitForAssertion(() => Assert.Equal("2", layout.Find("[data-testid=bell]").GetAttribute("data-count")));
     }
 }

@@ -1,0 +1,57 @@
+using Bunit;
+using Platform.Dashboard.Components.Pages.Channels;
+using Platform.Telemetry.Alerts;
+
+namespace Platform.Dashboard.Tests.Components;
+
+public class ChannelsPageTests : DashboardTestContext
+{
+    public ChannelsPageTests()
+    {
+        SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+        Model.Options.AlertingUrl = "http://127.0.0.1:9/";
+    }
+
+    [Fact]
+    public void Masked_HidesTheWebhookPath_AndTheEmailPassword()
+    {
+        var slack = new NotificationChannel { Id = "s", Name = "S", Type = ChannelType.Slack, Url = new Uri("https://hooks.slack.com/services/T000/B000/SECRET") };
+        Assert.Equal("https://hooks.slack.com/••••••", ChannelsPage.Masked(slack));
+        var mail = new NotificationChannel
+        {
+            Id = "m", Name = "M", Type = ChannelType.Email,
+            Email = new EmailSettings { SmtpHost = "smtp.example.com", SmtpPort = 587, Password = "hunter2", From = "a@example.com", To = ["ops@example.com"] },
+        };
+        var masked = ChannelsPage.Masked(mail);
+        Assert.DoesNotContain("hunter2", masked, StringComparison.Ordinal);
+        Assert.Contains("(password set)", masked, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_KeepsTheStoredUrl_WhenLeftBlankOnEdit_AndAsksForThePasswordAgain()
+    {
+        var original = new NotificationChannel { Id = "s", Name = "S", Type = ChannelType.Slack, Url = new Uri("https://hooks.example.com/secret") };
+        var (channel, errors) = ChannelsPage.Build(new ChannelsPage.ChannelForm { Original = original, Id = "s", Name = "S2", Type = ChannelType.Slack });
+        Assert.Null(errors);
+        Assert.Equal(original.Url, channel!.Url);
+        Assert.Equal("S2", channel.Name);
+
+        var (_, bad) = ChannelsPage.Build(new ChannelsPage.ChannelForm { Create = true, Id = "w", Name = "W", Type = ChannelType.Webhook, Url = "ftp://x" });
+        Assert.Equal(["not an http(s) URL"], bad!.For("url"));
+
+        var (_, password) = ChannelsPage.Build(new ChannelsPage.ChannelForm { Id = "m", Name = "M", Type = ChannelType.Email, HadPassword = true, SmtpHost = "h", From = "a@b", To = "c@d" });
+        Assert.NotEmpty(password!.For("email.password"));
+    }
+
+    [Fact]
+    public void ChannelsPage_UrlFieldIsAPasswordInput_AndMissingUrlIsAFieldError()
+    {
+        var page = Render<ChannelsPage>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=channels-error]")));
+        page.Find("[data-testid=new-channel]").Click();
+        Assert.Equal("password", InputOf(page, "channel-url").GetAttribute("type"));
+        InputOf(page, "channel-id").Input("w");
+        page.Find("[data-testid=save-channel]").Click();
+        page.WaitForAssertion(() => Assert.Contains("a webhook URL is required", page.Find("[data-testid=channel-form]").TextContent, StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,78 @@
+using Bunit;
+using Platform.Dashboard.Components.Pages.Logs;
+using Platform.Dashboard.Services;
+using Platform.Telemetry.V1;
+
+namespace Platform.Dashboard.Tests.Components;
+
+public class LogsPageTests : DashboardTestContext
+{
+    private static LogBatch Batch(string host, params (Severity Severity, string Source, string Message)[] lines)
+    {
+        var batch = new LogBatch { HostId = host, TimestampUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() };
+        foreach (var (severity, source, message) in lines)
+        {
+            batch.Records.Add(new LogRecord { TimestampUnixMs = batch.TimestampUnixMs, Severity = severity, Source = source, Message = message });
+        }
+
+        return batch;
+    }
+
+    private static string[] Messages(IRenderedComponent<LogsPage> page) =>
+        page.FindAll("[data-testid=log-line] .log-msg").Select(e => e.TextContent).ToArray();
+
+    [Fact]
+    public void LogsPage_FiltersByHostSourceSeverityAndText_AndHighlightsMatches()
+    {
+        Logs.Apply(Batch("web-1", (Severity.Info, "/var/log/app.log", "started"), (Severity.Error, "/var/log/app.log", "payment FAILED for 42")));
+        Logs.Apply(Batch("db-1", (Severity.Warn, "/var/log/pg.log", "slow query failed")));
+        var page = Render<LogsPage>();
+        Assert.Equal(["started", "payment FAILED for 42", "slow query failed"], Messages(page));
+
+        InputOf(page, "log-text").Input("failed");
+        page.WaitForAssertion(() => Assert.Equal(["payment FAILED for 42", "slow query failed"], Messages(page)));
+        Assert.Equal(["FAILED", "failed"], page.FindAll("[data-testid=log-match]").Select(m => m.TextContent).ToArray());
+
+        InputOf(page, "log-host").Input("db");
+        page.WaitForAssertion(() => Assert.Equal(["slow query failed"], Messages(page)));
+
+        InputOf(page, "log-host").Input(string.Empty);
+        InputOf(page, "log-source").Input("app.log");
+        page.WaitForAssertion(() => Assert.Equal(["payment FAILED for 42"], Messages(page)));
+    }
+
+    [Fact]
+    public void LogsPage_Paused_HoldsStill_UntilResumed()
+    {
+        Logs.Apply(Batch("web-1", (Severity.Info, "a", "one")));
+        var page = Render<LogsPage>();
+        page.Find("[data-testid=log-pause]").Click();
+        Logs.Apply(Batch("web-1", (Severity.Info, "a", "two")));
+        Ticker.Raise();
+        page.Render();
+        Assert.Equal(["one"], Messages(page));
+        page.Find("[data-testid=log-pause]").Click();
+        page.WaitForAssertion(() => Assert.Equal(["one", "two"], Messages(page)));
+    }
+
+    [Fact]
+    public void LogTail_KeepsTheNewestLines_UpToItsCapacity()
+    {
+        for (var i = 0; i < LogTail.Capacity + 10; i++)
+        {
+            Logs.Apply(Batch("h", (Severity.Info, "s", "line " + i)));
+        }
+
+        var all = Logs.Newest(_ => true, int.MaxValue);
+        Assert.Equal(LogTail.Capacity, all.Count);
+        Assert.Equal("line 10", all[0].Message);
+        Assert.Equal("line " + (LogTail.Capacity + 9), all[^1].Message);
+    }
+
+    [Fact]
+    public void Highlight_CutsTheMessage_AroundEveryMatch()
+    {
+        Assert.Equal([("a ", false), ("X", true), (" b ", false), ("x", true)], LogsPage.Highlight("a X b x", "x").ToArray());
+        Assert.Equal([("abc", false)], LogsPage.Highlight("abc", null).ToArray());
+    }
+}
