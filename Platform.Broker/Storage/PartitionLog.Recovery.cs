@@ -103,7 +103,7 @@ public sealed partial class PartitionLog
         }
 
         StorageLog.PartitionOpened(logger, topic.Name, partition, log.LogStartOffset, log.LogEndOffset, segments.Count, log._producers.Count,
-            checkpoint is { CleanShutdown: true } ? "clean" : "unclean");
+            bases.Count == 0 ? "new partition" : checkpoint is { CleanShutdown: true } ? "after a clean shutdown" : "after an unclean shutdown: tail validated");
         return log;
     }
 

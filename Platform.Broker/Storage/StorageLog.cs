@@ -14,7 +14,7 @@ internal static partial class StorageLog
     [LoggerMessage(3, LogLevel.Warning, "{Topic}-{Partition}: deleted segment {BaseOffset} and later ones, which follow a damaged segment")]
     public static partial void SegmentDroppedAfterDamage(ILogger logger, string topic, int partition, long baseOffset);
 
-    [LoggerMessage(4, LogLevel.Information, "{Topic}-{Partition}: opened offsets [{LogStartOffset}, {LogEndOffset}) in {Segments} segments, {Producers} producers ({Shutdown} shutdown)")]
+    [LoggerMessage(4, LogLevel.Information, "{Topic}-{Partition}: opened offsets [{LogStartOffset}, {LogEndOffset}) in {Segments} segments, {Producers} producers ({Shutdown})")]
     public static partial void PartitionOpened(ILogger logger, string topic, int partition, long logStartOffset, long logEndOffset, int segments, int producers, string shutdown);
 
     [LoggerMessage(5, LogLevel.Information, "{Topic}-{Partition}: retention deleted {Count} segments; log start offset now {LogStartOffset}")]
