@@ -55,7 +55,7 @@ public class AlertsPagesTests : DashboardTestContext
         Render<MudBlazor.MudSnackbarProvider>();
         Model.Alerts.ApplyAlert(Alert("a", AlertState.Firing));
         var page = Render<AlertsPage>();
-        page.Find("[data-testid=alert-row][data-fingerprint=a] [data-testid=ack]").Click();
+        ClickOn(page, "[data-testid=alert-row][data-fingerprint=a] [data-testid=ack]");
         var snackbar = Services.GetService<MudBlazor.ISnackbar>()!;
         page.WaitForAssertion(() => Assert.Contains(snackbar.ShownSnackbars, s => s.Message?.Contains("Enter your name", StringComparison.Ordinal) == true));
     }
@@ -68,7 +68,7 @@ public class AlertsPagesTests : DashboardTestContext
         Model.Alerts.ApplyAlert(Alert("b", AlertState.Firing, "db-1"));
         var page = Render<AlertsPage>();
         Assert.Equal(3, page.FindAll("[data-testid=history-row]").Count);
-        InputOf(page, "history-search").Input("db-");
+        TypeInto(page, "history-search", "db-");
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=history-row]")));
     }
 
@@ -106,10 +106,10 @@ public class AlertsPagesTests : DashboardTestContext
     public void RulesPage_ShowsAFieldError_WhenTheThresholdIsNotANumber()
     {
         var page = Render<RulesPage>();
-        page.Find("[data-testid=new-rule]").Click();
-        InputOf(page, "field-id").Input("r1");
-        InputOf(page, "field-threshold").Input("ninety");
-        page.Find("[data-testid=save-rule]").Click();
+        ClickOn(page, "[data-testid=new-rule]");
+        TypeInto(page, "field-id", "r1");
+        TypeInto(page, "field-threshold", "ninety");
+        ClickOn(page, "[data-testid=save-rule]");
         page.WaitForAssertion(() => Assert.Contains("'ninety' is not a number", page.Find("[data-testid=rule-form]").TextContent, StringComparison.Ordinal));
         Assert.Contains("mud-input-error", page.Find("[data-testid=rule-form]").InnerHtml, StringComparison.Ordinal);
     }
@@ -159,8 +159,8 @@ public class AlertsPagesTests : DashboardTestContext
     public void AlertsPage_NewSilence_WithABadMatcher_IsAFieldError()
     {
         var page = Render<AlertsPage>();
-        InputOf(page, "silence-matchers").Input("nonsense");
-        page.Find("[data-testid=create-silence]").Click();
+        TypeInto(page, "silence-matchers", "nonsense");
+        ClickOn(page, "[data-testid=create-silence]");
         page.WaitForAssertion(() => Assert.Contains("'nonsense' is not name=value", page.Markup, StringComparison.Ordinal));
     }
 }

@@ -48,10 +48,10 @@ public class ChannelsPageTests : DashboardTestContext
     {
         var page = Render<ChannelsPage>();
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=channels-error]")));
-        page.Find("[data-testid=new-channel]").Click();
+        ClickOn(page, "[data-testid=new-channel]");
         Assert.Equal("password", InputOf(page, "channel-url").GetAttribute("type"));
-        InputOf(page, "channel-id").Input("w");
-        page.Find("[data-testid=save-channel]").Click();
+        TypeInto(page, "channel-id", "w");
+        ClickOn(page, "[data-testid=save-channel]");
         page.WaitForAssertion(() => Assert.Contains("a webhook URL is required", page.Find("[data-testid=channel-form]").TextContent, StringComparison.Ordinal));
     }
 }

@@ -18,13 +18,13 @@ public class ContainersPageTests : DashboardTestContext
         Assert.Equal(["postgres", "nginx", "cache"], Names(page));
         Assert.Contains("3 containers on 2 hosts", page.Find("[data-testid=container-count]").TextContent, StringComparison.Ordinal);
 
-        page.Find("[data-testid=sort-memory]").Click();
+        ClickOn(page, "[data-testid=sort-memory]");
         page.WaitForAssertion(() => Assert.Equal(["cache", "postgres", "nginx"], Names(page)));
 
-        page.Find("[data-testid=sort-memory]").Click();
+        ClickOn(page, "[data-testid=sort-memory]");
         page.WaitForAssertion(() => Assert.Equal(["nginx", "postgres", "cache"], Names(page)));
 
-        page.Find("[data-testid=sort-cpu]").Click();
+        ClickOn(page, "[data-testid=sort-cpu]");
         page.WaitForAssertion(() => Assert.Equal(["postgres", "nginx", "cache"], Names(page)));
     }
 
@@ -33,7 +33,7 @@ public class ContainersPageTests : DashboardTestContext
     {
         Batches.Feed(Model, Clock, "web-1", 2, _ => 0.5, ("nginx", 0.30, 1e8), ("cache", 0.05, 9e8));
         var page = Render<ContainersPage>();
-        InputOf(page, "container-search").Input("ngi");
+        TypeInto(page, "container-search", "ngi");
         page.WaitForAssertion(() => Assert.Equal(["nginx"], Names(page)));
     }
 

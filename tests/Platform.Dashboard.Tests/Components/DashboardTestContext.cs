@@ -33,6 +33,24 @@ public abstract class DashboardTestContext : BunitContext
 
     protected LogTail Logs { get; } = new();
 
+    /// <summary>
+    /// Finds and clicks an element in one step on the renderer's dispatcher, so a re-render that lands in between
+    /// (a page finishing an asynchronous load) cannot leave the click pointing at a stale event handler.
+    /// </summary>
+    protected static void ClickOn<T>(IRenderedComponent<T> component, string selector)
+        where T : Microsoft.AspNetCore.Components.IComponent =>
+        component.InvokeAsync(() => component.Find(selector).Click()).GetAwaiter().GetResult();
+
+    /// <summary>Types into a MudBlazor field (by test id) on the renderer's dispatcher, as <see cref="ClickOn{T}"/> clicks.</summary>
+    protected static void TypeInto<T>(IRenderedComponent<T> component, string testId, string value)
+        where T : Microsoft.AspNetCore.Components.IComponent =>
+        component.InvokeAsync(() => InputOf(component, testId).Input(value)).GetAwaiter().GetResult();
+
+    /// <summary>Changes a MudBlazor field (by test id) on the renderer's dispatcher.</summary>
+    protected static void ChangeTo<T>(IRenderedComponent<T> component, string testId, string value)
+        where T : Microsoft.AspNetCore.Components.IComponent =>
+        component.InvokeAsync(() => InputOf(component, testId).Change(value)).GetAwaiter().GetResult();
+
     /// <summary>The input element of a MudBlazor field marked with a test id (the attribute lands on the input itself).</summary>
     protected static AngleSharp.Dom.IElement InputOf<T>(IRenderedComponent<T> component, string testId)
         where T : Microsoft.AspNetCore.Components.IComponent

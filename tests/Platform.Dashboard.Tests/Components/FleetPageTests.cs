@@ -34,13 +34,13 @@ public class FleetPageTests : DashboardTestContext
         Batches.Feed(Model, Clock, "db-1", 5, _ => 0.1);
         var page = Render<FleetPage>();
 
-        InputOf(page, "fleet-search").Input("web");
+        TypeInto(page, "fleet-search", "web");
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=host-card]").Count));
 
-        page.Find("[data-testid=count-warning]").Click();
+        ClickOn(page, "[data-testid=count-warning]");
         page.WaitForAssertion(() => Assert.Equal("web-2", Assert.Single(page.FindAll("[data-testid=host-card]")).GetAttribute("data-host")));
 
-        page.Find("[data-testid=count-silent]").Click();
+        ClickOn(page, "[data-testid=count-silent]");
         page.WaitForAssertion(() => page.Find("[data-testid=fleet-none-match]"));
     }
 
@@ -78,7 +78,7 @@ public class FleetPageTests : DashboardTestContext
     {
         Batches.Feed(Model, Clock, "web-1", 5, _ => 0.1);
         var page = Render<FleetPage>();
-        page.Find("[data-testid=view-toggle]").Click();
+        ClickOn(page, "[data-testid=view-toggle]");
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=fleet-row]")));
         Assert.Contains("env=dev", page.Find("[data-testid=fleet-row]").TextContent, StringComparison.Ordinal);
     }

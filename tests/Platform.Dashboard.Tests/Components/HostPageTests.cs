@@ -98,10 +98,10 @@ public class HostPageTests : DashboardTestContext
         Batches.Feed(Model, Clock, "web-1", 2, _ => 0.5);
         var page = Render<HostPage>(p => p.Add(x => x.HostId, "web-1"));
 
-        page.Find("[data-testid=range-custom]").Click();
-        InputOf(page, "custom-from").Change("2026-11-25T10:00");
-        InputOf(page, "custom-to").Change("2026-11-25T09:00");
-        page.Find("[data-testid=custom-apply]").Click();
+        ClickOn(page, "[data-testid=range-custom]");
+        ChangeTo(page, "custom-from", "2026-11-25T10:00");
+        ChangeTo(page, "custom-to", "2026-11-25T09:00");
+        ClickOn(page, "[data-testid=custom-apply]");
 
         page.WaitForAssertion(() => Assert.Contains("must end after it starts", page.Find("[data-testid=range-error]").TextContent, StringComparison.Ordinal));
     }

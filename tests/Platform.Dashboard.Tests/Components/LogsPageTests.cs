@@ -29,15 +29,15 @@ public class LogsPageTests : DashboardTestContext
         var page = Render<LogsPage>();
         Assert.Equal(["started", "payment FAILED for 42", "slow query failed"], Messages(page));
 
-        InputOf(page, "log-text").Input("failed");
+        TypeInto(page, "log-text", "failed");
         page.WaitForAssertion(() => Assert.Equal(["payment FAILED for 42", "slow query failed"], Messages(page)));
         Assert.Equal(["FAILED", "failed"], page.FindAll("[data-testid=log-match]").Select(m => m.TextContent).ToArray());
 
-        InputOf(page, "log-host").Input("db");
+        TypeInto(page, "log-host", "db");
         page.WaitForAssertion(() => Assert.Equal(["slow query failed"], Messages(page)));
 
-        InputOf(page, "log-host").Input(string.Empty);
-        InputOf(page, "log-source").Input("app.log");
+        TypeInto(page, "log-host", string.Empty);
+        TypeInto(page, "log-source", "app.log");
         page.WaitForAssertion(() => Assert.Equal(["payment FAILED for 42"], Messages(page)));
     }
 
@@ -46,12 +46,12 @@ public class LogsPageTests : DashboardTestContext
     {
         Logs.Apply(Batch("web-1", (Severity.Info, "a", "one")));
         var page = Render<LogsPage>();
-        page.Find("[data-testid=log-pause]").Click();
+        ClickOn(page, "[data-testid=log-pause]");
         Logs.Apply(Batch("web-1", (Severity.Info, "a", "two")));
         Ticker.Raise();
         page.Render();
         Assert.Equal(["one"], Messages(page));
-        page.Find("[data-testid=log-pause]").Click();
+        ClickOn(page, "[data-testid=log-pause]");
         page.WaitForAssertion(() => Assert.Equal(["one", "two"], Messages(page)));
     }
 

@@ -18,7 +18,7 @@ public class MainLayoutTests : DashboardTestContext
         var layout = Render<MainLayout>(p => p.Add(x => x.Body, (Microsoft.AspNetCore.Components.RenderFragment)(b => b.AddContent(0, "body"))));
         Assert.Equal("dark", layout.Find("[data-testid=theme-toggle]").GetAttribute("data-theme"));
 
-        layout.Find("[data-testid=theme-toggle]").Click();
+        ClickOn(layout, "[data-testid=theme-toggle]");
 
         layout.WaitForAssertion(() => Assert.Equal("light", layout.Find("[data-testid=theme-toggle]").GetAttribute("data-theme")));
     }
