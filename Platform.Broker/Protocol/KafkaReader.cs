@@ -48,6 +48,19 @@ internal ref struct KafkaReader
         return s;
     }
 
+    /// <summary>An int32-counted array of non-null strings (the count checked against the bytes left first).</summary>
+    public List<string> ReadStringArray()
+    {
+        var count = ReadArrayCount(2);
+        var items = new List<string>(count);
+        for (var i = 0; i < count; i++)
+        {
+            items.Add(ReadString());
+        }
+
+        return items;
+    }
+
     /// <summary>An int16-length string; length -1 is null.</summary>
     public string? ReadNullableString()
     {

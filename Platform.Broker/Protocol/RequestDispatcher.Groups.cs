@@ -155,13 +155,7 @@ internal sealed partial class RequestDispatcher
     {
         var version = ctx.Version;
         var reader = ctx.BodyReader();
-        var count = reader.ReadArrayCount(2);
-        var ids = new List<string>(count);
-        for (var i = 0; i < count; i++)
-        {
-            ids.Add(reader.ReadString());
-        }
-
+        var ids = reader.ReadStringArray();
         if (version >= 3)
         {
             reader.ReadBool();

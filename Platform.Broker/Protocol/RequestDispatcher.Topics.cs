@@ -157,16 +157,10 @@ internal sealed partial class RequestDispatcher
     {
         var version = ctx.Version;
         var reader = ctx.BodyReader();
-        var count = reader.ReadArrayCount(2);
-        var names = new List<string>(count);
-        for (var i = 0; i < count; i++)
-        {
-            names.Add(reader.ReadString());
-        }
-
+        var names = reader.ReadStringArray();
         reader.ReadInt32();
         EndOfBody(ref reader, ctx);
-        var w = ctx.NewResponse(64 + (count * 32));
+        var w = ctx.NewResponse(64 + (names.Count * 32));
         if (version >= 1)
         {
             w.WriteInt32(0);
