@@ -160,9 +160,7 @@ public class RawProtocolTests(BrokerFixture fixture)
         await using var fetcher = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
         await using var producer = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
 
-        // Fetch v4: replica -1, max wait 20 s, min bytes 1, max bytes, isolation 0, [topic [partition 0, offset 0, max]].
-        var fetch = fetcher.SendAsync(1, 4, w => w.Int32(-1).Int32(20000).Int32(1).Int32(1 << 20).Int8(0)
-            .Int32(1).String(topic).Int32(1).Int32(0).Int64(0).Int32(1 << 20), ct);
+        var fetch = fetcher.SendAsync(1, 4, w => FetchV4(w, topic, maxWaitMs: 20000, offset: 0), ct);
         // Another connection is served while the fetch waits (there is no data, so it cannot have answered).
         var metadata = new ResponseReader(await producer.SendAsync(3, 1, w => w.Int32(0), ct));
         Assert.Equal(1, metadata.Int32());
@@ -195,8 +193,7 @@ public class RawProtocolTests(BrokerFixture fixture)
         await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
 
         // Fetch v4 with max wait 60 s on an empty partition: it parks.
-        var frame = new RequestWriter().Int16(1).Int16(4).Int32(7).String("halfclose").Int32(-1).Int32(60000).Int32(1)
-            .Int32(1 << 20).Int8(0).Int32(1).String(topic).Int32(1).Int32(0).Int64(0).Int32(1 << 20).ToFrame();
+        var frame = FetchV4(new RequestWriter().Int16(1).Int16(4).Int32(7).String("halfclose"), topic, maxWaitMs: 60000, offset: 0).ToFrame();
         await raw.SendRawAsync(frame, ct);
         raw.Stream.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
 
@@ -218,8 +215,8 @@ public class RawProtocolTests(BrokerFixture fixture)
         await using var raw = await RawKafkaClient.ConnectAsync(broker.BootstrapServers);
 
         // max wait int.MaxValue ms (~24 days) on an empty partition: answered empty at the cap instead.
-        var r = new ResponseReader(await raw.SendAsync(1, 4, w => w.Int32(-1).Int32(int.MaxValue).Int32(1).Int32(1 << 20).Int8(0)
-            .Int32(1).String(topic).Int32(1).Int32(0).Int64(0).Int32(1 << 20), ct).WaitAsync(TimeSpan.FromSeconds(15), ct));
+        var r = new ResponseReader(await raw.SendAsync(1, 4, w => FetchV4(w, topic, maxWaitMs: int.MaxValue, offset: 0), ct)
+            .WaitAsync(TimeSpan.FromSeconds(15), ct));
         Assert.Equal(0, r.Int32()); // throttle
         Assert.Equal(1, r.Int32());
         Assert.Equal(topic, r.String());
@@ -237,8 +234,7 @@ public class RawProtocolTests(BrokerFixture fixture)
         fixture.Broker.Log.CreateTopic(topic, 1);
         await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
 
-        var r = new ResponseReader(await raw.SendAsync(1, 4, w => w.Int32(-1).Int32(0).Int32(1).Int32(1 << 20).Int8(0)
-            .Int32(1).String(topic).Int32(1).Int32(0).Int64(500).Int32(1 << 20), ct));
+        var r = new ResponseReader(await raw.SendAsync(1, 4, w => FetchV4(w, topic, maxWaitMs: 0, offset: 500), ct));
         r.Int32();
         r.Int32();
         r.String();
@@ -308,4 +304,8 @@ public class RawProtocolTests(BrokerFixture fixture)
         Assert.Equal(0, r.Int32());
         return (r.Int16(), r.Int64());
     }
+
+    /// <summary>A Fetch v4 body: replica -1, max wait, min bytes 1, max bytes 1 MiB, isolation 0, [topic [partition 0, offset, 1 MiB]].</summary>
+    private static RequestWriter FetchV4(RequestWriter w, string topic, int maxWaitMs, long offset) =>
+        w.Int32(-1).Int32(maxWaitMs).Int32(1).Int32(1 << 20).Int8(0).Int32(1).String(topic).Int32(1).Int32(0).Int64(offset).Int32(1 << 20);
 }
