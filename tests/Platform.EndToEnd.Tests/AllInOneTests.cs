@@ -50,16 +50,18 @@ public sealed class AllInOneTests(AllInOneFixture fixture) : IClassFixture<AllIn
     {
         var page = await fixture.Browser.OpenAsync($"{fixture.Host.Url}/hosts/{fixture.HostId}");
         await page.Locator("[data-testid=chart-cpu] polyline.series").First.WaitForAsync(new LocatorWaitForOptions { Timeout = (float)HostAppears.TotalMilliseconds });
-        await Poll.UntilAsync(async () => await PointsAsync(page, "cpu") >= 3, TimeSpan.FromSeconds(30), "a few live points", TestContext.Current.CancellationToken);
+        // Seven samples a second apart span at least two of the 15-minute view's 3 s buckets.
+        await Poll.UntilAsync(async () => await PointsAsync(page, "cpu") >= 7, TimeSpan.FromSeconds(30), "seven live points", TestContext.Current.CancellationToken);
 
         await page.Locator("[data-testid=range-15m]").ClickAsync();
         var status = page.Locator("[data-testid=range-status]");
         await Assertions.Expect(status).ToContainTextAsync("read back from the log", new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
         var text = await status.TextContentAsync() ?? string.Empty;
         var records = int.Parse(text[..text.IndexOf(' ', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.True(records >= 3, $"expected the host's records read back, got: {text}");
+        Assert.True(records >= 7, $"expected the host's records read back, got: {text}");
         // 15 minutes in 300 buckets of 3 s: the host's first seconds are a few points at the right end.
-        Assert.True(await PointsAsync(page, "cpu") >= 2);
+        var points = await PointsAsync(page, "cpu");
+        Assert.True(points >= 2, $"expected at least two 3 s buckets from {records} records, got {points}");
         await Browser.ScreenshotAsync(page, "host-history-15m");
 
         await page.Locator("[data-testid=range-5m]").ClickAsync();
