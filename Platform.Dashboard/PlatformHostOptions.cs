@@ -21,6 +21,12 @@ public sealed class PlatformHostOptions
     /// <summary>The local agent's collection interval.</summary>
     public TimeSpan AgentInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Security on: broker clients authenticate (SASL over TLS) and are authorised per topic, and the dashboard and its
+    /// API require a login with a role. Off (the default) is meant for a first look on loopback.
+    /// </summary>
+    public bool Secure { get; set; }
+
     /// <summary>Environment name for the web host (Production unless set).</summary>
     public string? EnvironmentName { get; set; }
 
@@ -47,6 +53,8 @@ public sealed class PlatformHostOptions
           --agent-interval SECONDS           the local agent's collection interval (default 1)
           --log PATH                         a file or glob the local agent tails (repeatable)
           --environment NAME                 the ASP.NET Core environment (default Production)
+          --secure                           switch security on: SASL/TLS and ACLs on the broker, login
+                                             and roles on the dashboard and its API
         """;
 
     /// <summary>Reads the command line: <c>--bootstrap HOST:PORT</c>, <c>--urls URL</c>, <c>--data DIR</c>, <c>--kafka-listen HOST:PORT</c>.</summary>
@@ -104,11 +112,14 @@ public sealed class PlatformHostOptions
 
                     options.AgentInterval = TimeSpan.FromSeconds(s);
                     break;
+                case "--secure":
+                    options.Secure = true;
+                    break;
                 case "--environment":
                     options.EnvironmentName = Value();
                     break;
                 default:
-                    throw new ArgumentException($"Unknown option '{arg}'. Options: --bootstrap HOST:PORT, --urls URL, --data DIR, --kafka-listen HOST:PORT, --agent-interval SECONDS, --environment NAME.");
+                    throw new ArgumentException($"Unknown option '{arg}'. Options: --bootstrap HOST:PORT, --urls URL, --data DIR, --kafka-listen HOST:PORT, --agent-interval SECONDS, --log PATH, --environment NAME, --secure.");
             }
         }
 
