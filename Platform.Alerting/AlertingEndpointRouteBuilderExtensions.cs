@@ -18,6 +18,13 @@ public sealed record AcknowledgeRequest(string By, string? Comment);
 /// <summary>What this alerting instance is doing.</summary>
 public sealed record AlertingStatus(string Instance, string GroupId, string Bootstrap, bool Ready, IReadOnlyList<string> Partitions, long BatchesEvaluated);
 
+/// <summary>An alert a silence matches.</summary>
+public sealed record SilenceMatchedAlert(string Fingerprint, string RuleId, string RuleName, string? Host, AlertState State);
+
+/// <summary>What a silence covers now: <see cref="Hosts"/> are the hosts with alerts on record whose id its <c>host</c>
+/// matchers accept.</summary>
+public sealed record SilenceMatches(string Id, bool Active, DateTimeOffset? NextStart, IReadOnlyList<SilenceMatchedAlert> Alerts, IReadOnlyList<string> Hosts);
+
 public static class AlertingEndpointRouteBuilderExtensions
 {
     /// <summary>The name of the OpenAPI document, served at <c>/api/openapi/alerting.json</c>.</summary>
@@ -268,6 +275,31 @@ public static class AlertingEndpointRouteBuilderExtensions
             .WithTags("Silences").WithSummary("Create or replace a silence (with recurrence: a maintenance window)")
             .Accepts<Silence>("application/json").Produces<Silence>(201).ProducesValidationProblem();
 
+        api.MapGet("/silences/{id}", (string id, AlertingRuntime runtime) => runtime.Silences.Items.TryGetValue(id, out var silence)
+                ? Results.Json(silence, AlertCodec.Json.Silence)
+                : NotFound("silence", id))
+            .WithTags("Silences").WithSummary("One silence or maintenance window").Produces<Silence>().ProducesProblem(404);
+
+        api.MapGet("/silences/{id}/matches", (string id, AlertingRuntime runtime) =>
+            {
+                if (!runtime.Silences.Items.TryGetValue(id, out var silence))
+                {
+                    return NotFound("silence", id);
+                }
+
+                var now = runtime.Time.GetUtcNow();
+                var alerts = runtime.Alerts.Items.Values
+                    .Where(a => a.State is AlertState.Pending or AlertState.Firing && SilenceSchedule.Matches(silence, a.Labels))
+                    .OrderBy(a => a.RuleName, StringComparer.Ordinal)
+                    .Select(a => new SilenceMatchedAlert(a.Fingerprint, a.RuleId, a.RuleName, a.Labels.GetValueOrDefault("host"), a.State))
+                    .ToList();
+                var hosts = runtime.Alerts.Items.Values.Select(a => a.Labels.GetValueOrDefault("host")).OfType<string>()
+                    .Distinct(StringComparer.Ordinal).Where(h => SilenceSchedule.CoversHost(silence, h)).Order(StringComparer.Ordinal).ToList();
+                return Results.Ok(new SilenceMatches(silence.Id, SilenceSchedule.IsActive(silence, now), SilenceSchedule.NextStart(silence, now), alerts, hosts));
+            })
+            .WithTags("Silences").WithSummary("Whether the silence is in force now, when next, the pending and firing alerts it matches and the hosts it covers")
+            .Produces<SilenceMatches>().ProducesProblem(404);
+
         api.MapDelete("/silences/{id}", async (string id, AlertingRuntime runtime, CancellationToken ct) =>
             {
                 if (!runtime.Silences.Items.ContainsKey(id))
@@ -284,34 +316,60 @@ public static class AlertingEndpointRouteBuilderExtensions
     private static void MapChannels(RouteGroupBuilder api)
     {
         api.MapGet("/channels", (AlertingRuntime runtime) =>
-                Results.Json(runtime.Channels.Items.Values.OrderBy(c => c.Id, StringComparer.Ordinal).Select(Redact).ToList(),
+                Results.Json(runtime.Channels.Items.Values.OrderBy(c => c.Id, StringComparer.Ordinal).Select(ChannelSecrets.Masked).ToList(),
                     AlertCodec.Json.ListNotificationChannel))
-            .WithTags("Channels").WithSummary("Notification channels (passwords redacted)").Produces<List<NotificationChannel>>();
+            .WithTags("Channels").WithSummary("Notification channels, secrets masked (URL path, header values, SMTP password)")
+            .Produces<List<NotificationChannel>>();
+
+        api.MapGet("/channels/{id}", (string id, AlertingRuntime runtime) => runtime.Channels.Items.TryGetValue(id, out var channel)
+                ? Results.Json(ChannelSecrets.Masked(channel), AlertCodec.Json.NotificationChannel)
+                : NotFound("channel", id))
+            .WithTags("Channels").WithSummary("One channel, secrets masked").Produces<NotificationChannel>().ProducesProblem(404);
 
         api.MapPut("/channels/{id}", async (string id, HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
             {
-                var (channel, problem) = await ReadAsync(request, AlertCodec.Json.NotificationChannel);
+                var headersGiven = false;
+                var (channel, problem) = await ReadAsync(request, AlertCodec.Json.NotificationChannel, node => headersGiven = node.ContainsKey("headers"));
                 if (problem is not null)
                 {
                     return problem;
                 }
 
-                var errors = RuleValidator.Validate(channel!);
-                if (channel!.Id != id)
-                {
-                    errors["id"] = [$"'{channel.Id}' differs from the URL's '{id}'"];
-                }
-
-                if (errors.Count > 0)
-                {
-                    return Results.ValidationProblem(errors, title: "The channel is invalid");
-                }
-
-                await runtime.PutChannelAsync(channel, ct);
-                return Results.Json(Redact(channel), AlertCodec.Json.NotificationChannel);
+                return await SaveChannelAsync(runtime, id, channel!, headersGiven, ct);
             })
-            .WithTags("Channels").WithSummary("Create or replace a channel").Accepts<NotificationChannel>("application/json")
-            .Produces<NotificationChannel>().ProducesValidationProblem();
+            .WithTags("Channels").WithSummary("Create or replace a channel; a masked or omitted secret keeps the stored one")
+            .Accepts<NotificationChannel>("application/json").Produces<NotificationChannel>().ProducesValidationProblem();
+
+        api.MapPatch("/channels/{id}", async (string id, HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                if (!runtime.Channels.Items.TryGetValue(id, out var stored))
+                {
+                    return NotFound("channel", id);
+                }
+
+                var headersGiven = false;
+                var (channel, problem) = await ReadAsync(request, AlertCodec.Json.NotificationChannel, patch =>
+                {
+                    headersGiven = patch.ContainsKey("headers");
+                    var merged = JsonSerializer.SerializeToNode(stored, AlertCodec.Json.NotificationChannel)!.AsObject();
+                    Merge(merged, patch);
+                    patch.Clear();
+                    foreach (var (name, value) in merged.ToList())
+                    {
+                        merged.Remove(name);
+                        patch[name] = value;
+                    }
+                });
+                if (problem is not null)
+                {
+                    return problem;
+                }
+
+                return await SaveChannelAsync(runtime, id, channel!, headersGiven, ct);
+            })
+            .WithTags("Channels").WithSummary("Change some fields of a channel (a JSON merge patch); secrets not given or masked are kept")
+            .Accepts<NotificationChannel>("application/merge-patch+json", "application/json")
+            .Produces<NotificationChannel>().ProducesValidationProblem().ProducesProblem(404);
 
         api.MapDelete("/channels/{id}", async (string id, AlertingRuntime runtime, CancellationToken ct) =>
             {
@@ -348,8 +406,49 @@ public static class AlertingEndpointRouteBuilderExtensions
             TypeInfoResolver = JsonTypeInfoResolver.Combine(AlertsJsonContext.Default, new DefaultJsonTypeInfoResolver()),
         }.GetTypeInfo(typeof(BacktestRequest));
 
-    private static NotificationChannel Redact(NotificationChannel channel) =>
-        channel.Email is { Password: not null } email ? channel with { Email = email with { Password = "***" } } : channel;
+    private static async Task<IResult> SaveChannelAsync(AlertingRuntime runtime, string id, NotificationChannel written, bool headersGiven, CancellationToken ct)
+    {
+        runtime.Channels.Items.TryGetValue(id, out var stored);
+        var (channel, errors) = ChannelSecrets.KeepStored(written, stored, headersGiven);
+        foreach (var (field, messages) in RuleValidator.Validate(channel))
+        {
+            errors.TryAdd(field, messages);
+        }
+
+        if (channel.Id != id)
+        {
+            errors["id"] = [$"'{channel.Id}' differs from the URL's '{id}'"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors, title: "The channel is invalid");
+        }
+
+        await runtime.PutChannelAsync(channel, ct);
+        return Results.Json(ChannelSecrets.Masked(channel), AlertCodec.Json.NotificationChannel);
+    }
+
+    /// <summary>RFC 7396 merge: objects merge member by member, null removes a member, anything else replaces it.</summary>
+    private static void Merge(JsonObject target, JsonObject patch)
+    {
+        foreach (var (name, value) in patch.ToList())
+        {
+            if (value is null)
+            {
+                target.Remove(name);
+            }
+            else if (value is JsonObject inner && target[name] is JsonObject existing)
+            {
+                Merge(existing, inner);
+            }
+            else
+            {
+                patch.Remove(name);
+                target[name] = value;
+            }
+        }
+    }
 
     private static IResult NotFound(string what, string id) =>
         Results.Problem(title: $"No {what} '{id}'", statusCode: StatusCodes.Status404NotFound);

@@ -47,43 +47,7 @@ internal sealed partial class AlertEngine
 
     /// <summary>A one-off silence is active from StartsAt to EndsAt; a maintenance window (with a recurrence) only during
     /// its occurrences within that span.</summary>
-    public static bool IsActive(Silence silence, DateTimeOffset now)
-    {
-        ArgumentNullException.ThrowIfNull(silence);
-        if (now < silence.StartsAt || now >= silence.EndsAt)
-        {
-            return false;
-        }
-
-        if (silence.Recurrence is not { } r)
-        {
-            return true;
-        }
-
-        var zone = r.TimeZone is { } id && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var z) ? z : TimeZoneInfo.Utc;
-        var start = TimeOnly.ParseExact(r.StartTime, "HH:mm", CultureInfo.InvariantCulture);
-        var duration = TimeSpan.FromSeconds(r.DurationSeconds);
-        var localToday = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
-        var days = r.DaysOfWeek.Count > 0 ? r.DaysOfWeek : [TimeZoneInfo.ConvertTime(silence.StartsAt, zone).DayOfWeek];
-        var lookBack = (int)Math.Ceiling(duration.TotalDays) + 1;
-        for (var d = 0; d <= lookBack; d++)
-        {
-            var day = localToday.AddDays(-d);
-            if (r.Frequency == RecurrenceFrequency.Weekly && !days.Contains(day.DayOfWeek))
-            {
-                continue;
-            }
-
-            var local = day.ToDateTime(start);
-            var occurrence = new DateTimeOffset(local, zone.GetUtcOffset(local));
-            if (occurrence <= now && now < occurrence + duration)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public static bool IsActive(Silence silence, DateTimeOffset now) => SilenceSchedule.IsActive(silence, now);
 
     private List<string> ChannelsFor(CompiledRule rule, NotificationReason reason)
     {

@@ -288,6 +288,11 @@ public sealed class AlertingIntegrationTests
         Assert.NotNull(problem["matchers"]);
         Assert.NotNull(problem["endsAt"]);
 
+        var matches = await alerting.GetJsonAsync($"/api/silences/{id}/matches");
+        Assert.True((bool)matches["active"]!);
+        Assert.Empty(matches["alerts"]!.AsArray());
+        Assert.Equal(id, (string?)(await alerting.GetJsonAsync($"/api/silences/{id}"))["id"]);
+
         using var deleted = await alerting.Http.DeleteAsync($"/api/silences/{id}");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Empty((await alerting.GetJsonAsync("/api/silences")).AsArray());

@@ -22,6 +22,9 @@ internal sealed class WebhookReceiver : IAsyncDisposable
 
     public ConcurrentQueue<(string Path, JsonNode Body, long ArrivedTicks)> Requests { get; } = new();
 
+    /// <summary>The Authorization header of every POST, per path (null when absent).</summary>
+    public ConcurrentQueue<(string Path, string? Authorization)> Authorizations { get; } = new();
+
     public Uri BaseUri { get; private set; } = null!;
 
     public Uri Url(string path) => new(BaseUri, path);
@@ -45,6 +48,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         {
             var path = context.Request.Path.Value ?? "/";
             var body = await JsonNode.ParseAsync(context.Request.Body) ?? new JsonObject();
+            receiver.Authorizations.Enqueue((path, context.Request.Headers.Authorization.FirstOrDefault()));
             receiver.Requests.Enqueue((path, body, Stopwatch.GetTimestamp()));
             if (path.StartsWith("/slow", StringComparison.Ordinal))
             {
