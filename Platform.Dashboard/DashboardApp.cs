@@ -21,6 +21,7 @@ public static class DashboardApp
         services.AddSingleton<UiTicker>();
         services.AddSingleton<LiveSubscriptions>();
         services.AddSingleton<HistoryReader>();
+        services.AddSingleton<LogHistoryReader>();
         services.AddHttpClient();
         services.AddScoped<AlertingApi>();
         services.AddHostedService<TelemetryConsumerService>();

@@ -4,7 +4,7 @@ namespace Platform.Alerting.Rules;
 
 /// <summary>The metric names rules may refer to: the names the agents publish (OpenTelemetry semantic conventions)
 /// plus every name seen on the <c>metrics</c> topic since start. A rule on any other name is refused as unknown.</summary>
-internal sealed class MetricCatalog
+public sealed class MetricCatalog
 {
     /// <summary>Metrics whose values are ratios 0..1 (unit "1").</summary>
     private static readonly string[] Ratios =

@@ -6,7 +6,7 @@ namespace Platform.Alerting.Rules;
 
 /// <summary>Field-level validation of rules, silences and channels. Keys are JSON paths (<c>metric.threshold</c>,
 /// <c>metric.matchers[0].value</c>); an empty result means valid.</summary>
-internal sealed partial class RuleValidator(MetricCatalog catalog)
+public sealed partial class RuleValidator(MetricCatalog catalog)
 {
     private const int MaxDays = 31;
 

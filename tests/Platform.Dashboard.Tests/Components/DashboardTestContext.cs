@@ -23,6 +23,7 @@ public abstract class DashboardTestContext : BunitContext
         Services.AddScoped<AlertingApi>();
         Services.AddSingleton(Ticker);
         Services.AddSingleton(new HistoryReader(Model.Options, NullLogger<HistoryReader>.Instance));
+        Services.AddSingleton(new LogHistoryReader(Model.Options, NullLogger<LogHistoryReader>.Instance));
         if (withPopoverProvider)
         {
             Render<MudPopoverProvider>();
