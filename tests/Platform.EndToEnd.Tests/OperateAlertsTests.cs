@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Platform.TestKit;
 
 namespace Platform.EndToEnd.Tests;
 
@@ -130,6 +131,149 @@ public sealed class OperateAlertsTests(AllInOneFixture fixture) : IClassFixture<
         await Assertions.Expect(page.Locator("[data-testid=delivery-row][data-success=true]").First).ToBeVisibleAsync();
         Assert.False(receiver.Bodies.IsEmpty);
         await Browser.ScreenshotAsync(page, "channels");
+
+        // Edit the channel without re-entering its URL: the form shows the stored one masked, and delivery keeps working.
+        await row.Locator("[data-testid=edit-channel]").ClickAsync();
+        var form = page.Locator("[data-testid=channel-form]");
+        await Assertions.Expect(form).ToContainTextAsync($"stored: http://127.0.0.1:{receiver.Url.Port}/•••");
+        await Assertions.Expect(form).Not.ToContainTextAsync("/hook");
+        await FillAsync(page, "channel-name", "E2E hook renamed");
+        await Browser.ScreenshotAsync(page, "channel-edit-masked");
+        await page.Locator("[data-testid=save-channel]").ClickAsync();
+        await Assertions.Expect(row).ToContainTextAsync("E2E hook renamed");
+        var delivered = receiver.Bodies.Count;
+        await row.Locator("[data-testid=test-channel]").ClickAsync();
+        await Poll.UntilAsync(() => receiver.Bodies.Count > delivered, TimeSpan.FromSeconds(30), "a delivery at the stored URL after the edit", TestContext.Current.CancellationToken);
+        await Assertions.Expect(page.Locator("[data-testid=test-result]")).ToHaveAttributeAsync("data-success", "true", new LocatorAssertionsToHaveAttributeOptions { Timeout = 30_000 });
+
+        // The API the page calls never hands the URL back.
+        using var http = new HttpClient();
+        var listed = await http.GetStringAsync(new Uri($"{fixture.Host.Url}/api/channels"), TestContext.Current.CancellationToken);
+        Assert.DoesNotContain("/hook", listed, StringComparison.Ordinal);
         await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task MaintenanceWindowCreatedInTheUi_IsListedAsCoveringThisHost()
+    {
+        var page = await fixture.Browser.OpenAsync($"{fixture.Host.Url}/alerts");
+        await FillAsync(page, "who", "e2e-operator");
+        await page.Locator("[data-testid=new-window]").ClickAsync();
+        await FillAsync(page, "window-matchers", $"host={fixture.HostId}");
+        await Assertions.Expect(page.Locator("[data-testid=window-form]")).ToContainTextAsync($"covers 1 host: {fixture.HostId}", new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
+
+        // Weekly on today, starting a few minutes ago, for two hours: in force now.
+        var now = DateTimeOffset.UtcNow;
+        await SelectAsync(page, "Repeats", "weekly");
+        await page.Locator($"[data-testid=window-day][data-day={now.DayOfWeek.ToString().ToLowerInvariant()}]").ClickAsync();
+        await FillAsync(page, "window-start-time", now.AddMinutes(-5).ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await FillAsync(page, "window-starts", now.AddMinutes(-10).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await FillAsync(page, "window-ends", now.AddDays(30).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await FillAsync(page, "window-comment", "e2e patching");
+        await page.Locator("[data-testid=save-window]").ClickAsync();
+
+        var row = page.Locator("[data-testid=window-row]").Filter(new LocatorFilterOptions { HasText = "e2e patching" });
+        await Assertions.Expect(row).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 30_000 });
+        await Assertions.Expect(row.Locator("[data-testid=window-hosts]")).ToHaveTextAsync(fixture.HostId);
+        await Assertions.Expect(row).ToHaveAttributeAsync("data-active", "true");
+        await Assertions.Expect(row.Locator("[data-testid=window-schedule]")).ToContainTextAsync("weekly on");
+        await Browser.ScreenshotAsync(page, "maintenance-window");
+
+        // The API agrees: the window is in force.
+        var id = await row.GetAttributeAsync("data-id");
+        using var http = new HttpClient();
+        var matches = await http.GetStringAsync(new Uri($"{fixture.Host.Url}/api/silences/{id}/matches"), TestContext.Current.CancellationToken);
+        Assert.Contains("\"active\":true", matches, StringComparison.Ordinal);
+
+        await row.Locator("[data-testid=expire-window]").ClickAsync();
+        await Assertions.Expect(row).Not.ToBeAttachedAsync(new LocatorAssertionsToBeAttachedOptions { Timeout = 30_000 });
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task RulePreviewChart_ShowsThisHostsMetric_WithTheThresholdLine()
+    {
+        var page = await fixture.Browser.OpenAsync($"{fixture.Host.Url}/rules");
+        await page.Locator("[data-testid=new-rule]").ClickAsync();
+        await FillAsync(page, "field-metric", "system.memory.utilization");
+        await FillAsync(page, "field-threshold", "0.95");
+        await FillAsync(page, "field-recovery", "0.9");
+        await FillAsync(page, "field-matchers", $"host={fixture.HostId}");
+        var chart = page.Locator("[data-testid=preview-chart]");
+        await Assertions.Expect(chart.Locator("line.threshold[data-threshold='0.95']")).ToBeAttachedAsync(new LocatorAssertionsToBeAttachedOptions { Timeout = 30_000 });
+        await Assertions.Expect(chart.Locator("line.recovery[data-recovery='0.9']")).ToBeAttachedAsync();
+        await Assertions.Expect(chart.Locator("polyline.series").First).ToBeAttachedAsync(new LocatorAssertionsToBeAttachedOptions { Timeout = 30_000 });
+        await Assertions.Expect(chart.Locator("polyline.series").First).ToHaveAttributeAsync("data-series", fixture.HostId);
+
+        // Editing the threshold moves the line.
+        await FillAsync(page, "field-threshold", "0.97");
+        await Assertions.Expect(chart.Locator("line.threshold[data-threshold='0.97']")).ToBeAttachedAsync();
+        await Browser.ScreenshotAsync(page, "rule-preview");
+
+        // A longer range is read back from the log, the lines stay.
+        await page.Locator("[data-testid=preview-range-1h]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=preview-status]")).ToContainTextAsync("read back from the log", new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
+        await Assertions.Expect(chart.Locator("polyline.series").First).ToHaveAttributeAsync("data-series", fixture.HostId);
+        await Assertions.Expect(chart.Locator("line.threshold[data-threshold='0.97']")).ToBeAttachedAsync();
+        await Browser.ScreenshotAsync(page, "rule-preview-1h");
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task LogRuleCreatedInTheUi_FiresOnATailedLine_AndLinksToThatLineHighlighted()
+    {
+        var marker = "e2e-panic-" + Guid.NewGuid().ToString("N")[..8];
+        var page = await fixture.Browser.OpenAsync($"{fixture.Host.Url}/rules");
+        await page.Locator("[data-testid=new-rule]").ClickAsync();
+        await SelectAsync(page, "Kind", "log");
+        await Assertions.Expect(page.Locator("[data-testid=rule-form]")).ToHaveAttributeAsync("data-kind", "log");
+        await FillAsync(page, "field-id", "e2e-log");
+        await FillAsync(page, "field-name", "E2eLog");
+        await FillAsync(page, "field-pattern", marker);
+        await FillAsync(page, "field-log-window", "120");
+        await page.Locator("[data-testid=save-rule]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=rule-row][data-rule=e2e-log]")).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 30_000 });
+
+        await page.GotoAsync($"{fixture.Host.Url}/alerts");
+        await Browser.WaitForCircuitAsync(page);
+        var alert = page.Locator("[data-testid=alert-row][data-rule=e2e-log][data-state=firing]").First;
+        // Alerting picks the new rule up from its topic; until then a line is not counted, so write until it fires.
+        await Poll.UntilAsync(async () =>
+        {
+            await File.AppendAllTextAsync(fixture.TailedLog, $"ERROR worker crashed: {marker} in job 7\n", TestContext.Current.CancellationToken);
+            try
+            {
+                await alert.WaitForAsync(new LocatorWaitForOptions { Timeout = 5_000 });
+                return true;
+            }
+            catch (TimeoutException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(90), "the log rule's alert to fire", TestContext.Current.CancellationToken);
+        await Browser.ScreenshotAsync(page, "log-alert");
+
+        await alert.Locator("[data-testid=alert-lines]").ClickAsync();
+        await page.WaitForURLAsync("**/logs?**");
+        await Browser.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.Locator("[data-testid=log-range]")).ToHaveAttributeAsync("data-loading", "false", new LocatorAssertionsToHaveAttributeOptions { Timeout = 30_000 });
+        var line = page.Locator("[data-testid=log-line][data-matched=true]").Filter(new LocatorFilterOptions { HasText = marker }).First;
+        await Assertions.Expect(line).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 30_000 });
+        await Assertions.Expect(line).ToHaveAttributeAsync("data-host", fixture.HostId);
+        await Assertions.Expect(line.Locator("[data-testid=log-match]")).ToHaveTextAsync(marker);
+        await Assertions.Expect(page.Locator("[data-testid=log-range]")).ToContainTextAsync("read back from the log");
+        await Browser.ScreenshotAsync(page, "log-alert-lines");
+
+        using var http = new HttpClient();
+        using var deleted = await http.DeleteAsync(new Uri($"{fixture.Host.Url}/api/rules/e2e-log"), TestContext.Current.CancellationToken);
+        await page.CloseAsync();
+    }
+
+    /// <summary>Picks an item of a MudSelect by its label: open the list, click the item.</summary>
+    private static async Task SelectAsync(IPage page, string label, string item)
+    {
+        await page.Locator(".mud-select").Filter(new LocatorFilterOptions { Has = page.Locator("label", new PageLocatorOptions { HasTextString = label }) }).First
+            .Locator(".mud-input-control").First.ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").Filter(new LocatorFilterOptions { HasTextRegex = new System.Text.RegularExpressions.Regex($"^\\s*{item}") }).First.ClickAsync();
     }
 }
