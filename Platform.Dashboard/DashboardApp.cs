@@ -41,6 +41,7 @@ public static class DashboardApp
         app.MapStaticAssets();
         app.MapHub<LiveHub>(LiveHub.Path);
         app.MapMetrics("/metrics");
+        app.MapLogsApi();
         app.MapGet("/health", (FleetModel model) =>
         {
             var body = new

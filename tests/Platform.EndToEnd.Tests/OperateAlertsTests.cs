@@ -264,7 +264,13 @@ public sealed class OperateAlertsTests(AllInOneFixture fixture) : IClassFixture<
         await Assertions.Expect(page.Locator("[data-testid=log-range]")).ToContainTextAsync("read back from the log");
         await Browser.ScreenshotAsync(page, "log-alert-lines");
 
+        // The REST API answers the same query with the same line.
         using var http = new HttpClient();
+        var query = new Uri(page.Url).Query;
+        var api = await http.GetStringAsync(new Uri($"{fixture.Host.Url}/api/logs{query}"), TestContext.Current.CancellationToken);
+        Assert.Contains($"worker crashed: {marker}", api, StringComparison.Ordinal);
+        Assert.Contains($"\"matches\":[\"{marker}\"]", api, StringComparison.Ordinal);
+
         using var deleted = await http.DeleteAsync(new Uri($"{fixture.Host.Url}/api/rules/e2e-log"), TestContext.Current.CancellationToken);
         await page.CloseAsync();
     }
