@@ -164,9 +164,10 @@ public sealed class OperateAlertsTests(AllInOneFixture fixture) : IClassFixture<
 
         // Weekly on today, starting a few minutes ago, for two hours: in force now.
         var now = DateTimeOffset.UtcNow;
+        var occurrence = now.AddMinutes(-5); // its weekday too, so the test holds just after midnight
         await SelectAsync(page, "Repeats", "weekly");
-        await page.Locator($"[data-testid=window-day][data-day={now.DayOfWeek.ToString().ToLowerInvariant()}]").ClickAsync();
-        await FillAsync(page, "window-start-time", now.AddMinutes(-5).ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await page.Locator($"[data-testid=window-day][data-day={occurrence.DayOfWeek.ToString().ToLowerInvariant()}]").ClickAsync();
+        await FillAsync(page, "window-start-time", occurrence.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
         await FillAsync(page, "window-starts", now.AddMinutes(-10).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture));
         await FillAsync(page, "window-ends", now.AddDays(30).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture));
         await FillAsync(page, "window-comment", "e2e patching");
@@ -270,6 +271,13 @@ public sealed class OperateAlertsTests(AllInOneFixture fixture) : IClassFixture<
         var api = await http.GetStringAsync(new Uri($"{fixture.Host.Url}/api/logs{query}"), TestContext.Current.CancellationToken);
         Assert.Contains($"worker crashed: {marker}", api, StringComparison.Ordinal);
         Assert.Contains($"\"matches\":[\"{marker}\"]", api, StringComparison.Ordinal);
+        using (var bad = await http.GetAsync(new Uri($"{fixture.Host.Url}/api/logs?from=2000&to=1000&pattern=(&regex=true"), TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+            var problem = await bad.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            Assert.Contains("must be after from", problem, StringComparison.Ordinal);
+            Assert.Contains("bad regular expression", problem, StringComparison.Ordinal);
+        }
 
         using var deleted = await http.DeleteAsync(new Uri($"{fixture.Host.Url}/api/rules/e2e-log"), TestContext.Current.CancellationToken);
         await page.CloseAsync();
