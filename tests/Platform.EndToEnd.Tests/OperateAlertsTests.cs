@@ -171,6 +171,7 @@ public sealed class OperateAlertsTests(AllInOneFixture fixture) : IClassFixture<
         await FillAsync(page, "window-starts", now.AddMinutes(-10).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture));
         await FillAsync(page, "window-ends", now.AddDays(30).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture));
         await FillAsync(page, "window-comment", "e2e patching");
+        await Browser.ScreenshotAsync(page, "maintenance-window-form");
         await page.Locator("[data-testid=save-window]").ClickAsync();
 
         var row = page.Locator("[data-testid=window-row]").Filter(new LocatorFilterOptions { HasText = "e2e patching" });
