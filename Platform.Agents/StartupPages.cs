@@ -8,7 +8,7 @@ namespace Platform.Agents;
 /// 64 KiB at a time around every first touch (fault-around), so starting the runtime, binding librdkafka
 /// (Confluent.Kafka reflects over ~200 native functions) and initialising librdkafka leave ~10 MiB of the
 /// binary and the library resident, though a tick needs about half of it. <c>madvise(MADV_PAGEOUT)</c> on
-/// the read-only mappings of the executable and of the libraries next to it reclaims what only this process
+/// the read-only mappings of the executable and of the files under its directory reclaims what only this process
 /// maps; a page needed again is read back on its next touch. Only the <c>run</c> command enables it (an
 /// embedding process keeps its pages); Linux 5.4 or later, otherwise a no-op.
 /// </summary>
@@ -108,9 +108,10 @@ internal static partial class StartupPages
         }
     }
 
+    /// <summary>The executable, or a file at or under its directory (librdkafka is in runtimes/RID/native when not published).</summary>
     private static bool IsOwnFile(string path, string? executable, string directory) =>
         string.Equals(path, executable, StringComparison.Ordinal)
-        || string.Equals(Path.GetDirectoryName(path), directory, StringComparison.Ordinal);
+        || (path.Length > directory.Length + 1 && path[directory.Length] == '/' && path.StartsWith(directory, StringComparison.Ordinal));
 
     private static partial class Native
     {
