@@ -29,6 +29,9 @@ public sealed class Agent : IAsyncDisposable
     /// <summary>Encoded bytes per log batch at most (one record longer than this goes alone; lines are cut at <see cref="LogTailer.MaxLineBytes"/>).</summary>
     internal const int MaxLogBatchBytes = 512 * 1024;
 
+    /// <summary>After this long the agent hands back its start-up pages a last time (<see cref="StartupPages"/>).</summary>
+    private static readonly TimeSpan StartupLength = TimeSpan.FromSeconds(5);
+
     private readonly AgentOptions _options;
     private readonly ILogger _logger;
     private readonly DiskSpool _spool;
@@ -142,10 +145,19 @@ public sealed class Agent : IAsyncDisposable
         using var timer = new PeriodicTimer(_options.Interval);
         try
         {
+            var started = Stopwatch.GetTimestamp();
+            var releases = 0;
             do
             {
                 await TickAsync(cancellationToken);
                 KeepHeapSmall();
+
+                // Start-up ends with the first tick and with the first deliveries (a few seconds in).
+                if (releases == 0 || (releases == 1 && Stopwatch.GetElapsedTime(started) >= StartupLength))
+                {
+                    releases++;
+                    StartupPages.Release();
+                }
             }
             while (await timer.WaitForNextTickAsync(cancellationToken));
         }

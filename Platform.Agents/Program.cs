@@ -51,6 +51,11 @@ try
         })
         .SetMinimumLevel(LogLevel.Information));
 
+    // This process is the agent alone: hand back what starting the runtime touched, and again at the later
+    // start-up steps (see StartupPages). PLATFORM_AGENT_STARTUP_PAGEOUT=0 keeps every page.
+    StartupPages.Enabled = Environment.GetEnvironmentVariable("PLATFORM_AGENT_STARTUP_PAGEOUT") != "0";
+    StartupPages.Release();
+
     using var stop = new CancellationTokenSource();
     using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
     {

@@ -25,10 +25,23 @@ internal sealed class KafkaTransport : ITransport
         _logger = logger;
         _counters = counters;
         var config = BuildConfig(options);
+        var firstClient = StartupPages.Enabled && !Library.IsLoaded;
+        if (firstClient)
+        {
+            // Binding librdkafka (reflection over ~200 functions) and creating the client each touch a few MiB
+            // that the client never needs again: load the library first and hand back in between.
+            Library.Load();
+            StartupPages.Release();
+        }
+
         _producer = new ProducerBuilder<byte[], byte[]>(config)
             .SetErrorHandler(OnError)
             .SetLogHandler(OnLog)
             .Build();
+        if (firstClient)
+        {
+            StartupPages.Release();
+        }
     }
 
     public string Name => "kafka";

@@ -13,7 +13,8 @@ namespace Platform.Bench.Agent;
 /// <c>--seconds 60</c>, <c>--agent-exe PATH</c> (a published binary, e.g. Native AOT; default: the built
 /// platform-agent.dll under dotnet), <c>--output null|kafka</c> (null: encode and spool, send nowhere; kafka:
 /// publish to <c>--bootstrap HOST:PORT</c>, or without it to a broker this harness starts in-process, whose
-/// CPU is the harness's, not the agent's), <c>--node-exporter PATH</c>.
+/// CPU is the harness's, not the agent's), <c>--node-exporter PATH</c>, <c>--agent-env NAME=VALUE</c> (repeatable:
+/// the agent's environment, e.g. <c>PLATFORM_AGENT_STARTUP_PAGEOUT=0</c>).
 /// </summary>
 internal sealed class AgentHarness : IHarness
 {
@@ -28,6 +29,7 @@ internal sealed class AgentHarness : IHarness
         var output = "null";
         string? bootstrap = null;
         var nodeExporter = "/usr/bin/prometheus-node-exporter";
+        var agentEnv = new List<KeyValuePair<string, string>>();
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -37,6 +39,11 @@ internal sealed class AgentHarness : IHarness
                 case "--output": output = args[++i]; break;
                 case "--bootstrap": bootstrap = args[++i]; break;
                 case "--node-exporter": nodeExporter = args[++i]; break;
+                case "--agent-env" when args.Length > i + 1 && args[i + 1].IndexOf('=', StringComparison.Ordinal) > 0:
+                    var pair = args[++i];
+                    var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                    agentEnv.Add(new(pair[..eq], pair[(eq + 1)..]));
+                    break;
                 default:
                     await Console.Error.WriteLineAsync($"agent: unknown option {args[i]}");
                     return 2;
@@ -56,12 +63,12 @@ internal sealed class AgentHarness : IHarness
             : null;
         bootstrap ??= broker?.BootstrapServers;
         var port = FreePort();
-        using var exporter = Start(nodeExporter, $"--web.listen-address=127.0.0.1:{port}");
+        using var exporter = Start(nodeExporter, $"--web.listen-address=127.0.0.1:{port}", []);
         var agentArgs = $"run --interval 1s --host-id bench --state-dir {state} --output {output}"
             + (bootstrap is null ? "" : $" --bootstrap {bootstrap}");
         using var agent = agentExe is null
-            ? Start(DotnetHost(), $"{Path.Join(AppContext.BaseDirectory, "platform-agent.dll")} {agentArgs}")
-            : Start(agentExe, agentArgs);
+            ? Start(DotnetHost(), $"{Path.Join(AppContext.BaseDirectory, "platform-agent.dll")} {agentArgs}", agentEnv)
+            : Start(agentExe, agentArgs, agentEnv);
         try
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
@@ -106,7 +113,7 @@ internal sealed class AgentHarness : IHarness
 
             var target = output == "kafka" ? $" to {bootstrap}{(broker is null ? "" : " (in-process broker)")}" : "";
             Console.WriteLine($"agent harness: {window.Elapsed.TotalSeconds:0} s window, agent interval 1 s, output {output}{target}; node_exporter scraped {scrapes} times ({scrapedBytes / Math.Max(1, scrapes)} bytes each)");
-            Console.WriteLine($"agent: {kind}");
+            Console.WriteLine($"agent: {kind}{(agentEnv.Count == 0 ? "" : " with " + string.Join(' ', agentEnv.Select(p => $"{p.Key}={p.Value}")))}");
             Console.WriteLine();
             Console.WriteLine("| measure | platform-agent | node_exporter | agent / node_exporter |");
             Console.WriteLine("|---|---:|---:|---:|");
@@ -131,7 +138,7 @@ internal sealed class AgentHarness : IHarness
 
     private static string Ratio(double a, double b) => b <= 0 ? "n/a" : (a / b).ToString("0.00", CultureInfo.InvariantCulture);
 
-    private static Process Start(string file, string arguments)
+    private static Process Start(string file, string arguments, List<KeyValuePair<string, string>> environment)
     {
         var info = new ProcessStartInfo(file, arguments)
         {
@@ -139,6 +146,11 @@ internal sealed class AgentHarness : IHarness
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {file}");
         // Drain output so a chatty child never blocks on a full pipe.
         process.OutputDataReceived += (_, _) => { };
