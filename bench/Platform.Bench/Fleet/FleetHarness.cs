@@ -240,6 +240,25 @@ internal sealed partial class FleetHarness : IHarness
             if (Environment.GetEnvironmentVariable("BENCH_DUMP") is not null)
             {
                 Console.WriteLine("  sample → notification ms: " + string.Join(' ', notify.Order().Select(v => v.ToString(CultureInfo.InvariantCulture))));
+                // Where the time goes: sample → firedAt (alerting's clock when it evaluated the batch) → webhook received.
+                var split = new List<string>();
+                foreach (var (p, body, arrived) in sink.Requests)
+                {
+                    if (p != "/platform" || (string?)body["ruleId"] != RuleId || (string?)body["status"] != "firing")
+                    {
+                        continue;
+                    }
+
+                    foreach (var alert in body["alerts"]!.AsArray())
+                    {
+                        var host = (string?)alert!["labels"]?["host"];
+                        var fired = alert["firedAt"] is JsonNode f ? DateTimeOffset.Parse((string)f!, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds() : 0;
+                        var sample = stimuli.Values.Where(v => v.Host == host && v.SampleUnixMs <= arrived).Select(v => v.SampleUnixMs).DefaultIfEmpty().Max();
+                        split.Add(string.Create(CultureInfo.InvariantCulture, $"{arrived - sample}={fired - sample}+{arrived - fired}"));
+                    }
+                }
+
+                Console.WriteLine("  total=sample→firedAt+firedAt→webhook: " + string.Join(' ', split.OrderBy(x => int.Parse(x[..x.IndexOf('=', StringComparison.Ordinal)], CultureInfo.InvariantCulture))));
             }
 
             return new PlatformRow(hosts, series, batches * series / elapsed.TotalSeconds, batches / elapsed.TotalSeconds, lagSeries,
