@@ -18,11 +18,11 @@ namespace Platform.Bench.Fleet;
 
 /// <summary>
 /// <c>fleet [--hosts 1000,5000,10000] [--seconds 60] [--warmup 15] [--series 100] [--log-lines 1] [--flush-mode Strict]
-/// [--prom-hosts 1000] [--prom-seconds 60] [--defaults-seconds 0]</c>: the whole platform against the fleet simulator.
+/// [--prom-hosts 0 (= N)] [--prom-seconds 60] [--defaults-seconds 0]</c>: the whole platform against the fleet simulator.
 /// For each N: platform-broker, platform-alerting and the dashboard (all-in-one host with <c>--bootstrap</c>), each
 /// its own process, and the simulator (<c>fleet-sim</c>) as a fourth; a rule that the stimulus crosses, notifications to
 /// an in-process webhook receiver, a SignalR client watching the stimulated hosts. Then Prometheus + Alertmanager
-/// against the same fleet (at most <c>--prom-hosts</c> hosts) at their tightest settings; with
+/// against the same fleet (N hosts, or at most <c>--prom-hosts</c>; <c>--reference-only</c> skips the platform) at their tightest settings; with
 /// <c>--defaults-seconds</c> also once at their defaults. Prints one table.
 /// </summary>
 internal sealed partial class FleetHarness : IHarness
@@ -48,7 +48,7 @@ internal sealed partial class FleetHarness : IHarness
         var series = Math.Max(1, FleetArgs.Int(args, "--series", 100));
         var logLines = FleetArgs.Int(args, "--log-lines", 1);
         var flushMode = FleetArgs.String(args, "--flush-mode");
-        var promHosts = FleetArgs.Int(args, "--prom-hosts", 1000);
+        var promHosts = FleetArgs.Int(args, "--prom-hosts", 0);
         var promSeconds = FleetArgs.Int(args, "--prom-seconds", 60);
         var defaultsSeconds = FleetArgs.Int(args, "--defaults-seconds", 0);
         if (seconds < 20)
@@ -62,16 +62,26 @@ internal sealed partial class FleetHarness : IHarness
         await using var sink = await HttpSink.StartAsync();
         foreach (var hosts in sizes)
         {
-            rows.Add(await RunPlatformAsync(hosts, series, logLines, warmup, seconds, flushMode, sink, cancellationToken));
+            if (!args.Contains("--reference-only"))
+            {
+                rows.Add(await RunPlatformAsync(hosts, series, logLines, warmup, seconds, flushMode, sink, cancellationToken));
+            }
+
             if (promSeconds > 0 && PrometheusFleet.Available)
             {
-                references.Add(await RunPrometheusAsync(Math.Min(hosts, promHosts), promSeconds, tightest: true, sink, cancellationToken));
+                references.Add(await RunPrometheusAsync(promHosts > 0 ? Math.Min(hosts, promHosts) : hosts, promSeconds, tightest: true, sink, cancellationToken));
             }
         }
 
         if (defaultsSeconds > 0 && PrometheusFleet.Available)
         {
-            references.Add(await RunPrometheusAsync(Math.Min(sizes[0], promHosts), defaultsSeconds, tightest: false, sink, cancellationToken));
+            references.Add(await RunPrometheusAsync(promHosts > 0 ? Math.Min(sizes[0], promHosts) : sizes[0], defaultsSeconds, tightest: false, sink, cancellationToken));
+        }
+
+        if (rows.Count == 0 && references.Count == 0)
+        {
+            Console.WriteLine("nothing was run (--reference-only without Prometheus?)");
+            return 1;
         }
 
         Print(rows, references);
@@ -209,6 +219,7 @@ internal sealed partial class FleetHarness : IHarness
             }
 
             var elapsed = clock.Elapsed;
+            var load = LoadAverage();
             var cpuAfter = measured.Select(p => p.CpuSeconds()).Append(dashboard.CpuTime().TotalSeconds).ToArray();
             var offsetsAfter = lag.EndOffsets();
             var peaks = measured.Select(p => p.PeakRssBytes()).Append(dashboard.Memory().Peak).ToArray();
@@ -262,7 +273,7 @@ internal sealed partial class FleetHarness : IHarness
             }
 
             return new PlatformRow(hosts, series, batches * series / elapsed.TotalSeconds, batches / elapsed.TotalSeconds, lagSeries,
-                notify, missed, [.. pushes], cpuAfter.Zip(cpuBefore, (a, b) => (a - b) / elapsed.TotalSeconds).ToArray(), peaks, stats.LastOrDefault() ?? "", stopped);
+                notify, missed, [.. pushes], cpuAfter.Zip(cpuBefore, (a, b) => (a - b) / elapsed.TotalSeconds).ToArray(), peaks, stats.LastOrDefault() ?? "", stopped, load);
         }
         finally
         {
@@ -307,6 +318,7 @@ internal sealed partial class FleetHarness : IHarness
         var clock = Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(seconds - warmup), cancellationToken);
         var elapsed = clock.Elapsed;
+        var load = LoadAverage();
         var cpu = new[] { fleet.Prometheus.CpuSeconds(), fleet.Alertmanager.CpuSeconds() }.Zip(cpuBefore, (a, b) => (a - b) / elapsed.TotalSeconds).ToArray();
         var peaks = new[] { fleet.Prometheus.PeakRssBytes(), fleet.Alertmanager.PeakRssBytes() };
         await Task.Delay(TimeSpan.FromSeconds(tightest ? 3 : 45), cancellationToken);
@@ -335,7 +347,7 @@ internal sealed partial class FleetHarness : IHarness
         }
 
         Console.WriteLine($"  scrapes served: {fleet.Scrapes}, stimuli served: {fleet.FirstServed.Count}, notified: {sampleToNotify.Count}, missed: {missed}");
-        return new ReferenceRow(hosts, settings, hosts * 100.0 / (tightest ? 1 : 15), sampleToNotify, changeToNotify, missed, cpu, peaks);
+        return new ReferenceRow(hosts, settings, hosts * 100.0 / (tightest ? 1 : 15), sampleToNotify, changeToNotify, missed, cpu, peaks, load);
     }
 
     /// <summary>Host → arrival times of the firing notifications of the fleet rule received on <paramref name="path"/>
@@ -434,6 +446,9 @@ internal sealed partial class FleetHarness : IHarness
         }
     }
 
+    /// <summary>The 1-minute load average (/proc/loadavg): how busy the shared machine was.</summary>
+    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
     private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static void Print(List<PlatformRow> rows, List<ReferenceRow> references)
@@ -441,30 +456,23 @@ internal sealed partial class FleetHarness : IHarness
         static string Mib(long bytes) => (bytes / 1048576.0).ToString("N0", CultureInfo.InvariantCulture);
         var text = new StringBuilder();
         text.AppendLine();
-        text.AppendLine("| platform | " + string.Join(" | ", rows.Select(r => $"{r.Hosts:N0} hosts")) + " |");
-        text.AppendLine("|---|" + string.Concat(rows.Select(_ => "---:|")));
-        void Line(string name, Func<PlatformRow, string> cell) => text.AppendLine($"| {name} | " + string.Join(" | ", rows.Select(cell)) + " |");
-        Line("offered samples/s (hosts × series)", r => (r.Hosts * r.Series).ToString("N0", CultureInfo.InvariantCulture));
-        Line("ingested samples/s (broker, metrics topic)", r => r.IngestedSamplesPerSecond.ToString("N0", CultureInfo.InvariantCulture));
-        Line("lag alerting, records: first → last sample (max)", r => r.LagText(0));
-        Line("lag dashboard, records: first → last sample (max)", r => r.LagText(1));
-        Line("sample → notification p50 / p99 / max ms (n, missed)", r => $"{Pct(r.Notify, 50)} / {Pct(r.Notify, 99)} / {Pct(r.Notify, 100)} ({r.Notify.Count}, {r.Missed})");
-        Line("sample → dashboard push p50 / p99 / max ms (n)", r => $"{Pct(r.Pushes, 50)} / {Pct(r.Pushes, 99)} / {Pct(r.Pushes, 100)} ({r.Pushes.Count})");
-        Line("CPU % of one core: broker / alerting / dashboard", r => string.Create(CultureInfo.InvariantCulture, $"{r.Cpu[0] * 100:0} / {r.Cpu[1] * 100:0} / {r.Cpu[3] * 100:0}"));
-        Line("CPU % of one core: simulator", r => (r.Cpu[2] * 100).ToString("0", CultureInfo.InvariantCulture));
-        Line("peak RSS MiB: broker / alerting / dashboard / simulator", r => $"{Mib(r.Peaks[0])} / {Mib(r.Peaks[1])} / {Mib(r.Peaks[3])} / {Mib(r.Peaks[2])}");
+        if (rows.Count > 0)
+        {
+            PrintPlatform(rows, text);
+        }
+
         if (references.Count > 0)
         {
             text.AppendLine();
-            text.AppendLine("| Prometheus + Alertmanager | hosts | samples/s scraped | sample → notification p50 / p99 / max ms (n, missed) | value change → notification p50 / p99 / max ms | CPU % Prometheus / Alertmanager | peak RSS MiB Prometheus / Alertmanager | p99 ratio to the platform |");
-            text.AppendLine("|---|---:|---:|---|---|---|---|---:|");
+            text.AppendLine("| Prometheus + Alertmanager | hosts | samples/s scraped | sample → notification p50 / p99 / max ms (n, missed) | value change → notification p50 / p99 / max ms | CPU % Prometheus / Alertmanager | peak RSS MiB Prometheus / Alertmanager | load average | p99 ratio to the platform |");
+            text.AppendLine("|---|---:|---:|---|---|---|---|---:|---:|");
             foreach (var r in references)
             {
-                var platform = rows.FirstOrDefault(p => p.Hosts == r.Hosts) ?? rows.FirstOrDefault(p => p.Hosts >= r.Hosts) ?? rows[0];
-                var p99 = Percentile(platform.Notify, 99);
-                var ratio = p99 > 0 ? (Percentile(r.SampleToNotify, 99) / p99).ToString("0.0", CultureInfo.InvariantCulture) + "×" : "–";
+                var platform = rows.FirstOrDefault(p => p.Hosts == r.Hosts);
+                var p99 = platform is null ? double.NaN : Percentile(platform.Notify, 99);
+                var ratio = p99 > 0 ? (Percentile(r.SampleToNotify, 99) / p99).ToString("0.0", CultureInfo.InvariantCulture) + $"× (vs {platform!.Hosts:N0} hosts)" : "–";
                 text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {r.Settings} | {r.Hosts:N0} | {r.SamplesPerSecond:N0} | {Pct(r.SampleToNotify, 50)} / {Pct(r.SampleToNotify, 99)} / {Pct(r.SampleToNotify, 100)} ({r.SampleToNotify.Count}, {r.Missed}) | {Pct(r.ChangeToNotify, 50)} / {Pct(r.ChangeToNotify, 99)} / {Pct(r.ChangeToNotify, 100)} | {r.Cpu[0] * 100:0} / {r.Cpu[1] * 100:0} | {Mib(r.Peaks[0])} / {Mib(r.Peaks[1])} | {ratio} (vs {platform.Hosts:N0} hosts) |"));
+                    $"| {r.Settings} | {r.Hosts:N0} | {r.SamplesPerSecond:N0} | {Pct(r.SampleToNotify, 50)} / {Pct(r.SampleToNotify, 99)} / {Pct(r.SampleToNotify, 100)} ({r.SampleToNotify.Count}, {r.Missed}) | {Pct(r.ChangeToNotify, 50)} / {Pct(r.ChangeToNotify, 99)} / {Pct(r.ChangeToNotify, 100)} | {r.Cpu[0] * 100:0} / {r.Cpu[1] * 100:0} | {Mib(r.Peaks[0])} / {Mib(r.Peaks[1])} | {r.LoadAverage} | {ratio} |"));
             }
         }
 
@@ -476,6 +484,24 @@ internal sealed partial class FleetHarness : IHarness
         }
 
         Console.WriteLine(text.ToString());
+    }
+
+    private static void PrintPlatform(List<PlatformRow> rows, StringBuilder text)
+    {
+        static string Mib(long bytes) => (bytes / 1048576.0).ToString("N0", CultureInfo.InvariantCulture);
+        text.AppendLine("| platform | " + string.Join(" | ", rows.Select(r => $"{r.Hosts:N0} hosts")) + " |");
+        text.AppendLine("|---|" + string.Concat(rows.Select(_ => "---:|")));
+        void Line(string name, Func<PlatformRow, string> cell) => text.AppendLine($"| {name} | " + string.Join(" | ", rows.Select(cell)) + " |");
+        Line("offered samples/s (hosts × series)", r => (r.Hosts * r.Series).ToString("N0", CultureInfo.InvariantCulture));
+        Line("ingested samples/s (broker, metrics topic)", r => r.IngestedSamplesPerSecond.ToString("N0", CultureInfo.InvariantCulture));
+        Line("lag alerting, records: first → last sample (max)", r => r.LagText(0));
+        Line("lag dashboard, records: first → last sample (max)", r => r.LagText(1));
+        Line("sample → notification p50 / p99 / max ms (n, missed)", r => $"{Pct(r.Notify, 50)} / {Pct(r.Notify, 99)} / {Pct(r.Notify, 100)} ({r.Notify.Count}, {r.Missed})");
+        Line("sample → dashboard push p50 / p99 / max ms (n)", r => $"{Pct(r.Pushes, 50)} / {Pct(r.Pushes, 99)} / {Pct(r.Pushes, 100)} ({r.Pushes.Count})");
+        Line("CPU % of one core: broker / alerting / dashboard", r => string.Create(CultureInfo.InvariantCulture, $"{r.Cpu[0] * 100:0} / {r.Cpu[1] * 100:0} / {r.Cpu[3] * 100:0}"));
+        Line("CPU % of one core: simulator", r => (r.Cpu[2] * 100).ToString("0", CultureInfo.InvariantCulture));
+        Line("machine load average (1 min) at the end", r => r.LoadAverage);
+        Line("peak RSS MiB: broker / alerting / dashboard / simulator", r => $"{Mib(r.Peaks[0])} / {Mib(r.Peaks[1])} / {Mib(r.Peaks[3])} / {Mib(r.Peaks[2])}");
     }
 
     private static string Pct(List<double> values, double p) =>
@@ -493,12 +519,12 @@ internal sealed partial class FleetHarness : IHarness
     }
 
     private sealed record PlatformRow(int Hosts, int Series, double IngestedSamplesPerSecond, double BatchesPerSecond, List<LagPoint> Lag,
-        List<double> Notify, int Missed, List<double> Pushes, double[] Cpu, long[] Peaks, string LastStat, bool SimulatorStopped)
+        List<double> Notify, int Missed, List<double> Pushes, double[] Cpu, long[] Peaks, string LastStat, bool SimulatorStopped, string LoadAverage)
     {
         public string LagText(int group) => Lag.Count == 0
             ? "–"
             : string.Create(CultureInfo.InvariantCulture, $"{Lag[0].Lags[group]:N0} → {Lag[^1].Lags[group]:N0} ({Lag.Max(l => l.Lags[group]):N0})");
     }
 
-    private sealed record ReferenceRow(int Hosts, string Settings, double SamplesPerSecond, List<double> SampleToNotify, List<double> ChangeToNotify, int Missed, double[] Cpu, long[] Peaks);
+    private sealed record ReferenceRow(int Hosts, string Settings, double SamplesPerSecond, List<double> SampleToNotify, List<double> ChangeToNotify, int Missed, double[] Cpu, long[] Peaks, string LoadAverage);
 }
