@@ -499,6 +499,9 @@ internal sealed partial class FleetHarness : IHarness
         Line("sample → notification p50 / p99 / max ms (n, missed)", r => $"{Pct(r.Notify, 50)} / {Pct(r.Notify, 99)} / {Pct(r.Notify, 100)} ({r.Notify.Count}, {r.Missed})");
         Line("sample → dashboard push p50 / p99 / max ms (n)", r => $"{Pct(r.Pushes, 50)} / {Pct(r.Pushes, 99)} / {Pct(r.Pushes, 100)} ({r.Pushes.Count})");
         Line("CPU % of one core: broker / alerting / dashboard", r => string.Create(CultureInfo.InvariantCulture, $"{r.Cpu[0] * 100:0} / {r.Cpu[1] * 100:0} / {r.Cpu[3] * 100:0}"));
+        Line("consumed samples/s: alerting / dashboard (ingested − lag growth)", r => $"{r.Consumed(0):N0} / {r.Consumed(1):N0}");
+        Line("CPU µs per consumed sample: alerting / dashboard", r => string.Create(CultureInfo.InvariantCulture,
+            $"{r.Cpu[1] * 1e6 / Math.Max(1, r.Consumed(0)):0.00} / {r.Cpu[3] * 1e6 / Math.Max(1, r.Consumed(1)):0.00}"));
         Line("CPU % of one core: simulator", r => (r.Cpu[2] * 100).ToString("0", CultureInfo.InvariantCulture));
         Line("machine load average (1 min) at the end", r => r.LoadAverage);
         Line("peak RSS MiB: broker / alerting / dashboard / simulator", r => $"{Mib(r.Peaks[0])} / {Mib(r.Peaks[1])} / {Mib(r.Peaks[3])} / {Mib(r.Peaks[2])}");
@@ -521,6 +524,18 @@ internal sealed partial class FleetHarness : IHarness
     private sealed record PlatformRow(int Hosts, int Series, double IngestedSamplesPerSecond, double BatchesPerSecond, List<LagPoint> Lag,
         List<double> Notify, int Missed, List<double> Pushes, double[] Cpu, long[] Peaks, string LastStat, bool SimulatorStopped, string LoadAverage)
     {
+        /// <summary>Samples/s a consumer took in: what was ingested minus how fast its lag grew between the first and last reading.</summary>
+        public double Consumed(int group)
+        {
+            if (Lag.Count < 2)
+            {
+                return IngestedSamplesPerSecond;
+            }
+
+            var growth = (Lag[^1].Lags[group] - Lag[0].Lags[group]) / (Lag[^1].Seconds - Lag[0].Seconds);
+            return Math.Max(0, IngestedSamplesPerSecond - (growth * Series));
+        }
+
         public string LagText(int group) => Lag.Count == 0
             ? "–"
             : string.Create(CultureInfo.InvariantCulture, $"{Lag[0].Lags[group]:N0} → {Lag[^1].Lags[group]:N0} ({Lag.Max(l => l.Lags[group]):N0})");

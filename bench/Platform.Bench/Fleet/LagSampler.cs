@@ -39,7 +39,8 @@ internal sealed class LagSampler(string bootstrap, string[] groups, int partitio
             foreach (var tpo in committed[0].Partitions)
             {
                 var end = ends[tpo.Partition.Value];
-                lags[g] += tpo.Offset.Value >= 0 ? end - tpo.Offset.Value : end;
+                // A commit that lands between reading the end and the committed offset would read as negative.
+                lags[g] += tpo.Offset.Value >= 0 ? Math.Max(0, end - tpo.Offset.Value) : end;
             }
         }
 
