@@ -34,11 +34,9 @@ internal sealed partial class BrokerSecurity : IDisposable
             }
         }
 
-        Mechanisms = [.. options.Mechanisms.Distinct(StringComparer.Ordinal)];
-        if (Enabled && Mechanisms.Count == 0)
-        {
-            throw new ArgumentException("Broker:Security:Mechanisms is empty: with security enabled at least one SASL mechanism is needed");
-        }
+        Mechanisms = options.Mechanisms.Count == 0
+            ? [ScramSha256.Mechanism, PlainAuthenticator.Mechanism]
+            : [.. options.Mechanisms.Distinct(StringComparer.Ordinal)];
 
         if (options.TlsConfigured)
         {

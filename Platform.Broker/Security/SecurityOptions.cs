@@ -18,8 +18,11 @@ public sealed class SecurityOptions
     /// <summary>PEM private key (PKCS#8 or RSA/EC) of <see cref="CertificatePath"/>.</summary>
     public string? KeyPath { get; set; }
 
-    /// <summary>The SASL mechanisms offered, in preference order.</summary>
-    public IList<string> Mechanisms { get; } = ["SCRAM-SHA-256", "PLAIN"];
+    /// <summary>
+    /// The SASL mechanisms offered, in preference order: SCRAM-SHA-256 and/or PLAIN. Empty (the default) offers both
+    /// (a default list would be appended to, not replaced, by configuration binding).
+    /// </summary>
+    public IList<string> Mechanisms { get; } = [];
 
     /// <summary>The credential store (salted SCRAM keys, never passwords); default <c>DATA/security/users.json</c>.</summary>
     public string? CredentialsFile { get; set; }
