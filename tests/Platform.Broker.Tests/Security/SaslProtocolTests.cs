@@ -142,6 +142,60 @@ public sealed class SaslProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ScramOverSaslAuthenticate_ReturnsTheServerSignature_ThenRequestsAreServed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var raw = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
+        Assert.Equal(0, new ResponseReader(await raw.SendAsync(17, 1, w => w.String("SCRAM-SHA-256"), ct)).Int16());
+        var (first, final) = ScramClient.Start("alice", Password);
+
+        var r1 = new ResponseReader(await raw.SendAsync(36, 1, w => w.Bytes(first), ct));
+        Assert.Equal(0, r1.Int16());
+        Assert.Null(r1.String());
+        var (clientFinal, expected) = final(r1.Bytes()!);
+        var r2 = new ResponseReader(await raw.SendAsync(36, 1, w => w.Bytes(clientFinal), ct));
+
+        Assert.Equal(0, r2.Int16());
+        Assert.Null(r2.String());
+        Assert.Equal(expected, Encoding.UTF8.GetString(r2.Bytes()!));
+        Assert.NotEmpty(await MetadataAsync(raw, ct));
+    }
+
+    [Fact]
+    public async Task ScramOverRawTokens_AfterHandshakeV0_Authenticates()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var raw = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
+        Assert.Equal(0, new ResponseReader(await raw.SendAsync(17, 0, w => w.String("SCRAM-SHA-256"), ct)).Int16());
+        var (first, final) = ScramClient.Start("alice", Password);
+
+        await raw.SendRawAsync(new RequestWriter().Raw(first).ToFrame(), ct);
+        var serverFirst = await raw.ReadFrameAsync(ct);
+        Assert.NotNull(serverFirst);
+        var (clientFinal, expected) = final(serverFirst);
+        await raw.SendRawAsync(new RequestWriter().Raw(clientFinal).ToFrame(), ct);
+        var serverFinal = await raw.ReadFrameAsync(ct);
+
+        Assert.Equal(expected, Encoding.UTF8.GetString(serverFinal!));
+        Assert.NotEmpty(await MetadataAsync(raw, ct));
+    }
+
+    [Fact]
+    public async Task ScramOverRawTokens_WrongPassword_ClosesTheConnection()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var raw = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
+        Assert.Equal(0, new ResponseReader(await raw.SendAsync(17, 0, w => w.String("SCRAM-SHA-256"), ct)).Int16());
+        var (first, final) = ScramClient.Start("alice", "not-" + Password);
+        await raw.SendRawAsync(new RequestWriter().Raw(first).ToFrame(), ct);
+        var (clientFinal, _) = final((await raw.ReadFrameAsync(ct))!);
+
+        await raw.SendRawAsync(new RequestWriter().Raw(clientFinal).ToFrame(), ct);
+
+        Assert.Null(await raw.ReadFrameAsync(ct));
+    }
+
+    [Fact]
     public async Task SaslHandshake_UnknownMechanism_Answers33WithTheOfferedOnes()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -189,5 +243,34 @@ public sealed class SaslProtocolTests : IAsyncLifetime
             await using var again = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
             return (await HandshakeAndAuthenticateAsync(again, Password, ct)).Error == 0;
         }, TimeSpan.FromSeconds(30), "authentication accepted again after the window", ct);
+    }
+}
+
+/// <summary>The client's side of SCRAM-SHA-256, for driving the broker over a raw socket.</summary>
+internal static class ScramClient
+{
+    public static (byte[] ClientFirst, Func<byte[], (byte[] ClientFinal, string ExpectedServerFinal)> Final) Start(string user, string password)
+    {
+        var bare = $"n={user},r=rawclientnonce";
+        return (Encoding.UTF8.GetBytes("n,," + bare), serverFirstBytes =>
+        {
+            var serverFirst = Encoding.UTF8.GetString(serverFirstBytes);
+            var parts = serverFirst.Split(',').ToDictionary(p => p[..1], p => p[2..]);
+            var salt = Convert.FromBase64String(parts["s"]);
+            var iterations = int.Parse(parts["i"], System.Globalization.CultureInfo.InvariantCulture);
+            var withoutProof = $"c=biws,r={parts["r"]}";
+            var authMessage = Encoding.UTF8.GetBytes($"{bare},{serverFirst},{withoutProof}");
+            var salted = System.Security.Cryptography.Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, System.Security.Cryptography.HashAlgorithmName.SHA256, 32);
+            var clientKey = System.Security.Cryptography.HMACSHA256.HashData(salted, "Client Key"u8);
+            var proof = System.Security.Cryptography.HMACSHA256.HashData(System.Security.Cryptography.SHA256.HashData(clientKey), authMessage);
+            for (var i = 0; i < proof.Length; i++)
+            {
+                proof[i] ^= clientKey[i];
+            }
+
+            var serverKey = System.Security.Cryptography.HMACSHA256.HashData(salted, "Server Key"u8);
+            var serverSignature = System.Security.Cryptography.HMACSHA256.HashData(serverKey, authMessage);
+            return (Encoding.UTF8.GetBytes($"{withoutProof},p={Convert.ToBase64String(proof)}"), "v=" + Convert.ToBase64String(serverSignature));
+        });
     }
 }

@@ -127,6 +127,34 @@ public class SaslSslClientTests(SecureBrokerFixture fixture)
     }
 
     [Fact]
+    public void SaslSsl_MetadataForAllTopics_ListsOnlyWhatThePrincipalMayDescribe()
+    {
+        var shared = BrokerFixture.UniqueTopic("shared-listed");
+        fixture.Broker.Log.CreateTopic(shared, 1);
+        var config = new AdminClientConfig(fixture.Producer("reader", SecureBrokerFixture.ReaderPassword));
+        using var admin = new AdminClientBuilder(config).Build();
+
+        var topics = admin.GetMetadata(TimeSpan.FromSeconds(20)).Topics.Select(t => t.Topic).ToList();
+
+        Assert.Contains(shared, topics);
+        Assert.DoesNotContain("metrics", topics);
+        Assert.All(topics, t => Assert.StartsWith("shared", t, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SaslSsl_PlaintextBytes_FailTheTlsHandshake_AndAreCounted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var before = fixture.Broker.Metrics.TlsFailures.Value;
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+
+        await raw.SendRawAsync(new RequestWriter().Int16(18).Int16(0).Int32(1).String("plain").ToFrame(), ct);
+
+        Assert.Null(await raw.ReadFrameAsync(ct));
+        await Poll.UntilAsync(() => fixture.Broker.Metrics.TlsFailures.Value > before, Deadline, "a counted TLS failure", ct);
+    }
+
+    [Fact]
     public async Task SaslSsl_Metrics_CountAuthenticationsAndDenials()
     {
         var ct = TestContext.Current.CancellationToken;
