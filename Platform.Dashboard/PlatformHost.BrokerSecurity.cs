@@ -19,7 +19,7 @@ public sealed partial class PlatformHost
     private static readonly string[] ClientPrincipals = ["agent", "alerting", "dashboard"];
 
     /// <summary>Turns security on in <paramref name="broker"/> and provisions the principals; returns their client settings.</summary>
-    private static SecureClients PrepareSecureBroker(BrokerOptions broker, string dataDirectory, string listenHost)
+    private static SecureClients PrepareSecureBroker(BrokerOptions broker, string dataDirectory, string listenHost, ILogger logger)
     {
         var ca = CertificateAuthority.CreateOrLoad(Path.Combine(dataDirectory, "tls"), [listenHost]);
         broker.Security.Enabled = true;
@@ -86,6 +86,7 @@ public sealed partial class PlatformHost
             ["ssl.ca.location"] = ca.CaCertificatePath,
         };
 
+        LogSecureBroker(logger, ca.CaCertificatePath, passwordsPath);
         return new SecureClients(Client("agent"), Client("alerting"), Client("dashboard"));
     }
 
@@ -97,6 +98,9 @@ public sealed partial class PlatformHost
             target[key] = value;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Kafka listener is SASL_SSL (SCRAM-SHA-256): clients trust {CaFile}; the agent, alerting and dashboard passwords are in {PasswordsFile}")]
+    private static partial void LogSecureBroker(ILogger logger, string caFile, string passwordsFile);
 
     private static void Allow(BrokerOptions broker, string principal, AclResourceType type, string name, params AclOperation[] operations) =>
         SecurityFiles.Allow(broker, new AclRule { Principal = principal, ResourceType = type, Name = name, Operations = operations });

@@ -122,4 +122,28 @@ public sealed class SecureAllInOneTests(SecureAllInOneFixture fixture) : IClassF
         }, Deadline, "the agent principal refused", ct);
         Assert.Contains(refused!.Error.Code, new[] { ErrorCode.GroupAuthorizationFailed, ErrorCode.TopicAuthorizationFailed });
     }
+
+    [Fact]
+    public async Task Secure_Restart_ReusesTheCaAndThePasswords()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var data = new TempDirectory("platform-e2e-secure-restart");
+        var options = new PlatformHostOptions { Urls = "http://127.0.0.1:0", KafkaListen = "127.0.0.1:0", DataDirectory = data.Path, Secure = true };
+        var passwordsPath = Path.Combine(data.Path, "broker", "security", "client-passwords.json");
+        var caPath = Path.Combine(data.Path, "broker", "tls", "ca.pem");
+        string passwords, ca;
+        await using (var first = await PlatformHost.StartAsync(options, ct))
+        {
+            passwords = await File.ReadAllTextAsync(passwordsPath, ct);
+            ca = await File.ReadAllTextAsync(caPath, ct);
+        }
+
+        var again = new PlatformHostOptions { Urls = "http://127.0.0.1:0", KafkaListen = "127.0.0.1:0", DataDirectory = data.Path, Secure = true };
+        await using var second = await PlatformHost.StartAsync(again, ct);
+        var model = second.Services.GetRequiredService<FleetModel>();
+
+        Assert.Equal(passwords, await File.ReadAllTextAsync(passwordsPath, ct));
+        Assert.Equal(ca, await File.ReadAllTextAsync(caPath, ct));
+        await Poll.UntilAsync(() => second.LocalHostId is { } id && model.Find(id) is not null, Deadline, "the agent publishing after the restart", ct);
+    }
 }
