@@ -24,7 +24,8 @@ internal sealed partial class RequestDispatcher
         else if (!security.Mechanisms.Contains(mechanism))
         {
             error = ErrorCode.UnsupportedSaslMechanism;
-            security.Failed(mechanism, null, ctx.Connection.RemoteHost, $"unsupported SASL mechanism '{mechanism}'");
+            // The metric label is fixed: a client-chosen mechanism name must not create new series.
+            security.Failed("unsupported", null, ctx.Connection.RemoteHost, $"unsupported SASL mechanism '{mechanism}'");
             session.Failed = true;
         }
         else
