@@ -79,6 +79,12 @@ public sealed class AgentOptions
     /// <summary>Extra librdkafka producer settings (e.g. security.protocol, sasl.*), applied last.</summary>
     public IDictionary<string, string> KafkaSettings { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The same dictionary as <see cref="KafkaSettings"/> under the name every component uses for its librdkafka
+    /// settings (security.protocol, sasl.mechanism, sasl.username, sasl.password, ssl.ca.location, ...).
+    /// </summary>
+    public IDictionary<string, string> KafkaProperties => KafkaSettings;
+
     /// <summary>Checks the options; throws with every problem listed.</summary>
     /// <exception cref="AgentConfigurationException">One or more settings are invalid.</exception>
     public void Validate() => OptionsValidator.Validate(this);

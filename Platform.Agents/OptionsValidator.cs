@@ -36,6 +36,18 @@ internal static class OptionsValidator
             problems.Add("host_id: must be 1..255 printable characters");
         }
 
+        if (o.KafkaSettings.TryGetValue("ssl.ca.location", out var ca) && o.Output == AgentOutput.Kafka)
+        {
+            try
+            {
+                Cli.CaFile.Check(ca, "kafka ssl.ca.location");
+            }
+            catch (AgentConfigurationException e)
+            {
+                problems.Add(e.Message);
+            }
+        }
+
         foreach (var (key, _) in o.Labels)
         {
             if (key.Length == 0 || key.Any(c => char.IsWhiteSpace(c) || c == '='))

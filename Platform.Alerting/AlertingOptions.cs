@@ -6,6 +6,13 @@ public sealed class AlertingOptions
     /// <summary>host:port of the broker (or a comma-separated list).</summary>
     public string Bootstrap { get; set; } = "127.0.0.1:9092";
 
+    /// <summary>
+    /// Extra librdkafka settings applied to every producer, consumer and admin client alerting builds (configuration
+    /// keys <c>Kafka:security.protocol</c>, <c>Kafka:sasl.username</c>, ...): how it authenticates to a secured broker or
+    /// Kafka cluster.
+    /// </summary>
+    public IDictionary<string, string> KafkaProperties { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>The consumer group on <c>metrics</c> and <c>logs</c>; instances in one group split the hosts.</summary>
     public string GroupId { get; set; } = "platform-alerting";
 

@@ -13,6 +13,14 @@ builder.Services.AddPlatformAlerting(o =>
     o.StateDirectory = config["state"] ?? o.StateDirectory;
     o.RulesFile = config["rules"];
     o.InstanceId = config["instance"];
+    foreach (var setting in config.GetSection("Kafka").GetChildren())
+    {
+        // Kafka:security.protocol=SASL_SSL, Kafka:sasl.username=..., etc. (environment: Kafka__sasl.username).
+        if (setting.Value is not null)
+        {
+            o.KafkaProperties[setting.Key] = setting.Value;
+        }
+    }
 });
 var app = builder.Build();
 app.MapAlertingApi();

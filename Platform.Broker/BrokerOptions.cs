@@ -1,3 +1,4 @@
+using Platform.Broker.Security;
 using Platform.Broker.Storage;
 
 namespace Platform.Broker;
@@ -60,6 +61,9 @@ public sealed class BrokerOptions
     public int SegmentBytes { get; set; } = TopicConfig.Default.SegmentBytes!.Value;
 
     public int MaxMessageBytes { get; set; } = TopicConfig.Default.MaxMessageBytes!.Value;
+
+    /// <summary>SASL authentication, TLS and ACLs of the Kafka listener (<c>Broker:Security:...</c>); off by default.</summary>
+    public SecurityOptions Security { get; set; } = new();
 
     internal LogOptions ToLogOptions() => new()
     {

@@ -11,6 +11,7 @@ using Platform.Broker.Hosting;
 using Platform.Broker.Metrics;
 using Platform.Broker.Network;
 using Platform.Broker.Protocol;
+using Platform.Broker.Security;
 using Platform.Broker.Storage;
 
 namespace Platform.Broker;
@@ -52,6 +53,9 @@ public sealed partial class BrokerServer : IAsyncDisposable
 
     internal BrokerMetrics Metrics { get; }
 
+    /// <summary>SASL, TLS and ACL state, or null when the listener is plain and open.</summary>
+    internal BrokerSecurity? Security { get; private init; }
+
     internal GroupCoordinator Groups => _groups;
 
     public static async Task<BrokerServer> StartAsync(BrokerOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
@@ -70,6 +74,7 @@ public sealed partial class BrokerServer : IAsyncDisposable
         GroupCoordinator? groups = null;
         KafkaListener? listener = null;
         WebApplication? web = null;
+        BrokerSecurity? security = null;
         try
         {
             var metrics = new BrokerMetrics();
@@ -77,7 +82,8 @@ public sealed partial class BrokerServer : IAsyncDisposable
                 options.GroupMinSessionTimeoutMs, options.GroupMaxSessionTimeoutMs, loggerFactory.CreateLogger("Platform.Broker.Groups"));
             metrics.AttachState(log, groups);
             var dispatcher = new RequestDispatcher(log, groups, options, logger);
-            listener = new KafkaListener(endpoint, dispatcher, options, metrics, loggerFactory.CreateLogger("Platform.Broker.Network"));
+            security = BrokerSecurity.Create(options, metrics, loggerFactory);
+            listener = new KafkaListener(endpoint, dispatcher, options, metrics, security, loggerFactory.CreateLogger("Platform.Broker.Network"));
             string? metricsUrl = null;
             if (options.MetricsListen is { Length: > 0 } metricsListen)
             {
@@ -85,7 +91,7 @@ public sealed partial class BrokerServer : IAsyncDisposable
                 (web, metricsUrl) = await StartHttpAsync(metricsEndpoint, metrics, listener, cancellationToken);
             }
 
-            var server = new BrokerServer(log, groups, listener, web, metrics, metricsUrl, logger);
+            var server = new BrokerServer(log, groups, listener, web, metrics, metricsUrl, logger) { Security = security };
             var dataDirectory = Path.GetFullPath(options.DataDirectory);
             LogStarted(logger, server.BootstrapServers, dataDirectory, metricsUrl ?? "off");
             return server;
@@ -108,6 +114,7 @@ public sealed partial class BrokerServer : IAsyncDisposable
             }
 
             await log.DisposeAsync();
+            security?.Dispose();
             throw;
         }
     }
@@ -129,6 +136,7 @@ public sealed partial class BrokerServer : IAsyncDisposable
         await _listener.DisposeAsync();
         await _groups.DisposeAsync();
         await Log.DisposeAsync();
+        Security?.Dispose();
         LogStopped(_logger);
     }
 

@@ -4,8 +4,14 @@ using Microsoft.Extensions.Logging;
 using Platform.Broker;
 
 // platform-broker: settings from (later wins) environment variables BROKER__*, then command-line switches.
-// See the README for the list; `--help` prints it.
-if (args.Contains("--help") || args.Contains("-h"))
+// See the README for the list; `--help` prints it. `users ...` and `acls ...` manage the security files.
+var command = args.Length > 0 && args[0] is "users" or "acls" ? args : null;
+if (command is not null)
+{
+    args = [.. args.Where((a, i) => a is "--data-dir" or "--credentials-file" or "--acl-file" || (i > 0 && args[i - 1] is "--data-dir" or "--credentials-file" or "--acl-file"))];
+}
+
+if (command is null && (args.Contains("--help") || args.Contains("-h")))
 {
     Console.WriteLine("""
         usage: platform-broker [--listen HOST:PORT] [--data-dir DIR] [--metrics-listen HOST:PORT] [--partitions N]
@@ -14,7 +20,11 @@ if (args.Contains("--help") || args.Contains("-h"))
         (Listen, DataDirectory, MetricsListen, DefaultPartitions, AutoCreateTopics, FlushMode, FlushInterval, NodeId,
         ClusterId, MaxFrameBytes, MaxConnections, MaxInFlightRequestsPerConnection, MaxFetchWait, RetentionMs, RetentionBytes,
         SegmentBytes, MaxMessageBytes, GroupInitialRebalanceDelay, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs).
-        """);
+        Security (Broker:Security:<Name>, BROKER__SECURITY__<NAME>): Enabled, CertificatePath, KeyPath, Mechanisms,
+        CredentialsFile, AclFile, SuperUsers, MaxFailedAuthentications, FailureWindow, FailureDelay, HandshakeTimeout;
+        switches --security true|false --tls-cert FILE --tls-key FILE.
+
+        """ + Platform.Broker.Security.SecurityCli.Usage);
     return 0;
 }
 
@@ -28,6 +38,11 @@ var switches = new Dictionary<string, string>(StringComparer.Ordinal)
     ["--auto-create-topics"] = "Broker:AutoCreateTopics",
     ["--flush-mode"] = "Broker:FlushMode",
     ["--node-id"] = "Broker:NodeId",
+    ["--security"] = "Broker:Security:Enabled",
+    ["--tls-cert"] = "Broker:Security:CertificatePath",
+    ["--tls-key"] = "Broker:Security:KeyPath",
+    ["--credentials-file"] = "Broker:Security:CredentialsFile",
+    ["--acl-file"] = "Broker:Security:AclFile",
 };
 IConfiguration configuration;
 try
@@ -52,6 +67,11 @@ catch (InvalidOperationException ex)
 {
     Console.Error.WriteLine($"platform-broker: bad setting: {ex.Message}");
     return 2;
+}
+
+if (command is not null)
+{
+    return Platform.Broker.Security.SecurityCli.Run(command, options, Console.In, Console.Out, Console.Error);
 }
 
 using var loggerFactory = LoggerFactory.Create(b => b

@@ -54,12 +54,14 @@ public sealed partial class PlatformHost : IAsyncDisposable
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Dashboard.Host");
         BrokerServer? broker = null;
         Agent? agent = null;
+        SecureClients? secure = null;
         try
         {
             var bootstrap = options.Bootstrap;
             if (embed)
             {
-                broker = await StartBrokerAsync(options, Path.Combine(data, "broker"), app.Services.GetRequiredService<ILoggerFactory>(), logger, cancellationToken);
+                (broker, secure) = await StartBrokerAsync(options, Path.Combine(data, "broker"), app.Services.GetRequiredService<ILoggerFactory>(), logger, cancellationToken);
+                ApplyKafka(options.Dashboard.KafkaProperties, secure?.Dashboard);
                 bootstrap = broker.BootstrapServers;
                 app.Services.GetRequiredService<BrokerInspector>().EmbeddedLog = broker.Log;
             }
@@ -69,6 +71,7 @@ public sealed partial class PlatformHost : IAsyncDisposable
             {
                 // Alerting reads its options when the application starts, so the broker's real address goes in now.
                 alerting.Bootstrap = bootstrap!;
+                ApplyKafka(alerting.KafkaProperties, secure?.Alerting);
             }
 
             try
@@ -84,6 +87,7 @@ public sealed partial class PlatformHost : IAsyncDisposable
                 if (alerting is not null)
                 {
                     alerting.Bootstrap = bootstrap!;
+                    ApplyKafka(alerting.KafkaProperties, secure?.Alerting);
                 }
 
                 await app.StartAsync(cancellationToken);
@@ -100,6 +104,7 @@ public sealed partial class PlatformHost : IAsyncDisposable
                         Labels = { ["platform"] = "all-in-one" },
                         InventoryInterval = TimeSpan.FromSeconds(30),
                         LogPaths = options.AgentLogPaths.ToList(),
+                        KafkaSettings = new Dictionary<string, string>(secure?.Agent ?? [], StringComparer.Ordinal),
                     },
                     app.Services.GetRequiredService<ILoggerFactory>(),
                     cancellationToken);
@@ -161,7 +166,7 @@ public sealed partial class PlatformHost : IAsyncDisposable
         return (app, alerting);
     }
 
-    private static async Task<BrokerServer> StartBrokerAsync(PlatformHostOptions options, string dataDirectory, ILoggerFactory loggerFactory, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<(BrokerServer Broker, SecureClients? Secure)> StartBrokerAsync(PlatformHostOptions options, string dataDirectory, ILoggerFactory loggerFactory, ILogger logger, CancellationToken cancellationToken)
     {
         var listen = options.KafkaListen;
         if (!PortIsFree(listen))
@@ -171,7 +176,9 @@ public sealed partial class PlatformHost : IAsyncDisposable
             listen = fallback;
         }
 
-        return await BrokerServer.StartAsync(new BrokerOptions { Listen = listen, DataDirectory = dataDirectory, AutoCreateTopics = true }, loggerFactory, cancellationToken);
+        var brokerOptions = new BrokerOptions { Listen = listen, DataDirectory = dataDirectory, AutoCreateTopics = true };
+        var secure = options.Secure ? PrepareSecureBroker(brokerOptions, dataDirectory, listen[..listen.LastIndexOf(':')].Trim('[', ']'), logger) : null;
+        return (await BrokerServer.StartAsync(brokerOptions, loggerFactory, cancellationToken), secure);
     }
 
     private static bool PortIsFree(string hostPort)

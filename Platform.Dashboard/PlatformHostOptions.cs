@@ -55,6 +55,8 @@ public sealed class PlatformHostOptions
           --environment NAME                 the ASP.NET Core environment (default Production)
           --secure                           switch security on: SASL/TLS and ACLs on the broker, login
                                              and roles on the dashboard and its API
+          --kafka KEY=VALUE                  a librdkafka setting for the dashboard's clients with
+                                             --bootstrap (security.protocol, sasl.*, ssl.ca.location)
         """;
 
     /// <summary>Reads the command line: <c>--bootstrap HOST:PORT</c>, <c>--urls URL</c>, <c>--data DIR</c>, <c>--kafka-listen HOST:PORT</c>.</summary>
@@ -115,11 +117,21 @@ public sealed class PlatformHostOptions
                 case "--secure":
                     options.Secure = true;
                     break;
+                case "--kafka":
+                    var setting = Value();
+                    var eq = setting.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0)
+                    {
+                        throw new ArgumentException($"--kafka: '{setting}' is not KEY=VALUE (a librdkafka setting such as security.protocol=SASL_SSL).");
+                    }
+
+                    options.Dashboard.KafkaProperties[setting[..eq]] = setting[(eq + 1)..];
+                    break;
                 case "--environment":
                     options.EnvironmentName = Value();
                     break;
                 default:
-                    throw new ArgumentException($"Unknown option '{arg}'. Options: --bootstrap HOST:PORT, --urls URL, --data DIR, --kafka-listen HOST:PORT, --agent-interval SECONDS, --log PATH, --environment NAME, --secure.");
+                    throw new ArgumentException($"Unknown option '{arg}'. Options: --bootstrap HOST:PORT, --urls URL, --data DIR, --kafka-listen HOST:PORT, --agent-interval SECONDS, --log PATH, --environment NAME, --secure, --kafka KEY=VALUE.");
             }
         }
 

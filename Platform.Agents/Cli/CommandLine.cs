@@ -7,7 +7,7 @@ namespace Platform.Agents.Cli;
 /// </summary>
 internal sealed class CommandLine
 {
-    private static readonly HashSet<string> InstallFlags = new(StringComparer.Ordinal) { "config_path", "unit_path", "exec" };
+    private static readonly HashSet<string> InstallFlags = new(StringComparer.Ordinal) { "config_path", "unit_path", "exec", "username", "password_file", "ca_file" };
     private static readonly HashSet<string> BoolKeys = new(StringComparer.Ordinal) { "logs_from_beginning", "collect_host", "collect_containers" };
 
     public required string Command { get; init; }
@@ -71,7 +71,7 @@ internal sealed class CommandLine
             {
                 value = inline;
             }
-            else if (BoolKeys.Contains(key) && (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)))
+            else if ((BoolKeys.Contains(key) || key == "password_stdin") && (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal)))
             {
                 value = "true";
             }
@@ -87,6 +87,15 @@ internal sealed class CommandLine
             if (key == "config")
             {
                 config = value;
+            }
+            else if (key == "password_stdin")
+            {
+                if (args[0] != "install")
+                {
+                    throw new AgentConfigurationException($"{arg} is for install only");
+                }
+
+                install[key] = value;
             }
             else if (InstallFlags.Contains(key))
             {
@@ -135,11 +144,15 @@ internal sealed class CommandLine
                    platform-agent install   --bootstrap HOST:PORT [--labels k=v ...] [options]
                                             [--config-path /etc/platform-agent/agent.conf]
                                             [--unit-path /etc/systemd/system/platform-agent.service] [--exec PATH]
+                                            [--username NAME (--password-file FILE | --password-stdin)] [--ca-file CA.pem]
                    platform-agent uninstall [--config-path ...] [--unit-path ...]
 
             run: collect and publish in the foreground until SIGINT/SIGTERM.
             install: write the config file (from the flags) and a systemd unit that runs it; then
                      systemctl daemon-reload && systemctl enable --now platform-agent
+                     (mode 0600: the file can hold the broker password). --username with --password-file or
+                     --password-stdin: SASL/SCRAM-SHA-256 over TLS (security.protocol SASL_SSL); --ca-file: the CA that
+                     signed the broker's certificate (ssl.ca.location). The password is never printed or logged.
             uninstall: remove both (stop the service first: systemctl disable --now platform-agent).
 
             options (flag --some-key VALUE = config file line some_key = VALUE):

@@ -21,6 +21,7 @@ internal static class Installer
         var exec = line.InstallOptions.GetValueOrDefault("exec") ?? DefaultExec();
 
         var settings = line.EffectiveSettings();
+        settings.AddRange(SecuritySettings(line));
         var options = Settings.ToOptions(settings);
         options.Validate();
 
@@ -29,7 +30,7 @@ internal static class Installer
         {
             Directory.CreateDirectory(Path.GetDirectoryName(configPath)!);
             Directory.CreateDirectory(Path.GetDirectoryName(unitPath)!);
-            File.WriteAllText(configPath, ConfigFile.Format(settings));
+            WriteOwnerOnly(configPath, ConfigFile.Format(settings));
             File.WriteAllText(unitPath, unit);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -43,6 +44,93 @@ internal static class Installer
             $"wrote {unitPath}",
             "start it with: systemctl daemon-reload && systemctl enable --now platform-agent",
         ];
+    }
+
+    /// <summary>
+    /// The Kafka settings from --username, --password-file/--password-stdin and --ca-file: SASL/SCRAM-SHA-256 over TLS.
+    /// Security settings given with --kafka win (they come later in the list).
+    /// </summary>
+    internal static List<Setting> SecuritySettings(CommandLine line, TextReader? stdin = null)
+    {
+        var o = line.InstallOptions;
+        var result = new List<Setting>();
+        var username = o.GetValueOrDefault("username");
+        var passwordFile = o.GetValueOrDefault("password_file");
+        var passwordStdin = o.GetValueOrDefault("password_stdin") == "true";
+        var caFile = o.GetValueOrDefault("ca_file");
+        if (username is null && (passwordFile is not null || passwordStdin))
+        {
+            throw new AgentConfigurationException("--password-file and --password-stdin need --username");
+        }
+
+        if (username is not null)
+        {
+            if ((passwordFile is null) == !passwordStdin)
+            {
+                throw new AgentConfigurationException("--username needs exactly one of --password-file FILE or --password-stdin");
+            }
+
+            string password;
+            try
+            {
+                password = passwordFile is not null ? File.ReadAllText(passwordFile) : (stdin ?? Console.In).ReadToEnd();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new AgentConfigurationException($"--password-file: cannot read '{passwordFile}': {e.Message}", e);
+            }
+
+            password = password.TrimEnd('\r', '\n');
+            if (password.Length == 0 || password.Contains('\n', StringComparison.Ordinal))
+            {
+                throw new AgentConfigurationException("the password is empty or spans lines");
+            }
+
+            result.Add(new Setting("kafka", "security.protocol=SASL_SSL", "--username"));
+            result.Add(new Setting("kafka", "sasl.mechanism=SCRAM-SHA-256", "--username"));
+            result.Add(new Setting("kafka", "sasl.username=" + username, "--username"));
+            result.Add(new Setting("kafka", "sasl.password=" + password, "--password"));
+        }
+
+        if (caFile is not null)
+        {
+            CaFile.Check(caFile, "--ca-file");
+            result.Add(new Setting("kafka", "ssl.ca.location=" + Path.GetFullPath(caFile), "--ca-file"));
+            if (username is null)
+            {
+                result.Add(new Setting("kafka", "security.protocol=SSL", "--ca-file"));
+            }
+        }
+
+        // Settings given with --kafka come after ours so they win.
+        var explicitKafka = result.Count == 0 ? [] : line.Settings.Where(s => s.Key == "kafka").ToList();
+        result.AddRange(explicitKafka);
+        return result;
+    }
+
+    /// <summary>Writes the file readable by its owner only (0600): it may hold the broker password.</summary>
+    private static void WriteOwnerOnly(string path, string content)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            File.WriteAllText(path, content);
+            return;
+        }
+
+        var temporary = path + ".tmp";
+        File.Delete(temporary);
+        using (var file = new FileStream(temporary, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        {
+            file.Write(Encoding.UTF8.GetBytes(content));
+        }
+
+        File.Move(temporary, path, overwrite: true);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     /// <returns>Lines to print.</returns>

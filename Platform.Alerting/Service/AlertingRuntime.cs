@@ -133,7 +133,7 @@ internal sealed partial class AlertingRuntime : IAsyncDisposable
 
     private async Task<Dictionary<string, List<int>>> EnsureTopicsAsync(CancellationToken cancellationToken)
     {
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Options.Bootstrap }).Build();
+        using var admin = new AdminClientBuilder(KafkaConfig.Admin(Options)).Build();
         var deadline = DateTime.UtcNow + Options.StartupTimeout;
         while (true)
         {

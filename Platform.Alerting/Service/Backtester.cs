@@ -70,7 +70,7 @@ internal sealed class Backtester(AlertingOptions options)
         var deadline = DateTime.UtcNow + timeout;
         var config = KafkaConfig.Reader(options, "backtest");
         using var consumer = new ConsumerBuilder<string, byte[]>(config).Build();
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = options.Bootstrap }).Build();
+        using var admin = new AdminClientBuilder(KafkaConfig.Admin(options)).Build();
         var metadata = admin.GetMetadata(Topics.Metrics, TimeSpan.FromSeconds(10));
         var partitions = metadata.Topics.SingleOrDefault(t => t.Topic == Topics.Metrics && t.Error.Code == ErrorCode.NoError)?.Partitions
             .Select(p => new TopicPartition(Topics.Metrics, p.PartitionId)).ToList() ?? [];

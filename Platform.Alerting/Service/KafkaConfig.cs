@@ -4,7 +4,7 @@ namespace Platform.Alerting.Service;
 
 internal static class KafkaConfig
 {
-    public static ConsumerConfig Reader(AlertingOptions options, string purpose) => new()
+    public static ConsumerConfig Reader(AlertingOptions options, string purpose) => With(options, new ConsumerConfig()
     {
         BootstrapServers = options.Bootstrap,
         BrokerAddressFamily = BrokerAddressFamily.V4,
@@ -16,9 +16,9 @@ internal static class KafkaConfig
         TopicMetadataRefreshIntervalMs = 5_000,
         EnablePartitionEof = false,
         ClientId = $"platform-alerting-{purpose}",
-    };
+    });
 
-    public static ConsumerConfig Group(AlertingOptions options, string instance) => new()
+    public static ConsumerConfig Group(AlertingOptions options, string instance) => With(options, new ConsumerConfig()
     {
         BootstrapServers = options.Bootstrap,
         BrokerAddressFamily = BrokerAddressFamily.V4,
@@ -33,9 +33,9 @@ internal static class KafkaConfig
         PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
         AllowAutoCreateTopics = true,
         TopicMetadataRefreshIntervalMs = 5_000,
-    };
+    });
 
-    public static ProducerConfig Producer(AlertingOptions options, string instance) => new()
+    public static ProducerConfig Producer(AlertingOptions options, string instance) => With(options, new ProducerConfig()
     {
         BootstrapServers = options.Bootstrap,
         BrokerAddressFamily = BrokerAddressFamily.V4,
@@ -44,5 +44,19 @@ internal static class KafkaConfig
         LingerMs = 0,
         MessageTimeoutMs = 30_000,
         EnableIdempotence = false,
-    };
+    });
+
+    public static AdminClientConfig Admin(AlertingOptions options) => With(options, new AdminClientConfig { BootstrapServers = options.Bootstrap });
+
+    /// <summary>Applies <see cref="AlertingOptions.KafkaProperties"/> (security settings) last, over the defaults above.</summary>
+    private static T With<T>(AlertingOptions options, T config)
+        where T : ClientConfig
+    {
+        foreach (var (key, value) in options.KafkaProperties)
+        {
+            config.Set(key, value);
+        }
+
+        return config;
+    }
 }

@@ -17,6 +17,7 @@ internal sealed class BrokerMetrics
     private readonly Counter.Child[] _requests;
     private readonly Histogram.Child[] _latency;
     private readonly Counter.Child _unknownRequests;
+    private readonly Counter.Child[] _denials;
     private readonly Gauge _partitionBytes;
     private readonly Gauge _partitionEnd;
     private readonly Gauge _partitionStart;
@@ -52,6 +53,35 @@ internal sealed class BrokerMetrics
         _partitionStart = factory.CreateGauge("broker_partition_log_start_offset", "A partition's first retained offset.", "topic", "partition");
         _groupLag = factory.CreateGauge("broker_consumer_group_lag", "Log end offset minus the group's committed offset.", "group", "topic", "partition");
         _groupMembers = factory.CreateGauge("broker_consumer_group_members", "Members of a consumer group.", "group");
+        SaslSuccesses = factory.CreateCounter("broker_sasl_authentications_total", "Successful SASL authentications, by mechanism.", "mechanism");
+        SaslFailures = factory.CreateCounter("broker_sasl_authentication_failures_total", "Failed SASL authentications, by mechanism.", "mechanism");
+        SaslRateLimited = factory.CreateCounter("broker_sasl_rate_limited_total", "SASL authentications refused because the source address failed too often.");
+        UnauthenticatedRequests = factory.CreateCounter("broker_unauthenticated_requests_total", "Connections closed for sending a request before authenticating (or not authenticating in time).");
+        TlsFailures = factory.CreateCounter("broker_tls_handshake_failures_total", "Connections closed because their TLS handshake failed.");
+        var denials = factory.CreateCounter("broker_authorization_denials_total", "Resources refused by the ACLs, by API.", "api");
+        _denials = new Counter.Child[ApiNames.Length];
+        for (var i = 0; i < ApiNames.Length; i++)
+        {
+            _denials[i] = denials.WithLabels(ApiNames[i].Length > 0 ? ApiNames[i] : "unknown");
+        }
+    }
+
+    public Counter SaslSuccesses { get; }
+
+    public Counter SaslFailures { get; }
+
+    public Counter SaslRateLimited { get; }
+
+    public Counter UnauthenticatedRequests { get; }
+
+    public Counter TlsFailures { get; }
+
+    public void RecordDenial(short apiKey)
+    {
+        if ((uint)apiKey < (uint)_denials.Length)
+        {
+            _denials[apiKey].Inc();
+        }
     }
 
     public CollectorRegistry Registry { get; }
@@ -151,7 +181,7 @@ internal sealed class BrokerMetrics
 
     private static string[] BuildApiNames()
     {
-        var names = new string[32];
+        var names = new string[ApiVersionTable.MaxApiKey + 1];
         Array.Fill(names, "");
         foreach (var r in ApiVersionTable.Supported)
         {

@@ -1,11 +1,14 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
+using System.Net.Security;
+using System.Security.Authentication;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Platform.Broker.Metrics;
 using Platform.Broker.Protocol;
+using Platform.Broker.Security;
 
 namespace Platform.Broker.Network;
 
@@ -26,11 +29,14 @@ internal sealed partial class KafkaConnection
     private readonly Channel<Pending> _pending;
     private readonly CancellationTokenSource _closed;
     private readonly ClientIdCache _clientIds = new();
+    private readonly BrokerSecurity? _security;
+    private readonly ConnectionSession _session;
 
     private readonly record struct Pending(RequestContext Context, ValueTask<ResponseBuffer?> Response);
 
-    public KafkaConnection(Socket socket, long id, RequestDispatcher dispatcher, BrokerOptions options, BrokerMetrics metrics, ILogger logger, CancellationToken stopping)
+    public KafkaConnection(Socket socket, long id, RequestDispatcher dispatcher, BrokerOptions options, BrokerMetrics metrics, BrokerSecurity? security, ILogger logger, CancellationToken stopping)
     {
+        _security = security;
         _socket = socket;
         _dispatcher = dispatcher;
         _options = options;
@@ -39,7 +45,9 @@ internal sealed partial class KafkaConnection
         var local = (System.Net.IPEndPoint)socket.LocalEndPoint!;
         var remote = socket.RemoteEndPoint as System.Net.IPEndPoint;
         var localAddress = local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address;
-        _info = new ConnectionInfo(localAddress.ToString(), local.Port, remote?.Address.ToString() ?? "unknown", id);
+        var remoteAddress = remote is null ? "unknown" : (remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address).ToString();
+        _session = new ConnectionSession(security);
+        _info = new ConnectionInfo(localAddress.ToString(), local.Port, remoteAddress, id) { Session = _session };
         _pending = Channel.CreateBounded<Pending>(new BoundedChannelOptions(Math.Max(1, options.MaxInFlightRequestsPerConnection))
         {
             SingleReader = true,
@@ -69,7 +77,19 @@ internal sealed partial class KafkaConnection
     public async Task RunAsync()
     {
         LogOpened(_logger, _info.Id, _info.RemoteHost);
-        await using var stream = new NetworkStream(_socket, ownsSocket: true);
+        await using var stream = await OpenStreamAsync();
+        if (stream is null)
+        {
+            _closed.Dispose();
+            LogClosed(_logger, _info.Id);
+            return;
+        }
+
+        if (_session.Security is not null)
+        {
+            _ = CloseUnlessAuthenticatedAsync(_session.Security);
+        }
+
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
         var writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024));
         var writeLoop = WriteLoopAsync(writer);
@@ -112,6 +132,50 @@ internal sealed partial class KafkaConnection
         }
     }
 
+    /// <summary>The socket's stream, inside TLS when a certificate is configured; null when the TLS handshake failed.</summary>
+    private async Task<Stream?> OpenStreamAsync()
+    {
+        var network = new NetworkStream(_socket, ownsSocket: true);
+        if (_security?.Tls is not { } tls)
+        {
+            return network;
+        }
+
+        var ssl = new SslStream(network, leaveInnerStreamOpen: false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
+        timeout.CancelAfter(_security.Options.HandshakeTimeout);
+        try
+        {
+            await ssl.AuthenticateAsServerAsync(tls, timeout.Token);
+            return ssl;
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            _security.TlsFailed(_info.Id, _info.RemoteHost, ex.Message);
+            await ssl.DisposeAsync();
+            return null;
+        }
+    }
+
+    /// <summary>Closes the connection when it has not authenticated within the handshake timeout.</summary>
+    private async Task CloseUnlessAuthenticatedAsync(BrokerSecurity security)
+    {
+        try
+        {
+            await Task.Delay(security.Options.HandshakeTimeout, _closed.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+        {
+            return;
+        }
+
+        if (!_session.IsAuthenticated)
+        {
+            security.HandshakeTimedOut(_info.Id, _info.RemoteHost);
+            Abort();
+        }
+    }
+
     private async Task ReadLoopAsync(PipeReader reader)
     {
         var token = _closed.Token;
@@ -124,6 +188,15 @@ internal sealed partial class KafkaConnection
                 while (FrameDecoder.TryReadFrame(ref buffer, _options.MaxFrameBytes, out var frame))
                 {
                     var context = CreateContext(frame);
+                    if (!_session.MayHandle(context.Header.ApiKey))
+                    {
+                        // Before (or after a failed) authentication only ApiVersions and the SASL exchange are served; as
+                        // Kafka does, anything else closes the connection.
+                        _session.Security!.RejectedBeforeAuthentication(_info.Id, _info.RemoteHost, context.Header.ApiKey);
+                        context.Dispose();
+                        return;
+                    }
+
                     var response = Dispatch(context, token);
                     await _pending.Writer.WriteAsync(new Pending(context, response), token);
                 }
@@ -158,6 +231,13 @@ internal sealed partial class KafkaConnection
         frame.CopyTo(array);
         try
         {
+            if (_session.ExpectsRawToken)
+            {
+                // After SaslHandshake v0 the client sends bare SASL tokens, no request header.
+                var raw = new RequestHeader((short)ApiKey.SaslAuthenticate, ConnectionSession.RawTokenVersion, 0, null);
+                return new RequestContext(array, length, raw, 0, _info, Stopwatch.GetTimestamp());
+            }
+
             var reader = new KafkaReader(array.AsSpan(0, length));
             var header = RequestHeader.Read(ref reader, _clientIds);
             return new RequestContext(array, length, header, reader.Position, _info, Stopwatch.GetTimestamp());

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Platform.Broker.Metrics;
 using Platform.Broker.Protocol;
+using Platform.Broker.Security;
 
 namespace Platform.Broker.Network;
 
@@ -23,8 +24,11 @@ internal sealed partial class KafkaListener : IAsyncDisposable
     private readonly Task _acceptLoop;
     private long _nextId;
 
-    public KafkaListener(IPEndPoint endpoint, RequestDispatcher dispatcher, BrokerOptions options, BrokerMetrics metrics, ILogger logger)
+    private readonly BrokerSecurity? _security;
+
+    public KafkaListener(IPEndPoint endpoint, RequestDispatcher dispatcher, BrokerOptions options, BrokerMetrics metrics, BrokerSecurity? security, ILogger logger)
     {
+        _security = security;
         _dispatcher = dispatcher;
         _options = options;
         _metrics = metrics;
@@ -105,7 +109,7 @@ internal sealed partial class KafkaListener : IAsyncDisposable
 
             client.NoDelay = true;
             var id = Interlocked.Increment(ref _nextId);
-            var connection = new KafkaConnection(client, id, _dispatcher, _options, _metrics, _logger, _stopping.Token);
+            var connection = new KafkaConnection(client, id, _dispatcher, _options, _metrics, _security, _logger, _stopping.Token);
             _metrics.Connections.Inc();
             _connections[id] = connection;
             connection.Completion = RunConnectionAsync(connection);

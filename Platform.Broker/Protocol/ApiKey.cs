@@ -20,4 +20,6 @@ internal enum ApiKey : short
     CreateTopics = 19,
     DeleteTopics = 20,
     InitProducerId = 22,
+    SaslHandshake = 17,
+    SaslAuthenticate = 36,
 }

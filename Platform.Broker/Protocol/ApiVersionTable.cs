@@ -2,7 +2,7 @@ namespace Platform.Broker.Protocol;
 
 /// <summary>
 /// The versions advertised in ApiVersions (see shared/kafka-protocol/NOTES.md): every API only in its non-flexible
-/// versions, so no compact strings or tagged fields are needed outside the ApiVersions v3 answer.
+/// versions, so no compact strings or tagged fields are needed outside the ApiVersions v3 answer and SaslAuthenticate v2.
 /// </summary>
 internal static class ApiVersionTable
 {
@@ -27,7 +27,12 @@ internal static class ApiVersionTable
         new(ApiKey.CreateTopics, 0, 4),
         new(ApiKey.DeleteTopics, 0, 3),
         new(ApiKey.InitProducerId, 0, 1),
+        new(ApiKey.SaslHandshake, 0, 1),
+        new(ApiKey.SaslAuthenticate, 0, 2),
     ];
+
+    /// <summary>The highest API key in <see cref="Supported"/> (sizes the per-key tables).</summary>
+    internal const int MaxApiKey = 36;
 
     private static readonly (short Min, short Max)[] ByKey = BuildByKey();
 
@@ -45,7 +50,7 @@ internal static class ApiVersionTable
 
     private static (short, short)[] BuildByKey()
     {
-        var table = new (short, short)[32];
+        var table = new (short, short)[MaxApiKey + 1];
         Array.Fill(table, ((short)-1, (short)-1));
         foreach (var r in Supported)
         {

@@ -1,9 +1,14 @@
 using System.Buffers;
+using Platform.Broker.Security;
 
 namespace Platform.Broker.Protocol;
 
 /// <summary>Where a request came in: the address the client dialled (advertised back in Metadata) and the client's address.</summary>
-internal sealed record ConnectionInfo(string LocalHost, int LocalPort, string RemoteHost, long Id);
+internal sealed record ConnectionInfo(string LocalHost, int LocalPort, string RemoteHost, long Id)
+{
+    /// <summary>The connection's authentication state and cached ACL decisions (open to everything when security is off).</summary>
+    public ConnectionSession Session { get; init; } = new(null);
+}
 
 /// <summary>
 /// One request frame (rented from <see cref="ArrayPool{T}"/>, owned until the response is built) with its parsed

@@ -1,11 +1,12 @@
 using System.Diagnostics;
+using Platform.Broker.Security;
 using Platform.Broker.Storage;
 
 namespace Platform.Broker.Protocol;
 
 internal sealed partial class RequestDispatcher
 {
-    private sealed record FetchPartition(string Topic, bool FirstOfTopic, int TopicPartitionCount, int Index, long Offset, int MaxBytes, PartitionLog? Log);
+    private sealed record FetchPartition(string Topic, bool FirstOfTopic, int TopicPartitionCount, int Index, long Offset, int MaxBytes, PartitionLog? Log, bool Denied = false);
 
     /// <summary>
     /// Fetch (FetchRequest/Response.json) v4–11. Request: replica_id, max_wait_ms, min_bytes, max_bytes, isolation_level,
@@ -133,7 +134,7 @@ internal sealed partial class RequestDispatcher
             var log = p.Log;
             if (log is null)
             {
-                WriteFetchPartitionHeader(w, version, ErrorCode.UnknownTopicOrPartition, -1, -1);
+                WriteFetchPartitionHeader(w, version, p.Denied ? ErrorCode.TopicAuthorizationFailed : ErrorCode.UnknownTopicOrPartition, -1, -1);
                 w.WriteInt32(0);
                 continue;
             }
@@ -214,7 +215,13 @@ internal sealed partial class RequestDispatcher
         for (var t = 0; t < topicCount; t++)
         {
             var name = reader.ReadString();
-            _log.TryGetTopic(name, out var topic);
+            TopicLog? topic = null;
+            var denied = !Authorize(ctx, AclResourceType.Topic, name, AclOperation.Read);
+            if (!denied)
+            {
+                _log.TryGetTopic(name, out topic);
+            }
+
             var partitionCount = reader.ReadArrayCount(partitionSize);
             for (var i = 0; i < partitionCount; i++)
             {
@@ -232,7 +239,7 @@ internal sealed partial class RequestDispatcher
 
                 var max = reader.ReadInt32();
                 var log = topic is not null && index >= 0 && index < topic.Partitions.Count ? topic.Partitions[index] : null;
-                list.Add(new FetchPartition(name, i == 0, partitionCount, index, offset, max, log));
+                list.Add(new FetchPartition(name, i == 0, partitionCount, index, offset, max, log, denied));
             }
         }
 

@@ -1,4 +1,5 @@
 using Platform.Broker.Groups;
+using Platform.Broker.Security;
 
 namespace Platform.Broker.Protocol;
 
@@ -34,7 +35,9 @@ internal sealed partial class RequestDispatcher
                 ctx.Header.ClientId ?? "", ctx.Connection.RemoteHost);
         }
 
-        var result = await _groups.JoinAsync(request);
+        var result = Authorize(ctx, AclResourceType.Group, request.GroupId, AclOperation.Read)
+            ? await _groups.JoinAsync(request)
+            : JoinGroupResult.Failed(ErrorCode.GroupAuthorizationFailed, request.MemberId);
         var w = ctx.NewResponse(128);
         if (version >= 2)
         {
@@ -91,7 +94,9 @@ internal sealed partial class RequestDispatcher
             EndOfBody(ref reader, ctx);
         }
 
-        var result = await _groups.SyncAsync(groupId, generation, memberId, assignments);
+        var result = Authorize(ctx, AclResourceType.Group, groupId, AclOperation.Read)
+            ? await _groups.SyncAsync(groupId, generation, memberId, assignments)
+            : SyncGroupResult.Failed(ErrorCode.GroupAuthorizationFailed);
         var w = ctx.NewResponse(64 + result.Assignment.Length);
         if (version >= 1)
         {
@@ -117,7 +122,9 @@ internal sealed partial class RequestDispatcher
         }
 
         EndOfBody(ref reader, ctx);
-        var error = _groups.Heartbeat(groupId, generation, memberId);
+        var error = Authorize(ctx, AclResourceType.Group, groupId, AclOperation.Read)
+            ? _groups.Heartbeat(groupId, generation, memberId)
+            : ErrorCode.GroupAuthorizationFailed;
         var w = ctx.NewResponse(16);
         if (version >= 1)
         {
@@ -135,7 +142,9 @@ internal sealed partial class RequestDispatcher
         var groupId = reader.ReadString();
         var memberId = reader.ReadString();
         EndOfBody(ref reader, ctx);
-        var error = _groups.Leave(groupId, memberId);
+        var error = Authorize(ctx, AclResourceType.Group, groupId, AclOperation.Read)
+            ? _groups.Leave(groupId, memberId)
+            : ErrorCode.GroupAuthorizationFailed;
         var w = ctx.NewResponse(16);
         if (ctx.Version >= 1)
         {
@@ -171,6 +180,22 @@ internal sealed partial class RequestDispatcher
         w.WriteInt32(ids.Count);
         foreach (var id in ids)
         {
+            if (!Authorize(ctx, AclResourceType.Group, id, AclOperation.Describe))
+            {
+                w.WriteInt16(ErrorCode.GroupAuthorizationFailed);
+                w.WriteString(id);
+                w.WriteString("");
+                w.WriteString("");
+                w.WriteString("");
+                w.WriteInt32(0);
+                if (version >= 3)
+                {
+                    w.WriteInt32(int.MinValue);
+                }
+
+                continue;
+            }
+
             var d = _groups.Describe(id);
             w.WriteInt16(ErrorCode.None);
             w.WriteString(d.GroupId);
@@ -214,12 +239,20 @@ internal sealed partial class RequestDispatcher
         }
 
         w.WriteInt16(ErrorCode.None);
-        w.WriteInt32(groups.Count);
+        var countAt = w.ReserveInt32();
+        var visible = 0;
         foreach (var (id, _, protocolType) in groups)
         {
-            w.WriteString(id);
-            w.WriteString(protocolType);
+            // With ACLs on, only the groups the principal may describe are listed.
+            if (ctx.Connection.Session.IsAllowed(AclResourceType.Group, id, AclOperation.Describe))
+            {
+                w.WriteString(id);
+                w.WriteString(protocolType);
+                visible++;
+            }
         }
+
+        w.PatchInt32(countAt, visible);
 
         return w;
     }
@@ -247,7 +280,9 @@ internal sealed partial class RequestDispatcher
             reader.ReadInt64();
         }
 
-        var groupError = _groups.ValidateCommit(groupId, generation, memberId);
+        var groupError = Authorize(ctx, AclResourceType.Group, groupId, AclOperation.Read)
+            ? _groups.ValidateCommit(groupId, generation, memberId)
+            : ErrorCode.GroupAuthorizationFailed;
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var w = ctx.NewResponse(128);
         if (version >= 3)
@@ -263,6 +298,7 @@ internal sealed partial class RequestDispatcher
         {
             var name = reader.ReadString();
             _log.TryGetTopic(name, out var topic);
+            var topicAuthorized = groupError != ErrorCode.None || Authorize(ctx, AclResourceType.Topic, name, AclOperation.Read);
             var partitionCount = reader.ReadArrayCount(partitionSize);
             w.WriteString(name);
             w.WriteInt32(partitionCount);
@@ -275,7 +311,11 @@ internal sealed partial class RequestDispatcher
                 var error = groupError;
                 if (error == ErrorCode.None)
                 {
-                    if (topic is null || index < 0 || index >= topic.Partitions.Count)
+                    if (!topicAuthorized)
+                    {
+                        error = ErrorCode.TopicAuthorizationFailed;
+                    }
+                    else if (topic is null || index < 0 || index >= topic.Partitions.Count)
                     {
                         error = ErrorCode.UnknownTopicOrPartition;
                     }
@@ -324,6 +364,11 @@ internal sealed partial class RequestDispatcher
             w.WriteInt32(0);
         }
 
+        if (!Authorize(ctx, AclResourceType.Group, groupId, AclOperation.Describe))
+        {
+            return OffsetFetchDenied(ctx, ref reader, w, topicCount);
+        }
+
         if (topicCount < 0)
         {
             var all = _groups.Offsets.GetAll(groupId);
@@ -335,6 +380,11 @@ internal sealed partial class RequestDispatcher
             string? current = null;
             foreach (var (topic, partition, committed) in all)
             {
+                if (!ctx.Connection.Session.IsAllowed(AclResourceType.Topic, topic, AclOperation.Describe))
+                {
+                    continue;
+                }
+
                 if (topic != current)
                 {
                     if (current is not null)
@@ -367,12 +417,17 @@ internal sealed partial class RequestDispatcher
             {
                 var name = reader.ReadString();
                 var partitionCount = reader.ReadArrayCount(4);
+                var topicAuthorized = Authorize(ctx, AclResourceType.Topic, name, AclOperation.Describe);
                 w.WriteString(name);
                 w.WriteInt32(partitionCount);
                 for (var i = 0; i < partitionCount; i++)
                 {
                     var index = reader.ReadInt32();
-                    if (_groups.Offsets.TryGet(groupId, name, index, out var committed))
+                    if (!topicAuthorized)
+                    {
+                        WriteOffsetFetchPartition(w, version, index, -1, -1, "", ErrorCode.TopicAuthorizationFailed);
+                    }
+                    else if (_groups.Offsets.TryGet(groupId, name, index, out var committed))
                     {
                         WriteOffsetFetchPartition(w, version, index, committed.Offset, committed.LeaderEpoch, committed.Metadata ?? "");
                     }
@@ -393,7 +448,32 @@ internal sealed partial class RequestDispatcher
         return w;
     }
 
-    private static void WriteOffsetFetchPartition(ResponseBuffer w, short version, int index, long offset, int epoch, string metadata)
+    /// <summary>OffsetFetch for a group the principal may not describe: GROUP_AUTHORIZATION_FAILED on every partition and (v2+) at the top.</summary>
+    private static ResponseBuffer OffsetFetchDenied(RequestContext ctx, ref KafkaReader reader, ResponseBuffer w, int topicCount)
+    {
+        var version = ctx.Version;
+        w.WriteInt32(Math.Max(0, topicCount));
+        for (var t = 0; t < topicCount; t++)
+        {
+            w.WriteString(reader.ReadString());
+            var partitionCount = reader.ReadArrayCount(4);
+            w.WriteInt32(partitionCount);
+            for (var i = 0; i < partitionCount; i++)
+            {
+                WriteOffsetFetchPartition(w, version, reader.ReadInt32(), -1, -1, "", ErrorCode.GroupAuthorizationFailed);
+            }
+        }
+
+        EndOfBody(ref reader, ctx);
+        if (version >= 2)
+        {
+            w.WriteInt16(ErrorCode.GroupAuthorizationFailed);
+        }
+
+        return w;
+    }
+
+    private static void WriteOffsetFetchPartition(ResponseBuffer w, short version, int index, long offset, int epoch, string metadata, ErrorCode error = ErrorCode.None)
     {
         w.WriteInt32(index);
         w.WriteInt64(offset);
@@ -403,6 +483,6 @@ internal sealed partial class RequestDispatcher
         }
 
         w.WriteString(metadata);
-        w.WriteInt16(ErrorCode.None);
+        w.WriteInt16(error);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Platform.Broker.Security;
 using Platform.Broker.Storage;
 
 namespace Platform.Broker.Protocol;
@@ -102,18 +103,28 @@ internal sealed partial class RequestDispatcher
         if (names is null)
         {
             var topics = _log.Topics;
-            w.WriteInt32(topics.Count);
+            var countAt = w.ReserveInt32();
+            var visible = 0;
             foreach (var topic in topics)
             {
-                WriteTopicMetadata(w, version, topic.Name, topic, ErrorCode.None);
+                // With ACLs on, topics the principal may not describe are left out of the full list.
+                if (ctx.Connection.Session.IsAllowed(AclResourceType.Topic, topic.Name, AclOperation.Describe))
+                {
+                    WriteTopicMetadata(w, version, topic.Name, topic, ErrorCode.None);
+                    visible++;
+                }
             }
+
+            w.PatchInt32(countAt, visible);
         }
         else
         {
             w.WriteInt32(names.Count);
             foreach (var name in names)
             {
-                var (topic, error) = GetOrCreateTopic(name, allowAutoCreate);
+                var (topic, error) = Authorize(ctx, AclResourceType.Topic, name, AclOperation.Describe)
+                    ? GetOrCreateTopic(ctx, name, allowAutoCreate)
+                    : (null, ErrorCode.TopicAuthorizationFailed);
                 WriteTopicMetadata(w, version, name, topic, error);
             }
         }
@@ -126,14 +137,14 @@ internal sealed partial class RequestDispatcher
         return w;
     }
 
-    private (TopicLog? Topic, ErrorCode Error) GetOrCreateTopic(string name, bool allowAutoCreate)
+    private (TopicLog? Topic, ErrorCode Error) GetOrCreateTopic(RequestContext ctx, string name, bool allowAutoCreate)
     {
         if (_log.TryGetTopic(name, out var topic))
         {
             return (topic, ErrorCode.None);
         }
 
-        if (!allowAutoCreate || !_options.AutoCreateTopics)
+        if (!allowAutoCreate || !_options.AutoCreateTopics || !AuthorizeCreate(ctx, name))
         {
             return (null, ErrorCode.UnknownTopicOrPartition);
         }
@@ -203,9 +214,28 @@ internal sealed partial class RequestDispatcher
     {
         var version = ctx.Version;
         var reader = ctx.BodyReader();
-        reader.ReadString();
+        var key = reader.ReadString();
         var keyType = version >= 1 ? reader.ReadInt8() : (sbyte)0;
         EndOfBody(ref reader, ctx);
+        if (keyType == 0 && !Authorize(ctx, AclResourceType.Group, key, AclOperation.Describe))
+        {
+            var denied = ctx.NewResponse(64);
+            if (version >= 1)
+            {
+                denied.WriteInt32(0);
+            }
+
+            denied.WriteInt16(ErrorCode.GroupAuthorizationFailed);
+            if (version >= 1)
+            {
+                denied.WriteString($"not authorized to use group {key}");
+            }
+
+            denied.WriteInt32(-1);
+            denied.WriteString("");
+            denied.WriteInt32(-1);
+            return denied;
+        }
         var w = ctx.NewResponse(64);
         if (version >= 1)
         {

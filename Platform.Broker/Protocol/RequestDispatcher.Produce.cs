@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Platform.Broker.Security;
 using Platform.Broker.Storage;
 
 namespace Platform.Broker.Protocol;
@@ -24,17 +25,23 @@ internal sealed partial class RequestDispatcher
         var started = new bool[partitions.Count];
         var acksValid = acks is 0 or 1 or -1;
         TopicLog? topic = null;
+        var authorized = true;
         for (var i = 0; i < partitions.Count; i++)
         {
             var p = partitions[i];
             if (p.FirstOfTopic)
             {
+                authorized = Authorize(ctx, AclResourceType.Topic, p.Topic, AclOperation.Write);
                 _log.TryGetTopic(p.Topic, out topic);
             }
 
             if (!acksValid)
             {
                 results[i] = new AppendResult(ErrorCode.InvalidRequiredAcks, -1, -1, -1, $"acks must be 0, 1 or -1, was {acks}");
+            }
+            else if (!authorized)
+            {
+                results[i] = new AppendResult(ErrorCode.TopicAuthorizationFailed, -1, -1, -1, $"not authorized to write to topic {p.Topic}");
             }
             else if (topic is null || p.Index < 0 || p.Index >= topic.Partitions.Count)
             {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Platform.Broker.Security;
 using Platform.Broker.Storage;
 
 namespace Platform.Broker.Protocol;
@@ -55,7 +56,9 @@ internal sealed partial class RequestDispatcher
         w.WriteInt32(topics.Count);
         foreach (var t in topics)
         {
-            var (error, message) = CreateTopic(t.Name, t.Partitions, t.Replication, t.Assignments, t.Configs, validateOnly);
+            var (error, message) = AuthorizeCreate(ctx, t.Name)
+                ? CreateTopic(t.Name, t.Partitions, t.Replication, t.Assignments, t.Configs, validateOnly)
+                : (ErrorCode.TopicAuthorizationFailed, $"not authorized to create topic {t.Name}");
             w.WriteString(t.Name);
             w.WriteInt16(error);
             if (version >= 1)
@@ -169,6 +172,13 @@ internal sealed partial class RequestDispatcher
         w.WriteInt32(names.Count);
         foreach (var name in names)
         {
+            if (!Authorize(ctx, AclResourceType.Topic, name, AclOperation.Delete))
+            {
+                w.WriteString(name);
+                w.WriteInt16(ErrorCode.TopicAuthorizationFailed);
+                continue;
+            }
+
             var deleted = _log.DeleteTopic(name);
             if (deleted)
             {
@@ -211,7 +221,13 @@ internal sealed partial class RequestDispatcher
         for (var t = 0; t < topicCount; t++)
         {
             var name = reader.ReadString();
-            _log.TryGetTopic(name, out var topic);
+            TopicLog? topic = null;
+            var authorized = Authorize(ctx, AclResourceType.Topic, name, AclOperation.Describe);
+            if (authorized)
+            {
+                _log.TryGetTopic(name, out topic);
+            }
+
             var partitionCount = reader.ReadArrayCount(partitionSize);
             w.WriteString(name);
             w.WriteInt32(partitionCount);
@@ -231,7 +247,11 @@ internal sealed partial class RequestDispatcher
 
                 var error = ErrorCode.None;
                 long offset = -1, foundTimestamp = -1;
-                if (topic is null || index < 0 || index >= topic.Partitions.Count)
+                if (!authorized)
+                {
+                    error = ErrorCode.TopicAuthorizationFailed;
+                }
+                else if (topic is null || index < 0 || index >= topic.Partitions.Count)
                 {
                     error = ErrorCode.UnknownTopicOrPartition;
                 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Platform.Broker.Security;
 using Platform.Broker.Groups;
 using Platform.Broker.Storage;
 
@@ -33,6 +34,11 @@ internal sealed partial class RequestDispatcher
             return new(ApiVersions(ctx));
         }
 
+        if (header.ApiVersion == ConnectionSession.RawTokenVersion && header.ApiKey == (short)ApiKey.SaslAuthenticate)
+        {
+            return SaslRawTokenAsync(ctx, cancellationToken);
+        }
+
         if (!ApiVersionTable.IsSupported(header.ApiKey, header.ApiVersion))
         {
             LogUnsupported(_logger, header.ApiKey, header.ApiVersion, header.ClientId);
@@ -57,6 +63,8 @@ internal sealed partial class RequestDispatcher
             ApiKey.CreateTopics => new(CreateTopics(ctx)),
             ApiKey.DeleteTopics => new(DeleteTopics(ctx)),
             ApiKey.InitProducerId => new(InitProducerId(ctx)),
+            ApiKey.SaslHandshake => new(SaslHandshake(ctx)),
+            ApiKey.SaslAuthenticate => SaslAuthenticateAsync(ctx, cancellationToken),
             _ => new(UnsupportedVersion(ctx)),
         };
     }

@@ -2,7 +2,7 @@ namespace Platform.Broker.Protocol;
 
 /// <summary>
 /// Request header v1 (RequestHeader.json): api_key i16, api_version i16, correlation_id i32, client_id nullable
-/// string. Header v2 (flexible requests — here only ApiVersions v3+) adds a tagged-field section after client_id.
+/// string. Header v2 (flexible requests — here only ApiVersions v3+ and SaslAuthenticate v2) adds a tagged-field section after client_id.
 /// </summary>
 internal readonly record struct RequestHeader(short ApiKey, short ApiVersion, int CorrelationId, string? ClientId)
 {
@@ -16,7 +16,8 @@ internal readonly record struct RequestHeader(short ApiKey, short ApiVersion, in
         var apiVersion = reader.ReadInt16();
         var correlationId = reader.ReadInt32();
         var clientId = clientIds is null ? reader.ReadNullableString() : clientIds.Read(ref reader);
-        if (apiKey == (short)Protocol.ApiKey.ApiVersions && apiVersion >= 3 && ApiVersionTable.IsSupported(apiKey, apiVersion))
+        var flexible = (apiKey == (short)Protocol.ApiKey.ApiVersions && apiVersion >= 3) || (apiKey == (short)Protocol.ApiKey.SaslAuthenticate && apiVersion >= 2);
+        if (flexible && ApiVersionTable.IsSupported(apiKey, apiVersion))
         {
             reader.SkipTaggedFields();
         }

@@ -22,6 +22,15 @@ internal sealed class ResponseBuffer : IBufferWriter<byte>, IDisposable
         WriteInt32(correlationId);
     }
 
+    private ResponseBuffer(int initialCapacity)
+    {
+        _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
+        _written = 4;
+    }
+
+    /// <summary>A frame with no response header: a bare SASL token answering one sent after SaslHandshake v0.</summary>
+    public static ResponseBuffer CreateRaw(int initialCapacity = 256) => new(initialCapacity);
+
     public int Length => _written;
 
     public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, _written);

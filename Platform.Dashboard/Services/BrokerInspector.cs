@@ -74,8 +74,8 @@ public sealed class BrokerInspector(DashboardOptions options) : IDisposable
 
     private async Task<BrokerSnapshot> ReadCoreAsync()
     {
-        _admin ??= new AdminClientBuilder(new AdminClientConfig { BootstrapServers = options.Bootstrap, ClientId = "platform-dashboard-broker-view" }).SetLogHandler((_, _) => { }).Build();
-        _consumer ??= new ConsumerBuilder<byte[], byte[]>(KafkaConfig.Consumer(options.Bootstrap, options.GroupId + "-broker-view", "platform-dashboard-broker-view")).SetLogHandler((_, _) => { }).Build();
+        _admin ??= new AdminClientBuilder(KafkaConfig.Admin(options, "platform-dashboard-broker-view")).SetLogHandler((_, _) => { }).Build();
+        _consumer ??= new ConsumerBuilder<byte[], byte[]>(KafkaConfig.Consumer(options, options.GroupId + "-broker-view", "platform-dashboard-broker-view")).SetLogHandler((_, _) => { }).Build();
         var metadata = _admin.GetMetadata(Timeout);
         var high = new Dictionary<(string, int), long>();
         var topics = new List<TopicView>();

@@ -12,6 +12,12 @@ public sealed class DashboardOptions
     /// </summary>
     public string GroupId { get; set; } = "platform-dashboard";
 
+    /// <summary>
+    /// Extra librdkafka settings applied to every consumer and admin client the dashboard builds (security.protocol,
+    /// sasl.mechanism, sasl.username, sasl.password, ssl.ca.location, ...), e.g. from <c>--kafka KEY=VALUE</c>.
+    /// </summary>
+    public IDictionary<string, string> KafkaProperties { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>How far back the live view reads when the dashboard starts (the series fill from there).</summary>
     public TimeSpan Backfill { get; set; } = TimeSpan.FromMinutes(5);
 

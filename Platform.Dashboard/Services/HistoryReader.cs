@@ -56,7 +56,7 @@ public sealed partial class HistoryReader
         long scanned = 0;
         var truncated = false;
 
-        var config = KafkaConfig.Consumer(_options.Bootstrap, _options.GroupId, "platform-dashboard-history");
+        var config = KafkaConfig.Consumer(_options, _options.GroupId, "platform-dashboard-history");
         config.FetchWaitMaxMs = 50;
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config)
             .SetLogHandler((_, m) => LogClient(m.Level, m.Message))

@@ -58,8 +58,8 @@ public sealed partial class TelemetryConsumerService : BackgroundService
 
     private void ConsumeUntilFailure(CancellationToken stoppingToken)
     {
-        var config = KafkaConfig.Consumer(_options.Bootstrap, _options.GroupId, "platform-dashboard");
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _options.Bootstrap, ClientId = "platform-dashboard-admin" })
+        var config = KafkaConfig.Consumer(_options, _options.GroupId, "platform-dashboard");
+        using var admin = new AdminClientBuilder(KafkaConfig.Admin(_options, "platform-dashboard-admin"))
             .SetLogHandler((_, m) => LogClient(m.Level, m.Message))
             .Build();
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config)

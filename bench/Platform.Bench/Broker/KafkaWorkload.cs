@@ -11,6 +11,20 @@ namespace Platform.Bench.Broker;
 /// </summary>
 internal static class KafkaWorkload
 {
+    /// <summary>librdkafka settings added to every client (the security harness sets SASL_SSL here); null = none.</summary>
+    public static IReadOnlyDictionary<string, string>? ExtraSettings { get; set; }
+
+    private static T With<T>(T config)
+        where T : ClientConfig
+    {
+        foreach (var (key, value) in ExtraSettings ?? new Dictionary<string, string>())
+        {
+            config.Set(key, value);
+        }
+
+        return config;
+    }
+
     public static Result Run(string bootstrap, string topic, int records, int size, int window, int consumers, CancellationToken ct)
     {
         var (rate, p50, p99) = Produce(bootstrap, topic, records, size, window, ct);
@@ -20,7 +34,7 @@ internal static class KafkaWorkload
 
     public static (double Rate, double P50, double P99) Produce(string bootstrap, string topic, int records, int size, int window, CancellationToken ct)
     {
-        var config = new ProducerConfig
+        var config = With(new ProducerConfig
         {
             BootstrapServers = bootstrap,
             BrokerAddressFamily = BrokerAddressFamily.V4,
@@ -30,7 +44,7 @@ internal static class KafkaWorkload
             QueueBufferingMaxMessages = window,
             CompressionType = CompressionType.None,
             EnableIdempotence = false,
-        };
+        });
         var sent = new long[records];
         var latency = new long[records];
         var acked = 0;
@@ -93,7 +107,7 @@ internal static class KafkaWorkload
     private static double Consume(string bootstrap, string topic, int records, int consumers, CancellationToken ct)
     {
         int[] partitions;
-        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap, BrokerAddressFamily = BrokerAddressFamily.V4 }).Build())
+        using (var admin = new AdminClientBuilder(With(new AdminClientConfig { BootstrapServers = bootstrap, BrokerAddressFamily = BrokerAddressFamily.V4 })).Build())
         {
             partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics[0].Partitions.Select(p => p.PartitionId).ToArray();
         }
@@ -124,7 +138,7 @@ internal static class KafkaWorkload
 
     private static void ConsumePartitions(string bootstrap, string topic, int[] partitions, int records, ref long total, ref long firstRecordTicks, CancellationToken ct)
     {
-        var config = new ConsumerConfig
+        var config = With(new ConsumerConfig
         {
             BootstrapServers = bootstrap,
             BrokerAddressFamily = BrokerAddressFamily.V4,
@@ -135,7 +149,7 @@ internal static class KafkaWorkload
             MaxPartitionFetchBytes = 4 * 1024 * 1024,
             QueuedMaxMessagesKbytes = 256 * 1024,
             ConsumeResultFields = "none",
-        };
+        });
         using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).Build();
         consumer.Assign(partitions.Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
         var atEnd = 0;
