@@ -1,8 +1,11 @@
 using Bunit;
+using Bunit.TestDoubles;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using MudBlazor;
 using MudBlazor.Services;
+using Platform.Alerting.Security;
+using Platform.Dashboard.Security;
 using Platform.Dashboard.Services;
 
 namespace Platform.Dashboard.Tests.Components;
@@ -23,6 +26,12 @@ public abstract class DashboardTestContext : BunitContext
         Services.AddScoped<AlertingApi>();
         Services.AddSingleton(Ticker);
         Services.AddSingleton(new HistoryReader(Model.Options, NullLogger<HistoryReader>.Instance));
+        Services.AddSingleton(new SecurityState(false));
+
+        // Security off: every policy passes, as the open policies of the running dashboard do.
+        Authorization = AddAuthorization();
+        Authorization.SetAuthorized("tester");
+        Authorization.SetPolicies(PlatformPolicies.View, PlatformPolicies.Operate, PlatformPolicies.Administer);
         if (withPopoverProvider)
         {
             Render<MudPopoverProvider>();
@@ -30,6 +39,8 @@ public abstract class DashboardTestContext : BunitContext
     }
 
     protected FleetModel Model { get; }
+
+    protected BunitAuthorizationContext Authorization { get; }
 
     protected LogTail Logs { get; } = new();
 
