@@ -13,7 +13,7 @@ namespace Platform.Dashboard.Tests.Components;
 /// <summary>A bUnit context with MudBlazor and the dashboard's services over an in-memory model.</summary>
 public abstract class DashboardTestContext : BunitContext
 {
-    protected DashboardTestContext(bool withPopoverProvider = true)
+    protected DashboardTestContext(bool withPopoverProvider = true, bool secure = false)
     {
         (Model, Clock) = Batches.Model();
         JSInterop.Mode = JSRuntimeMode.Loose;
@@ -26,9 +26,9 @@ public abstract class DashboardTestContext : BunitContext
         Services.AddScoped<AlertingApi>();
         Services.AddSingleton(Ticker);
         Services.AddSingleton(new HistoryReader(Model.Options, NullLogger<HistoryReader>.Instance));
-        Services.AddSingleton(new SecurityState(false));
+        Services.AddSingleton(new SecurityState(secure));
 
-        // Security off: every policy passes, as the open policies of the running dashboard do.
+        // Every policy passes (as with security off); a test narrows them to a role's.
         Authorization = AddAuthorization();
         Authorization.SetAuthorized("tester");
         Authorization.SetPolicies(PlatformPolicies.View, PlatformPolicies.Operate, PlatformPolicies.Administer);
