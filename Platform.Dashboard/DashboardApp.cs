@@ -53,6 +53,11 @@ public static class DashboardApp
         }
 
         app.UseAntiforgery();
+        if (app.Services.GetRequiredService<SecurityState>().Enabled)
+        {
+            app.MapUsersApi();
+        }
+
         app.MapStaticAssets().AllowAnonymous();
         app.MapHub<LiveHub>(LiveHub.Path).RequireAuthorization(PlatformPolicies.View);
         app.MapMetrics("/metrics").AllowAnonymous();

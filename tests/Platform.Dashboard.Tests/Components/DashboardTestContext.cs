@@ -13,7 +13,7 @@ namespace Platform.Dashboard.Tests.Components;
 /// <summary>A bUnit context with MudBlazor and the dashboard's services over an in-memory model.</summary>
 public abstract class DashboardTestContext : BunitContext
 {
-    protected DashboardTestContext(bool withPopoverProvider = true, bool secure = false)
+    protected DashboardTestContext(bool withPopoverProvider = true, bool secure = false, Action<IServiceCollection>? configure = null)
     {
         (Model, Clock) = Batches.Model();
         JSInterop.Mode = JSRuntimeMode.Loose;
@@ -27,6 +27,7 @@ public abstract class DashboardTestContext : BunitContext
         Services.AddSingleton(Ticker);
         Services.AddSingleton(new HistoryReader(Model.Options, NullLogger<HistoryReader>.Instance));
         Services.AddSingleton(new SecurityState(secure));
+        configure?.Invoke(Services);
 
         // Every policy passes (as with security off); a test narrows them to a role's.
         Authorization = AddAuthorization();

@@ -161,6 +161,36 @@ public sealed partial class SecureHostTests(SecureHostFixture fixture) : IClassF
         }
     }
 
+    [Fact]
+    public async Task UsersApi_IsForAdmins_AndAnswersAGeneratedPasswordOnce()
+    {
+        using var viewer = new HttpClient { BaseAddress = new Uri(fixture.Host.Url) };
+        viewer.DefaultRequestHeaders.Authorization = Basic("vic", SecureHostFixture.ViewerPassword);
+        using (var refused = await viewer.GetAsync("/api/users", Ct))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        using var admin = new HttpClient { BaseAddress = new Uri(fixture.Host.Url) };
+        admin.DefaultRequestHeaders.Authorization = Basic("admin", fixture.AdminPassword);
+        using var created = await admin.PostAsJsonAsync("/api/users", new { name = "api-made", role = "operator" }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var password = (await created.Content.ReadFromJsonAsync<global::Platform.Dashboard.Security.UserPasswordResult>(Ct))!.GeneratedPassword!;
+
+        using var made = new HttpClient { BaseAddress = new Uri(fixture.Host.Url) };
+        made.DefaultRequestHeaders.Authorization = Basic("api-made", password);
+        using (var list = await made.GetAsync("/api/rules", Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        }
+
+        var users = await admin.GetStringAsync("/api/users", Ct);
+        Assert.Contains("api-made", users, StringComparison.Ordinal);
+        Assert.DoesNotContain("passwordHash", users, StringComparison.OrdinalIgnoreCase);
+        using var lastAdmin = await admin.DeleteAsync("/api/users/admin", Ct);
+        Assert.Equal(HttpStatusCode.Conflict, lastAdmin.StatusCode);
+    }
+
     internal static AuthenticationHeaderValue Basic(string user, string password) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password)));
 
