@@ -39,6 +39,12 @@ public sealed class SecureLoginTests(SecureAllInOneFixture fixture) : IClassFixt
         await Assertions.Expect(row).ToHaveAttributeAsync("data-enabled", "true");
         await row.Locator("input[data-testid=rule-enabled], [data-testid=rule-enabled] input").First.ClickAsync(new LocatorClickOptions { Force = true });
         await Assertions.Expect(row).ToHaveAttributeAsync("data-enabled", "false");
+
+        // Signing out ends the session: the next page asks for the login again.
+        await page.Locator("[data-testid=sign-out]").ClickAsync();
+        await page.WaitForURLAsync("**/login");
+        await page.GotoAsync(fixture.Host.Url + "/alerts");
+        await page.WaitForURLAsync("**/login?returnUrl=%2Falerts");
         await page.CloseAsync();
     }
 
