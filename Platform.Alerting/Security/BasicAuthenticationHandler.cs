@@ -18,7 +18,8 @@ public sealed partial class BasicAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     UserStore users,
-    LoginThrottle throttle)
+    LoginThrottle throttle,
+    CredentialCache cache)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Basic";
@@ -59,6 +60,11 @@ public sealed partial class BasicAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("Too many failed logins; try again later."));
         }
 
+        if (cache.Find(name, password, users) is { } known)
+        {
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(PlatformPrincipal.Create(known, SchemeName), SchemeName)));
+        }
+
         var user = users.Verify(name, password);
         if (user is null)
         {
@@ -68,6 +74,7 @@ public sealed partial class BasicAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("Wrong user name or password."));
         }
 
+        cache.Add(user, password);
         SecurityMetrics.Logins.WithLabels(SecurityMetrics.Basic, SecurityMetrics.Success).Inc();
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(PlatformPrincipal.Create(user, SchemeName), SchemeName)));
     }

@@ -21,6 +21,7 @@ public static class PlatformSecurityServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new UserStore(usersFile, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new LoginThrottle(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new CredentialCache(sp.GetRequiredService<TimeProvider>()));
         services.AddAuthorization(o =>
         {
             foreach (var policy in (string[])[PlatformPolicies.View, PlatformPolicies.Operate, PlatformPolicies.Administer])

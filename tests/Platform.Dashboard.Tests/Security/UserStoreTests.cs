@@ -110,3 +110,31 @@ public sealed class UserStoreTests : IDisposable
         Assert.Throws<InvalidDataException>(() => new UserStore(File));
     }
 }
+
+public sealed class CredentialCacheTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("platform-credential-cache");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void CredentialCache_AnswersOnlyTheSamePassword_UntilTheUserChanges()
+    {
+        var clock = new ManualClock(DateTimeOffset.UnixEpoch);
+        var users = new UserStore(Path.Combine(_dir.Path, "users.json"));
+        var cache = new CredentialCache(clock, TimeSpan.FromMinutes(5));
+        var ann = users.Add("ann", PlatformRoles.Viewer, "first password");
+
+        Assert.Null(cache.Find("ann", "first password", users));
+        cache.Add(ann, "first password");
+        Assert.Equal("ann", cache.Find("ann", "first password", users)?.Name);
+        Assert.Null(cache.Find("ann", "other password", users));
+
+        users.SetRole("ann", PlatformRoles.Operator);
+        Assert.Null(cache.Find("ann", "first password", users));
+
+        cache.Add(users.Find("ann")!, "first password");
+        clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Null(cache.Find("ann", "first password", users));
+    }
+}
