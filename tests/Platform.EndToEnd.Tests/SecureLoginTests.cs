@@ -40,6 +40,12 @@ public sealed class SecureLoginTests(SecureAllInOneFixture fixture) : IClassFixt
         await row.Locator("input[data-testid=rule-enabled], [data-testid=rule-enabled] input").First.ClickAsync(new LocatorClickOptions { Force = true });
         await Assertions.Expect(row).ToHaveAttributeAsync("data-enabled", "false");
 
+        // The admin's users page lists the first admin and the viewer.
+        await page.Locator("[data-testid=nav-users]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=user-row][data-user=vic]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-testid=user-row][data-user=admin]")).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "login-users");
+
         // Signing out ends the session: the next page asks for the login again.
         await page.Locator("[data-testid=sign-out]").ClickAsync();
         await page.WaitForURLAsync("**/login");
