@@ -33,6 +33,27 @@ public sealed class UsersPageTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task ChangePasswordDialog_AsksForTheCurrentPassword_ThenChangesItAndGoesToTheLogin()
+    {
+        Authorization.SetAuthorized("root");
+        var provider = Render<MudBlazor.MudDialogProvider>();
+        var dialogs = Services.GetRequiredService<MudBlazor.IDialogService>();
+        await provider.InvokeAsync(() => dialogs.ShowAsync<Platform.Dashboard.Components.Shared.ChangePasswordDialog>("Change password"));
+
+        ChangeTo(provider, "current-password", "not the password");
+        ChangeTo(provider, "new-password", "a brand new password");
+        ChangeTo(provider, "repeat-password", "a brand new password");
+        ClickOn(provider, "[data-testid=change-password-save]");
+        provider.WaitForAssertion(() => Assert.Equal("The current password is wrong.", provider.Find("[data-testid=change-password-error]").TextContent.Trim()));
+
+        ChangeTo(provider, "current-password", "root password 1");
+        ClickOn(provider, "[data-testid=change-password-save]");
+        var navigation = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+        provider.WaitForAssertion(() => Assert.EndsWith("/login?changed=1", navigation.Uri, StringComparison.Ordinal));
+        Assert.NotNull(_users.Verify("root", "a brand new password"));
+    }
+
+    [Fact]
     public void UsersPage_ResetPassword_ShowsTheNewPasswordOnce_AndTheOldStopsWorking()
     {
         var page = Render<UsersPage>();
