@@ -1,12 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Alerting.Notifications;
 using Platform.Alerting.Rules;
+using Platform.Alerting.Security;
 using Platform.Alerting.Service;
 using Platform.Telemetry.Alerts;
 
@@ -35,7 +37,8 @@ public static class AlertingEndpointRouteBuilderExtensions
     public static IEndpointRouteBuilder MapAlertingApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapOpenApi("/api/openapi/{documentName}.json");
+        endpoints.MapOpenApi("/api/openapi/{documentName}.json").RequireAuthorization(PlatformPolicies.View);
+
         var api = endpoints.MapGroup("/api").WithGroupName(OpenApiDocument).AddEndpointFilter(async (context, next) =>
         {
             var runtime = context.HttpContext.RequestServices.GetRequiredService<AlertingRuntime>();
@@ -51,6 +54,15 @@ public static class AlertingEndpointRouteBuilderExtensions
             return await next(context);
         });
 
+        // Each endpoint's policy follows from its method and route (PolicyFor), in one place rather than per endpoint.
+        ((IEndpointConventionBuilder)api).Add(endpoint =>
+        {
+            if (endpoint is RouteEndpointBuilder route)
+            {
+                var methods = endpoint.Metadata.OfType<IHttpMethodMetadata>().FirstOrDefault()?.HttpMethods ?? [HttpMethods.Get];
+                endpoint.Metadata.Add(new AuthorizeAttribute(PolicyFor(methods[0], route.RoutePattern.RawText ?? string.Empty)));
+            }
+        });
         MapRules(api);
         MapAlerts(api);
         MapSilences(api);
@@ -60,6 +72,33 @@ public static class AlertingEndpointRouteBuilderExtensions
                 [.. service.Assignment.Select(p => $"{p.Topic}[{p.Partition.Value}]")], service.BatchesEvaluated)))
             .WithTags("Status").WithSummary("This instance: id, group, assigned partitions");
         return endpoints;
+    }
+
+    /// <summary>
+    /// The policy an API endpoint requires: reading needs <see cref="PlatformPolicies.View"/>; changing rules, channels
+    /// or users needs <see cref="PlatformPolicies.Administer"/>; any other change (acknowledge, silences and maintenance
+    /// windows, backtests) needs <see cref="PlatformPolicies.Operate"/>. Validating a rule changes nothing and needs View.
+    /// </summary>
+    public static string PolicyFor(string method, string route)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(route);
+        route = "/" + route.Trim('/');
+        if (!route.StartsWith("/api/", StringComparison.Ordinal))
+        {
+            route = "/api" + route;
+        }
+
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || route.EndsWith("/rules/validate", StringComparison.Ordinal))
+        {
+            return PlatformPolicies.View;
+        }
+
+        return route.StartsWith("/api/rules", StringComparison.Ordinal) && !route.EndsWith("/rules/backtest", StringComparison.Ordinal)
+            || route.StartsWith("/api/channels", StringComparison.Ordinal)
+            || route.StartsWith("/api/users", StringComparison.Ordinal)
+            ? PlatformPolicies.Administer
+            : PlatformPolicies.Operate;
     }
 
     private static void MapRules(RouteGroupBuilder api)
@@ -450,6 +489,10 @@ public static class AlertingEndpointRouteBuilderExtensions
         }
     }
 
+    // With security on, a change is recorded under the signed-in user's name whatever the body claims.
+    private static string? SignedInName(HttpRequest request) =>
+        request.HttpContext.User.Identity is { IsAuthenticated: true, Name: { } name } ? name : null;
+
     private static IResult NotFound(string what, string id) =>
         Results.Problem(title: $"No {what} '{id}'", statusCode: StatusCodes.Status404NotFound);
 
@@ -486,7 +529,7 @@ public static class AlertingEndpointRouteBuilderExtensions
             return Results.ValidationProblem(errors, title: "The rule is invalid");
         }
 
-        var saved = rule with { UpdatedAt = runtime.Time.GetUtcNow(), UpdatedBy = rule.UpdatedBy ?? request.Headers["X-User"].FirstOrDefault() ?? "api" };
+        var saved = rule with { UpdatedAt = runtime.Time.GetUtcNow(), UpdatedBy = SignedInName(request) ?? rule.UpdatedBy ?? request.Headers["X-User"].FirstOrDefault() ?? "api" };
         await runtime.PutRuleAsync(saved, ct);
         return created
             ? Results.Json(saved, AlertCodec.Json.AlertRule, statusCode: StatusCodes.Status201Created)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Platform.Alerting.Security;
 using Platform.Alerting.Service;
 
 namespace Platform.Alerting;
@@ -22,6 +23,7 @@ public static class AlertingServiceCollectionExtensions
         services.AddSingleton<AlertingService>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertingService>());
         services.AddOpenApi(AlertingEndpointRouteBuilderExtensions.OpenApiDocument);
+        services.AddOpenPlatformPolicies();
         return services;
     }
 }

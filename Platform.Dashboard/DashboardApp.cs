@@ -1,5 +1,11 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Alerting.Security;
 using Platform.Dashboard.Components;
 using Platform.Dashboard.Hubs;
+using Platform.Dashboard.Security;
 using Platform.Dashboard.Services;
 using Prometheus;
 
@@ -14,6 +20,9 @@ public static class DashboardApp
         options.Validate();
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(new SecurityState(false));
+        services.AddCascadingAuthenticationState();
+        services.AddOpenPlatformPolicies();
         services.AddSingleton<AlertBook>();
         services.AddSingleton<FleetModel>();
         services.AddSingleton<LogTail>();
@@ -37,11 +46,31 @@ public static class DashboardApp
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseHttpMetrics();
+        if (app.Services.GetRequiredService<SecurityState>().Enabled)
+        {
+            // Before antiforgery, which checks the token against the signed-in user.
+            app.UseAuthentication();
+            app.UseAuthorization();
+        }
+
         app.UseAntiforgery();
-        app.MapStaticAssets();
-        app.MapHub<LiveHub>(LiveHub.Path);
-        app.MapMetrics("/metrics");
+        if (app.Services.GetRequiredService<SecurityState>().Enabled)
+        {
+            app.MapUsersApi();
+        }
+
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapHub<LiveHub>(LiveHub.Path).RequireAuthorization(PlatformPolicies.View);
+        app.MapMetrics("/metrics").AllowAnonymous();
         app.MapLogsApi();
+        app.MapPost(DashboardSecurity.LogoutPath, async (HttpContext context) =>
+            {
+                await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+                return Results.LocalRedirect(DashboardSecurity.LoginPath);
+            })
+            .WithMetadata(new RequireAntiforgeryTokenAttribute())
+            .AllowAnonymous()
+            .ExcludeFromDescription();
         app.MapGet("/health", (FleetModel model) =>
         {
             var body = new
@@ -53,7 +82,7 @@ public static class DashboardApp
                 lastRecordAt = model.LastRecordAt,
             };
             return Results.Json(body, statusCode: model.FeedConnected ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        });
+        }).AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

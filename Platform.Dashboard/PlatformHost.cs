@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Platform.Agents;
 using Platform.Alerting;
 using Platform.Broker;
+using Platform.Dashboard.Security;
 using Platform.Dashboard.Services;
 
 namespace Platform.Dashboard;
@@ -52,6 +53,11 @@ public sealed partial class PlatformHost : IAsyncDisposable
         var data = Path.GetFullPath(options.DataDirectory);
         var (app, alerting) = Build(options, options.Urls, embed ? Path.Combine(data, "alerting") : null);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Dashboard.Host");
+        if (options.Secure)
+        {
+            AnnounceInitialAdmin(app.Services.GetRequiredService<Alerting.Security.UserStore>(), options.Output ?? Console.Out);
+        }
+
         BrokerServer? broker = null;
         Agent? agent = null;
         SecureClients? secure = null;
@@ -110,7 +116,13 @@ public sealed partial class PlatformHost : IAsyncDisposable
                     cancellationToken);
             }
 
-            var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? options.Urls;
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            var url = addresses.FirstOrDefault() ?? options.Urls;
+            if (!options.Secure && addresses.FirstOrDefault(a => !IsLoopback(a)) is { } open)
+            {
+                LogOpenWithoutSecurity(logger, open);
+            }
+
             return new PlatformHost(app, url, bootstrap!, broker, agent);
         }
         catch
@@ -145,6 +157,11 @@ public sealed partial class PlatformHost : IAsyncDisposable
         builder.WebHost.UseUrls(urls);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        if (options.Secure)
+        {
+            builder.Services.AddDashboardSecurity(options.DataDirectory);
+        }
+
         builder.Services.AddPlatformDashboard(options.Dashboard);
         AlertingOptions? alerting = null;
         if (alertingState is not null)
@@ -179,6 +196,37 @@ public sealed partial class PlatformHost : IAsyncDisposable
         var brokerOptions = new BrokerOptions { Listen = listen, DataDirectory = dataDirectory, AutoCreateTopics = true };
         var secure = options.Secure ? PrepareSecureBroker(brokerOptions, dataDirectory, listen[..listen.LastIndexOf(':')].Trim('[', ']'), logger) : null;
         return (await BrokerServer.StartAsync(brokerOptions, loggerFactory, cancellationToken), secure);
+    }
+
+    /// <summary>
+    /// With no users yet, creates <c>admin</c> with a generated password and prints it, once, to the console: it is
+    /// stored nowhere in clear and never logged.
+    /// </summary>
+    private static void AnnounceInitialAdmin(Alerting.Security.UserStore users, TextWriter output)
+    {
+        if (users.EnsureInitialAdmin() is not { } password)
+        {
+            return;
+        }
+
+        output.WriteLine();
+        output.WriteLine("  Security is on and there were no users: created user 'admin' with the password");
+        output.WriteLine();
+        output.WriteLine($"      {password}");
+        output.WriteLine();
+        output.WriteLine("  It is shown only this once. Sign in and change it (menu at the top right, 'Change password'), or set");
+        output.WriteLine("  another one with: dotnet run --project Platform.Dashboard -- users set-password admin --data DIR");
+        output.WriteLine();
+    }
+
+    private static bool IsLoopback(string url)
+    {
+        if (!Uri.TryCreate(url.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+        {
+            return false;
+        }
+
+        return uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
     }
 
     private static bool PortIsFree(string hostPort)
@@ -226,6 +274,9 @@ public sealed partial class PlatformHost : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Port of {Urls} is taken ({Reason}); the dashboard answers on a free port instead")]
     private static partial void LogWebPortTaken(ILogger logger, string urls, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Security is off and the dashboard answers on {Address}, which is not loopback: anyone who can reach it can change rules, silences and channels. Start with --secure to require a login")]
+    private static partial void LogOpenWithoutSecurity(ILogger logger, string address);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka port of {Listen} is taken; the embedded broker listens on a free port instead")]
     private static partial void LogKafkaPortTaken(ILogger logger, string listen);

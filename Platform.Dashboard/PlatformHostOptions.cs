@@ -27,6 +27,9 @@ public sealed class PlatformHostOptions
     /// </summary>
     public bool Secure { get; set; }
 
+    /// <summary>Where the first start with security on prints the generated admin password (null = the console).</summary>
+    public TextWriter? Output { get; set; }
+
     /// <summary>Environment name for the web host (Production unless set).</summary>
     public string? EnvironmentName { get; set; }
 
@@ -57,6 +60,9 @@ public sealed class PlatformHostOptions
                                              and roles on the dashboard and its API
           --kafka KEY=VALUE                  a librdkafka setting for the dashboard's clients with
                                              --bootstrap (security.protocol, sasl.*, ssl.ca.location)
+
+        Users (security on): dotnet run --project Platform.Dashboard -- users list|add|set-password|set-role|remove …
+        (--help there for the details).
         """;
 
     /// <summary>Reads the command line: <c>--bootstrap HOST:PORT</c>, <c>--urls URL</c>, <c>--data DIR</c>, <c>--kafka-listen HOST:PORT</c>.</summary>

@@ -1,9 +1,15 @@
 using Platform.Dashboard;
+using Platform.Dashboard.Security;
 
 if (args is ["-h"] or ["--help"])
 {
     Console.WriteLine(PlatformHostOptions.Usage);
     return 0;
+}
+
+if (args is ["users", .. var rest])
+{
+    return UsersCli.Run(rest, Console.In, Console.Out, Console.Error);
 }
 
 PlatformHostOptions options;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
 using Platform.Telemetry.Alerts;
 
 namespace Platform.Dashboard.Services;
@@ -24,12 +25,20 @@ public sealed record ApiResult(bool Ok, string? Title = null, IReadOnlyDictionar
 /// Calls the alerting REST API (<c>/api/</c>) the dashboard's actions go through, so the UI and the API agree:
 /// <see cref="DashboardOptions.AlertingUrl"/>, or this dashboard's own address when alerting runs in-process.
 /// </summary>
-public sealed class AlertingApi(IHttpClientFactory clients, NavigationManager navigation, DashboardOptions options)
+public sealed class AlertingApi(IHttpClientFactory clients, NavigationManager navigation, DashboardOptions options, IServiceProvider services)
 {
     private HttpClient Client()
     {
         var client = clients.CreateClient(nameof(AlertingApi));
         client.BaseAddress = new Uri(options.AlertingUrl ?? navigation.BaseUri);
+        // With security on, the call carries the signed-in user's ticket so the API applies that user's role.
+        if (services.GetService<Security.ApiTicket>() is { } tickets
+            && services.GetService<AuthenticationStateProvider>()?.GetAuthenticationStateAsync() is { IsCompletedSuccessfully: true } state
+            && tickets.Issue(state.Result.User) is { } ticket)
+        {
+            client.DefaultRequestHeaders.Add(Security.ApiTicket.Header, ticket);
+        }
+
         return client;
     }
 

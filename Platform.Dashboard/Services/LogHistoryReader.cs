@@ -47,7 +47,7 @@ public sealed partial class LogHistoryReader(DashboardOptions options, ILogger<L
         long sequence = 0;
         var truncated = false;
 
-        var config = KafkaConfig.Consumer(options.Bootstrap, options.GroupId, "platform-dashboard-log-history");
+        var config = KafkaConfig.Consumer(options, options.GroupId, "platform-dashboard-log-history");
         config.FetchWaitMaxMs = 50;
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config)
             .SetLogHandler((_, m) => LogClient(m.Level, m.Message))

@@ -66,7 +66,7 @@ public static class LogsEndpoint
                 });
                 return Results.Ok(new { lines, truncated = history.Truncated || history.Lines.Count > (limit ?? MaxLimit) });
             })
-            .WithTags("Logs").WithSummary("Log lines of a time range read back from the logs topic, by host and pattern");
+            .RequireAuthorization(Platform.Alerting.Security.PlatformPolicies.View).WithTags("Logs").WithSummary("Log lines of a time range read back from the logs topic, by host and pattern");
         return endpoints;
     }
 }

@@ -9,33 +9,6 @@ using Platform.TestKit;
 namespace Platform.EndToEnd.Tests;
 
 /// <summary>The all-in-one host with <c>--secure</c>: the broker is SASL_SSL with per-part principals and ACLs.</summary>
-public sealed class SecureAllInOneFixture : IAsyncLifetime
-{
-    private readonly TempDirectory _data = new("platform-e2e-secure");
-
-    public PlatformHost Host { get; private set; } = null!;
-
-    public string DataDirectory => _data.Path;
-
-    public async ValueTask InitializeAsync()
-    {
-        Host = await PlatformHost.StartAsync(new PlatformHostOptions
-        {
-            Urls = "http://127.0.0.1:0",
-            KafkaListen = "127.0.0.1:0",
-            DataDirectory = _data.Path,
-            AgentInterval = TimeSpan.FromSeconds(1),
-            Secure = true,
-        });
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Host.DisposeAsync();
-        _data.Dispose();
-    }
-}
-
 public sealed class SecureAllInOneTests(SecureAllInOneFixture fixture) : IClassFixture<SecureAllInOneFixture>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);

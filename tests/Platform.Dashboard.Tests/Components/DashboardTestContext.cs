@@ -1,8 +1,11 @@
 using Bunit;
+using Bunit.TestDoubles;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using MudBlazor;
 using MudBlazor.Services;
+using Platform.Alerting.Security;
+using Platform.Dashboard.Security;
 using Platform.Dashboard.Services;
 
 namespace Platform.Dashboard.Tests.Components;
@@ -10,7 +13,7 @@ namespace Platform.Dashboard.Tests.Components;
 /// <summary>A bUnit context with MudBlazor and the dashboard's services over an in-memory model.</summary>
 public abstract class DashboardTestContext : BunitContext
 {
-    protected DashboardTestContext(bool withPopoverProvider = true)
+    protected DashboardTestContext(bool withPopoverProvider = true, bool secure = false, Action<IServiceCollection>? configure = null)
     {
         (Model, Clock) = Batches.Model();
         JSInterop.Mode = JSRuntimeMode.Loose;
@@ -24,6 +27,13 @@ public abstract class DashboardTestContext : BunitContext
         Services.AddSingleton(Ticker);
         Services.AddSingleton(new HistoryReader(Model.Options, NullLogger<HistoryReader>.Instance));
         Services.AddSingleton(new LogHistoryReader(Model.Options, NullLogger<LogHistoryReader>.Instance));
+        Services.AddSingleton(new SecurityState(secure));
+        configure?.Invoke(Services);
+
+        // Every policy passes (as with security off); a test narrows them to a role's.
+        Authorization = AddAuthorization();
+        Authorization.SetAuthorized("tester");
+        Authorization.SetPolicies(PlatformPolicies.View, PlatformPolicies.Operate, PlatformPolicies.Administer);
         if (withPopoverProvider)
         {
             Render<MudPopoverProvider>();
@@ -31,6 +41,8 @@ public abstract class DashboardTestContext : BunitContext
     }
 
     protected FleetModel Model { get; }
+
+    protected BunitAuthorizationContext Authorization { get; }
 
     protected LogTail Logs { get; } = new();
 

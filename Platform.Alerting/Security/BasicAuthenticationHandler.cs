@@ -1,0 +1,101 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Platform.Alerting.Security;
+
+/// <summary>
+/// HTTP Basic authentication against the <see cref="UserStore"/> for API clients (curl, scripts). A request without
+/// an <c>Authorization: Basic</c> header is left anonymous; a challenge answers 401 with <c>WWW-Authenticate: Basic</c>,
+/// or 429 with <c>Retry-After</c> when the source or the name has failed too often (<see cref="LoginThrottle"/>).
+/// </summary>
+public sealed partial class BasicAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    UserStore users,
+    LoginThrottle throttle,
+    CredentialCache cache)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Basic";
+
+    private static readonly object RetryAfterKey = new();
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!AuthenticationHeaderValue.TryParse(Request.Headers.Authorization, out var header)
+            || !string.Equals(header.Scheme, SchemeName, StringComparison.OrdinalIgnoreCase))
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        string name, password;
+        try
+        {
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter ?? string.Empty));
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+            {
+                return Task.FromResult(AuthenticateResult.Fail("Basic credentials are not 'user:password'."));
+            }
+
+            (name, password) = (text[..colon], text[(colon + 1)..]);
+        }
+        catch (FormatException)
+        {
+            return Task.FromResult(AuthenticateResult.Fail("Basic credentials are not base64."));
+        }
+
+        var address = Context.Connection.RemoteIpAddress?.ToString();
+        if (throttle.RetryAfter(address, name) is { } wait)
+        {
+            Context.Items[RetryAfterKey] = wait;
+            SecurityMetrics.Logins.WithLabels(SecurityMetrics.Basic, SecurityMetrics.Throttled).Inc();
+            LogThrottled(Logger, name, address);
+            return Task.FromResult(AuthenticateResult.Fail("Too many failed logins; try again later."));
+        }
+
+        if (cache.Find(name, password, users) is { } known)
+        {
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(PlatformPrincipal.Create(known, SchemeName), SchemeName)));
+        }
+
+        var user = users.Verify(name, password);
+        if (user is null)
+        {
+            throttle.Failed(address, name);
+            SecurityMetrics.Logins.WithLabels(SecurityMetrics.Basic, SecurityMetrics.Failure).Inc();
+            LogFailed(Logger, name, address);
+            return Task.FromResult(AuthenticateResult.Fail("Wrong user name or password."));
+        }
+
+        cache.Add(user, password);
+        SecurityMetrics.Logins.WithLabels(SecurityMetrics.Basic, SecurityMetrics.Success).Inc();
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(PlatformPrincipal.Create(user, SchemeName), SchemeName)));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (Context.Items[RetryAfterKey] is TimeSpan wait)
+        {
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Task.CompletedTask;
+        }
+
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Basic realm=\"platform\", charset=\"UTF-8\"";
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Failed API login for user '{User}' from {Address}")]
+    private static partial void LogFailed(ILogger logger, string user, string? address);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "API login for user '{User}' from {Address} refused: too many failures")]
+    private static partial void LogThrottled(ILogger logger, string user, string? address);
+}

@@ -1,0 +1,117 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Platform.Alerting.Security;
+
+namespace Platform.Dashboard.Security;
+
+/// <summary>
+/// Security of the dashboard's web application. Off: every policy is open and pages show a banner. On: the users file
+/// under the data directory, a session cookie for browsers (login at /login), HTTP Basic for API clients and a ticket for
+/// the pages' own API calls; every page, the hub and the API need a signed-in user, the API answers 401/403 rather
+/// than redirecting, and /health, /metrics and the static assets stay open.
+/// </summary>
+public static class DashboardSecurity
+{
+    public const string LoginPath = "/login";
+    public const string LogoutPath = "/logout";
+    public const string CookieName = "platform.session";
+
+    /// <summary>The default scheme, which picks Basic, the ticket or the cookie per request.</summary>
+    public const string SelectingScheme = "Platform";
+
+    /// <summary>The users file under a data directory.</summary>
+    public static string UsersFile(string dataDirectory) => Path.Combine(Path.GetFullPath(dataDirectory), "users.json");
+
+    /// <summary>Switches security on (call before <see cref="DashboardApp.AddPlatformDashboard"/>, which leaves it off otherwise).</summary>
+    public static IServiceCollection AddDashboardSecurity(this IServiceCollection services, string dataDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddSingleton(new SecurityState(true));
+
+        // Session cookies and API tickets survive a restart: the keys live under the data directory, readable by the owner only.
+        var keys = Directory.CreateDirectory(Path.Combine(Path.GetFullPath(dataDirectory), "keys"));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(keys.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        services.AddDataProtection().SetApplicationName("platform-dashboard").PersistKeysToFileSystem(keys);
+        services.AddSingleton<ApiTicket>();
+        services.AddSingleton<LoginService>();
+        services.AddPlatformSecurity(UsersFile(dataDirectory))
+            .AddCookie(CookieAuthenticationDefaults.AuthenticationScheme, o =>
+            {
+                o.Cookie.Name = CookieName;
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Strict;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.ExpireTimeSpan = TimeSpan.FromHours(8);
+                o.SlidingExpiration = true;
+                o.LoginPath = LoginPath;
+                o.LogoutPath = LogoutPath;
+                o.AccessDeniedPath = LoginPath;
+                o.ReturnUrlParameter = "returnUrl";
+                o.Events.OnRedirectToLogin = c => Answer(c, StatusCodes.Status401Unauthorized);
+                o.Events.OnRedirectToAccessDenied = c => Answer(c, StatusCodes.Status403Forbidden);
+                o.Events.OnValidatePrincipal = async c =>
+                {
+                    // A deleted user, a new password or a new role ends the sessions issued before.
+                    if (c.Principal is null || !PlatformPrincipal.IsCurrent(c.Principal, c.HttpContext.RequestServices.GetRequiredService<UserStore>()))
+                    {
+                        c.RejectPrincipal();
+                        await c.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+                    }
+                };
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiTicketAuthenticationHandler>(ApiTicketAuthenticationHandler.SchemeName, null)
+            .AddPolicyScheme(SelectingScheme, "Cookie, Basic or ticket", o => o.ForwardDefaultSelector = Select);
+        services.AddAuthentication(o =>
+        {
+            o.DefaultScheme = SelectingScheme;
+            o.DefaultAuthenticateScheme = SelectingScheme;
+            o.DefaultChallengeScheme = SelectingScheme;
+            o.DefaultForbidScheme = SelectingScheme;
+        });
+        services.AddAuthorizationBuilder().SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        return services;
+    }
+
+    /// <summary>Whether a request is an API or hub call, answered with status codes rather than redirects to the login page.</summary>
+    public static bool IsApi(PathString path) =>
+        path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/hubs", StringComparison.OrdinalIgnoreCase);
+
+    private static string Select(HttpContext context)
+    {
+        var authorization = context.Request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return BasicAuthenticationHandler.SchemeName;
+        }
+
+        if (context.Request.Headers.ContainsKey(ApiTicket.Header))
+        {
+            return ApiTicketAuthenticationHandler.SchemeName;
+        }
+
+        // An API client without a session gets Basic's 401 with WWW-Authenticate; a browser goes to the login page.
+        return IsApi(context.Request.Path) && !context.Request.Cookies.ContainsKey(CookieName)
+            ? BasicAuthenticationHandler.SchemeName
+            : CookieAuthenticationDefaults.AuthenticationScheme;
+    }
+
+    private static Task Answer(RedirectContext<CookieAuthenticationOptions> context, int status)
+    {
+        if (IsApi(context.Request.Path))
+        {
+            context.Response.StatusCode = status;
+        }
+        else
+        {
+            context.Response.Redirect(context.RedirectUri);
+        }
+
+        return Task.CompletedTask;
+    }
+}

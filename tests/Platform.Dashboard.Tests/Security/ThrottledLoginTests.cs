@@ -1,0 +1,86 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Alerting.Security;
+using Platform.Dashboard.Security;
+using Platform.TestKit;
+
+namespace Platform.Dashboard.Tests.Security;
+
+/// <summary>Failed logins are limited per source: the 6th attempt within a minute gets 429 with Retry-After, even with the right password.</summary>
+public sealed class ThrottledLoginTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("platform-throttle");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task BasicAuth_Answers429WithRetryAfter_AfterTheFifthFailure()
+    {
+        // The API as the standalone alerting host secures it: Basic against a users file, the roles as policies.
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddPlatformSecurity(Path.Combine(_dir.Path, "users.json"));
+        await using var app = builder.Build();
+        app.MapGet("/api/probe", () => "ok").RequireAuthorization(PlatformPolicies.View);
+        app.Services.GetRequiredService<UserStore>().Add("ann", PlatformRoles.Viewer, "the right password");
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var client = new HttpClient { BaseAddress = new Uri(url) };
+
+        async Task<HttpResponseMessage> TryAsync(string password)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/probe");
+            request.Headers.Authorization = SecureHostTests.Basic("ann", password);
+            return await client.SendAsync(request, TestContext.Current.CancellationToken);
+        }
+
+        using (var right = await TryAsync("the right password"))
+        {
+            Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var wrong = await TryAsync("wrong " + i);
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+
+        using var refused = await TryAsync("the right password");
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.InRange(refused.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+        await app.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task LoginForm_Answers429_AfterTheFifthFailure_WithoutCheckingThePassword()
+    {
+        var users = new UserStore(Path.Combine(_dir.Path, "users.json"));
+        users.Add("ann", PlatformRoles.Viewer, "the right password");
+        var login = new LoginService(users, new LoginThrottle(TimeProvider.System), NullLogger<LoginService>.Instance);
+
+        HttpContext Request()
+        {
+            var context = new DefaultHttpContext();
+            context.Connection.RemoteIpAddress = IPAddress.Parse("192.0.2.7");
+            return context;
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            var outcome = await login.SignInAsync(Request(), "ann", "wrong " + i);
+            Assert.Equal(LoginService.WrongCredentials, outcome.Error);
+        }
+
+        var context = Request();
+        var refused = await login.SignInAsync(context, "ann", "the right password");
+        Assert.StartsWith("Too many failed logins", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(StatusCodes.Status429TooManyRequests, context.Response.StatusCode);
+        Assert.False(string.IsNullOrEmpty(context.Response.Headers.RetryAfter));
+    }
+}
