@@ -343,6 +343,10 @@ public sealed class OperateAlertsTests(AllInOneFixture fixture) : IClassFixture<
         await Assertions.Expect(chart.Locator("polyline.series:not(.faint)").First).ToHaveAttributeAsync("data-series", fixture.HostId);
         await Assertions.Expect(chart).ToContainTextAsync("avg(system.cpu.utilization, 30 s)");
         await Assertions.Expect(page.Locator("[data-testid=preview-status]")).ToContainTextAsync("avg over 30 s, raw samples faint");
+
+        // The summary template rendered for this host at the threshold.
+        await FillAsync(page, "field-summary", "CPU on {{host}} at {{value|percent}} (over {{threshold}})");
+        await Assertions.Expect(page.Locator("[data-testid=example-summary]")).ToHaveTextAsync($"summary: CPU on {fixture.HostId} at 80 % (over 0.8)");
         await Browser.ScreenshotAsync(page, "rule-preview-avg");
         await page.CloseAsync();
     }
