@@ -314,6 +314,45 @@ public static class AlertingEndpointRouteBuilderExtensions
             .WithTags("Silences").WithSummary("Create or replace a silence (with recurrence: a maintenance window)")
             .Accepts<Silence>("application/json").Produces<Silence>(201).ProducesValidationProblem();
 
+        api.MapPut("/silences/{id}", async (string id, HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                if (!runtime.Silences.Items.TryGetValue(id, out var existing))
+                {
+                    return NotFound("silence", id);
+                }
+
+                // An edit keeps who created it and when unless the body says otherwise; the id is the URL's.
+                var (silence, problem) = await ReadAsync(request, AlertCodec.Json.Silence, node =>
+                {
+                    node["id"] ??= id;
+                    node["createdBy"] ??= existing.CreatedBy;
+                    if (existing.CreatedAt is { } createdAt)
+                    {
+                        node["createdAt"] ??= createdAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+                    }
+                });
+                if (problem is not null)
+                {
+                    return problem;
+                }
+
+                if (silence!.Id != id)
+                {
+                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = [$"'{silence.Id}' differs from the URL's '{id}'"] });
+                }
+
+                var errors = RuleValidator.Validate(silence);
+                if (errors.Count > 0)
+                {
+                    return Results.ValidationProblem(errors, title: "The silence is invalid");
+                }
+
+                await runtime.PutSilenceAsync(silence, ct);
+                return Results.Json(silence, AlertCodec.Json.Silence);
+            })
+            .WithTags("Silences").WithSummary("Edit a silence or maintenance window (matchers, times, recurrence, comment); the newest record on the silences topic wins")
+            .Accepts<Silence>("application/json").Produces<Silence>().ProducesValidationProblem().ProducesProblem(404);
+
         api.MapGet("/silences/{id}", (string id, AlertingRuntime runtime) => runtime.Silences.Items.TryGetValue(id, out var silence)
                 ? Results.Json(silence, AlertCodec.Json.Silence)
                 : NotFound("silence", id))

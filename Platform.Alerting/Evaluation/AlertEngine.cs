@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Platform.Alerting.Notifications;
 using Platform.Alerting.Rules;
@@ -329,79 +328,17 @@ internal sealed partial class AlertEngine
 
     /// <summary>Reduces the samples within the window (ending at the newest sample) to one value; NaN when there is
     /// not enough data (rate needs two samples).</summary>
-    internal static double Aggregate(Series series, MetricCondition metric, long windowMs)
+    internal static double Aggregate(Series series, MetricCondition metric, long windowMs) =>
+        WindowAggregation.Aggregate(new SeriesSamples(series), metric, windowMs);
+
+    /// <summary>A series seen as samples, without copying them (a struct: the aggregation is specialised for it).</summary>
+    private readonly struct SeriesSamples(Series series) : WindowAggregation.ISamples
     {
-        if (series.Count == 0)
-        {
-            return double.NaN;
-        }
+        public int Count => series.Count;
 
-        var newest = series.NewestTime;
-        var first = series.Count - 1;
-        while (first > 0 && series.TimeAt(first - 1) >= newest - windowMs)
-        {
-            first--;
-        }
+        public long TimeAt(int index) => series.TimeAt(index);
 
-        var n = series.Count - first;
-        switch (metric.Aggregation)
-        {
-            case Aggregation.Last:
-                return series.ValueAt(series.Count - 1);
-            case Aggregation.Avg:
-                var sum = 0.0;
-                for (var i = first; i < series.Count; i++)
-                {
-                    sum += series.ValueAt(i);
-                }
-
-                return sum / n;
-            case Aggregation.Min:
-                var min = double.PositiveInfinity;
-                for (var i = first; i < series.Count; i++)
-                {
-                    min = Math.Min(min, series.ValueAt(i));
-                }
-
-                return min;
-            case Aggregation.Max:
-                var max = double.NegativeInfinity;
-                for (var i = first; i < series.Count; i++)
-                {
-                    max = Math.Max(max, series.ValueAt(i));
-                }
-
-                return max;
-            case Aggregation.Rate:
-                if (n < 2)
-                {
-                    return double.NaN;
-                }
-
-                var increase = 0.0;
-                for (var i = first + 1; i < series.Count; i++)
-                {
-                    var delta = series.ValueAt(i) - series.ValueAt(i - 1);
-                    increase += delta >= 0 ? delta : series.ValueAt(i); // a counter reset starts again from zero
-                }
-
-                var seconds = (newest - series.TimeAt(first)) / 1000.0;
-                return seconds <= 0 ? double.NaN : increase / seconds;
-            case Aggregation.Percentile:
-                Span<double> values = n <= 256 ? stackalloc double[n] : new double[n];
-                for (var i = 0; i < n; i++)
-                {
-                    values[i] = series.ValueAt(first + i);
-                }
-
-                values.Sort();
-                var rank = (metric.Percentile ?? 50) / 100.0 * (n - 1);
-                var lo = (int)Math.Floor(rank);
-                var hi = Math.Min(lo + 1, n - 1);
-                return values[lo] + ((values[hi] - values[lo]) * (rank - lo));
-            default:
-                return double.NaN;
-        }
+        public double ValueAt(int index) => series.ValueAt(index);
     }
 
     // ---- logs ----
@@ -716,21 +653,15 @@ internal sealed partial class AlertEngine
     private static Dictionary<string, string> Render(AlertInstance alert)
     {
         var rule = alert.Rule.Rule;
-        var result = new Dictionary<string, string>(rule.Annotations.Count, StringComparer.Ordinal);
+        var result = new Dictionary<string, string>(rule.Annotations.Count + 4, StringComparer.Ordinal);
         foreach (var (name, template) in rule.Annotations)
         {
-            result[name] = Template.Render(template, key => key switch
-            {
-                "value" => Template.FormatNumber(alert.Value),
-                "threshold" => rule.Metric is { } m ? Template.FormatNumber(m.Threshold)
-                    : rule.Absence is { } a ? Template.FormatNumber(a.AfterSeconds)
-                    : rule.Log is { } l ? l.MinCount.ToString(CultureInfo.InvariantCulture) : null,
-                "rule" => rule.Name,
-                "severity" => rule.Severity.ToString().ToLowerInvariant(),
-                "state" => alert.State.ToString().ToLowerInvariant(),
-                "metric" => rule.Metric?.Name ?? rule.Absence?.MetricName,
-                _ => alert.Labels.TryGetValue(key, out var v) ? v : null,
-            });
+            result[name] = AnnotationTemplates.Render(template, rule, alert.Labels, alert.Value, alert.State);
+        }
+
+        if (rule.Log is { } log)
+        {
+            LogRuleAnnotations.AddTo(result, log);
         }
 
         return result;

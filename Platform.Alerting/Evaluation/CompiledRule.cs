@@ -24,7 +24,7 @@ internal sealed class CompiledRule
             case RuleKind.Metric:
                 var metric = rule.Metric ?? throw new ArgumentException("metric rule without metric condition", nameof(rule));
                 Matchers = CompiledMatcher.CompileAll(metric.Matchers);
-                WindowMs = (long)(metric.WindowSeconds * 1000);
+                WindowMs = WindowAggregation.WindowMs(metric);
                 break;
             case RuleKind.Absence:
                 var absence = rule.Absence ?? throw new ArgumentException("absence rule without absence condition", nameof(rule));

@@ -55,6 +55,14 @@ public sealed class AlertingApi(IHttpClientFactory clients, NavigationManager na
         return await ResultAsync(response, cancellationToken);
     }
 
+    /// <summary>Edits a silence or maintenance window (PUT on its id; the newest record on the topic wins).</summary>
+    public async Task<ApiResult> UpdateSilenceAsync(Silence silence, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(silence);
+        using var response = await Client().PutAsJsonAsync($"api/silences/{Uri.EscapeDataString(silence.Id)}", silence, AlertCodec.Json.Silence, cancellationToken);
+        return await ResultAsync(response, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<Silence>> SilencesAsync(CancellationToken cancellationToken = default) =>
         await Client().GetFromJsonAsync("api/silences", AlertCodec.Json.ListSilence, cancellationToken) ?? [];
 

@@ -84,12 +84,15 @@ public sealed class LogPattern
     /// <summary>
     /// The logs page address showing the lines that made a log-rule alert fire: its host, the rule's pattern and the
     /// window the rule counted before it fired (from the window's start before the condition began, to the firing, with
-    /// a little slack either side for clocks); null when the alert is not of a log rule.
+    /// a little slack either side for clocks), as the alert record carries them (<see cref="LogRuleAnnotations"/>), else
+    /// from <paramref name="rule"/> as it is now; null when the alert is not of a log rule.
     /// </summary>
     public static string? LinkFor(AlertTransition alert, AlertRule? rule)
     {
         ArgumentNullException.ThrowIfNull(alert);
-        if (rule is not { Kind: RuleKind.Log, Log: { } log } || alert.Labels.GetValueOrDefault("host") is not { Length: > 0 } host)
+        // What the alert record carries wins: the rule may have been edited or deleted since it fired.
+        var log = LogRuleAnnotations.From(alert.Annotations) ?? (rule is { Kind: RuleKind.Log, Log: { } current } ? current : null);
+        if (log is null || alert.Labels.GetValueOrDefault("host") is not { Length: > 0 } host)
         {
             return null;
         }
@@ -102,7 +105,7 @@ public sealed class LogPattern
             "pattern=" + Uri.EscapeDataString(log.Pattern),
             "from=" + start.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
             "to=" + end.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
-            "rule=" + Uri.EscapeDataString(rule.Id),
+            "rule=" + Uri.EscapeDataString(alert.RuleId),
         };
         if (log.IsRegex)
         {

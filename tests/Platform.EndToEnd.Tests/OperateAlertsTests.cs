@@ -285,6 +285,72 @@ public sealed class OperateAlertsTests(AllInOneFixture fixture) : IClassFixture<
     }
 
     /// <summary>Picks an item of a MudSelect by its label: open the list, click the item.</summary>
+    [Fact]
+    public async Task MaintenanceWindowEditedInTheUi_ListsTheChange_AndTheApiAgrees()
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var http = new HttpClient();
+        using var created = await http.PostAsync(new Uri($"{fixture.Host.Url}/api/silences"), new StringContent($$"""
+            { "id": "maintenance-e2e-edit", "matchers": [ { "name": "host", "op": "=", "value": "{{fixture.HostId}}" } ],
+              "startsAt": "{{now.AddMinutes(-10):O}}", "endsAt": "{{now.AddDays(30):O}}", "createdBy": "e2e-planner", "comment": "kernel update",
+              "recurrence": { "frequency": "daily", "startTime": "02:00", "durationSeconds": 3600 } }
+            """, System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        created.EnsureSuccessStatusCode();
+
+        var page = await fixture.Browser.OpenAsync($"{fixture.Host.Url}/alerts");
+        var row = page.Locator("[data-testid=window-row][data-id=maintenance-e2e-edit]");
+        await Assertions.Expect(row.Locator("[data-testid=window-schedule]")).ToContainTextAsync("daily at 02:00 for 1 h", new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
+        await row.Locator("[data-testid=edit-window]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=window-form]")).ToHaveAttributeAsync("data-editing", "maintenance-e2e-edit");
+
+        // Weekly on Saturdays and Sundays at 03:30 for 3 h in Paris, with a new comment.
+        await SelectAsync(page, "Repeats", "weekly");
+        await page.Locator("[data-testid=window-day][data-day=saturday]").ClickAsync();
+        await page.Locator("[data-testid=window-day][data-day=sunday]").ClickAsync();
+        await FillAsync(page, "window-start-time", "03:30");
+        await FillAsync(page, "window-duration", "3");
+        await FillAsync(page, "window-time-zone", "Europe/Paris");
+        await FillAsync(page, "window-comment", "kernel update, weekends");
+        await Browser.ScreenshotAsync(page, "maintenance-window-edit-form");
+        await page.Locator("[data-testid=save-window]").ClickAsync();
+
+        await Assertions.Expect(row.Locator("[data-testid=window-schedule]")).ToContainTextAsync("weekly on Sat, Sun at 03:30 for 3 h (Europe/Paris)", new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
+        await Assertions.Expect(row).ToContainTextAsync("kernel update, weekends");
+        await Assertions.Expect(row).ToContainTextAsync("e2e-planner"); // the creator is kept
+        await Assertions.Expect(page.Locator("[data-testid=window-form]")).Not.ToBeAttachedAsync();
+        await Browser.ScreenshotAsync(page, "maintenance-window-edited");
+
+        var stored = await http.GetStringAsync(new Uri($"{fixture.Host.Url}/api/silences/maintenance-e2e-edit"), TestContext.Current.CancellationToken);
+        Assert.Contains("\"startTime\":\"03:30\"", stored, StringComparison.Ordinal);
+        Assert.Contains("\"comment\":\"kernel update, weekends\"", stored, StringComparison.Ordinal);
+        await row.Locator("[data-testid=expire-window]").ClickAsync();
+        await Assertions.Expect(row).Not.ToBeAttachedAsync(new LocatorAssertionsToBeAttachedOptions { Timeout = 30_000 });
+        await page.CloseAsync();
+    }
+
+    [Fact]
+    public async Task RulePreview_DrawsTheRulesAverage_OverTheRawSamplesFaint()
+    {
+        var page = await fixture.Browser.OpenAsync($"{fixture.Host.Url}/rules");
+        await page.Locator("[data-testid=new-rule]").ClickAsync();
+        await FillAsync(page, "field-metric", "system.cpu.utilization");
+        await FillAsync(page, "field-matchers", $"host={fixture.HostId}");
+        await FillAsync(page, "field-threshold", "0.8");
+        await SelectAsync(page, "Aggregation", "avg");
+        await FillAsync(page, "field-window", "30");
+        var chart = page.Locator("[data-testid=preview-chart]");
+        await Assertions.Expect(chart.Locator("polyline.series.faint").First).ToBeAttachedAsync(new LocatorAssertionsToBeAttachedOptions { Timeout = 30_000 });
+        await Assertions.Expect(chart.Locator("polyline.series:not(.faint)").First).ToHaveAttributeAsync("data-series", fixture.HostId);
+        await Assertions.Expect(chart).ToContainTextAsync("avg(system.cpu.utilization, 30 s)");
+        await Assertions.Expect(page.Locator("[data-testid=preview-status]")).ToContainTextAsync("avg over 30 s, raw samples faint");
+
+        // The summary template rendered for this host at the threshold.
+        await FillAsync(page, "field-summary", "CPU on {{host}} at {{value|percent}} (over {{threshold}})");
+        await Assertions.Expect(page.Locator("[data-testid=example-summary]")).ToHaveTextAsync($"summary: CPU on {fixture.HostId} at 80 % (over 0.8)");
+        await Browser.ScreenshotAsync(page, "rule-preview-avg");
+        await page.CloseAsync();
+    }
+
     private static async Task SelectAsync(IPage page, string label, string item)
     {
         await page.Locator(".mud-select").Filter(new LocatorFilterOptions { Has = page.Locator("label", new PageLocatorOptions { HasTextString = label }) }).First

@@ -109,6 +109,22 @@ public sealed class AbsenceAndLogRuleTests
     }
 
     [Fact]
+    public void LogRule_AlertCarriesPatternAndWindow_ForItsLinesAfterTheRuleChanges()
+    {
+        var f = new EngineFixture();
+        f.Engine.UpsertRule(LogRule(regex: true, @"status=5\d\d", minCount: 1));
+        f.Log("api-1", "GET /x status=503");
+        var firing = Assert.Single(f.Records);
+        Assert.Equal(@"status=5\d\d", firing.Annotations[LogRuleAnnotations.Pattern]);
+        Assert.Equal("true", firing.Annotations[LogRuleAnnotations.Regex]);
+        Assert.Equal("true", firing.Annotations[LogRuleAnnotations.IgnoreCase]);
+        Assert.Equal("60", firing.Annotations[LogRuleAnnotations.WindowSeconds]);
+        var carried = LogRuleAnnotations.From(firing.Annotations)!;
+        Assert.Equal((@"status=5\d\d", true, true, 60.0), (carried.Pattern, carried.IsRegex, carried.IgnoreCase, carried.WindowSeconds));
+        Assert.Equal("1 OOM lines on api-1", firing.Annotations["summary"]); // the rule's own annotations are still there
+    }
+
+    [Fact]
     public void LogRule_CountsOnlyLinesFromMatchingSources()
     {
         var f = new EngineFixture();

@@ -75,4 +75,25 @@ public sealed class AggregationTests
         Assert.Equal(94, s.ValueAt(0));
         Assert.Equal(99, s.ValueAt(5));
     }
+
+    [Theory]
+    [InlineData(Aggregation.Avg, null)]
+    [InlineData(Aggregation.Max, null)]
+    [InlineData(Aggregation.Rate, null)]
+    [InlineData(Aggregation.Percentile, 90.0)]
+    public void WindowAggregationEvaluate_EqualsTheEvaluator_AtEverySample(Aggregation aggregation, double? percentile)
+    {
+        var metric = new MetricCondition { Name = "m", Threshold = 0, Aggregation = aggregation, Percentile = percentile, WindowSeconds = 5 };
+        long[] times = [.. Enumerable.Range(0, 30).Select(i => 1_000L * i)];
+        double[] values = [.. Enumerable.Range(0, 30).Select(i => (i * 7 % 11) + (i == 17 ? 0 : i))]; // a counter reset at 17
+        var evaluated = WindowAggregation.Evaluate(times, values, metric);
+        var live = new Series("k", "h", "m", []) { RetainMs = 5_000 };
+        for (var i = 0; i < times.Length; i++)
+        {
+            live.Add(times[i], values[i]);
+            Assert.Equal(AlertEngine.Aggregate(live, metric, 5_000), evaluated[i], 9);
+        }
+
+        Assert.Throws<ArgumentException>(() => WindowAggregation.Evaluate(times, values.AsSpan(1), metric));
+    }
 }

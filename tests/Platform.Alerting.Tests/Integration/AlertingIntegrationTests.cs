@@ -297,4 +297,48 @@ public sealed class AlertingIntegrationTests
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Empty((await alerting.GetJsonAsync("/api/silences")).AsArray());
     }
+
+    [Fact]
+    public async Task SilencePut_EditsTheWindow_AndTheEditSurvivesARestart()
+    {
+        await using var cluster = await AlertingCluster.StartAsync();
+        var first = await cluster.StartAlertingAsync("first");
+        var start = DateTimeOffset.UtcNow;
+        using var created = await first.Http.PostAsync("/api/silences", new StringContent($$"""
+            { "id": "patch-night", "matchers": [ { "name": "host", "op": "=~", "value": "db-.*" } ],
+              "startsAt": "{{start:O}}", "endsAt": "{{start.AddDays(7):O}}", "createdBy": "alice", "comment": "patching",
+              "recurrence": { "frequency": "daily", "startTime": "02:00", "durationSeconds": 3600 } }
+            """, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        using var edited = await first.Http.PutAsync("/api/silences/patch-night", new StringContent($$"""
+            { "matchers": [ { "name": "host", "op": "=", "value": "db-2" } ],
+              "startsAt": "{{start:O}}", "endsAt": "{{start.AddDays(14):O}}", "comment": "patching, db-2 only",
+              "recurrence": { "frequency": "weekly", "daysOfWeek": ["Sunday"], "startTime": "03:30", "durationSeconds": 7200, "timeZone": "Europe/Paris" } }
+            """, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, edited.StatusCode);
+        var now = await first.GetJsonAsync("/api/silences/patch-night");
+        Assert.Equal("db-2", (string?)now["matchers"]![0]!["value"]);
+        Assert.Equal("alice", (string?)now["createdBy"]); // kept from the original
+        Assert.Single((await first.GetJsonAsync("/api/silences")).AsArray());
+
+        using var bad = await first.Http.PutAsync("/api/silences/patch-night", new StringContent(
+            """{ "id": "other", "matchers": [], "startsAt": "2026-01-02T00:00:00Z", "endsAt": "2026-01-01T00:00:00Z" }""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.NotNull((await bad.Content.ReadFromJsonAsync<JsonNode>())!["errors"]!["id"]);
+        using var missing = await first.Http.PutAsync("/api/silences/nope", new StringContent(
+            """{ "matchers": [ { "name": "host", "op": "=", "value": "x" } ], "startsAt": "2026-01-01T00:00:00Z", "endsAt": "2026-01-02T00:00:00Z" }""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        await first.StopAsync();
+
+        // A fresh instance with its own state directory reads the silences topic back: the newest record wins.
+        var second = await cluster.StartAlertingAsync("second");
+        var replayed = await second.GetJsonAsync("/api/silences/patch-night");
+        Assert.Equal("db-2", (string?)replayed["matchers"]![0]!["value"]);
+        Assert.Equal("patching, db-2 only", (string?)replayed["comment"]);
+        Assert.Equal("weekly", (string?)replayed["recurrence"]!["frequency"]);
+        Assert.Equal("03:30", (string?)replayed["recurrence"]!["startTime"]);
+        Assert.Equal("alice", (string?)replayed["createdBy"]);
+        Assert.Single((await second.GetJsonAsync("/api/silences")).AsArray());
+    }
 }

@@ -102,6 +102,44 @@ public class SecurityComponentTests : DashboardTestContext
         Assert.Empty(page.FindAll("[data-testid=create-silence]"));
     }
 
+    [Fact]
+    public void MaintenanceWindows_HidesScheduleEditAndExpire_FromAViewer_ButListsTheWindow()
+    {
+        AsViewer();
+        var window = new Silence
+        {
+            Id = MaintenanceWindows.IdPrefix + "patching",
+            Matchers = [new LabelMatcher { Name = "host", Op = MatchOperator.Equal, Value = "web-1" }],
+            StartsAt = DateTimeOffset.UtcNow.AddHours(1),
+            EndsAt = DateTimeOffset.UtcNow.AddHours(2),
+            CreatedBy = "ann",
+        };
+        var panel = Render<MaintenanceWindows>(p => p.Add(c => c.Windows, [window]));
+        Assert.Contains("ann", panel.Markup, StringComparison.Ordinal);
+        Assert.Empty(panel.FindAll("[data-testid=new-window]"));
+        Assert.Empty(panel.FindAll("[data-testid=edit-window]"));
+        Assert.Empty(panel.FindAll("[data-testid=expire-window]"));
+    }
+
+    [Fact]
+    public void MaintenanceWindows_OffersScheduleEditAndExpire_ToAnOperator()
+    {
+        Authorization.SetAuthorized("otto");
+        Authorization.SetRoles(PlatformRoles.Operator);
+        Authorization.SetPolicies(PlatformPolicies.View, PlatformPolicies.Operate);
+        var window = new Silence
+        {
+            Id = MaintenanceWindows.IdPrefix + "patching",
+            Matchers = [new LabelMatcher { Name = "host", Op = MatchOperator.Equal, Value = "web-1" }],
+            StartsAt = DateTimeOffset.UtcNow.AddHours(1),
+            EndsAt = DateTimeOffset.UtcNow.AddHours(2),
+        };
+        var panel = Render<MaintenanceWindows>(p => p.Add(c => c.Windows, [window]));
+        Assert.NotNull(panel.Find("[data-testid=new-window]"));
+        Assert.NotNull(panel.Find("[data-testid=edit-window]"));
+        Assert.NotNull(panel.Find("[data-testid=expire-window]"));
+    }
+
     internal static void AsViewer(Bunit.TestDoubles.BunitAuthorizationContext authorization)
     {
         authorization.SetAuthorized("vic");
