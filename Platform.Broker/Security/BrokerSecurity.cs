@@ -197,7 +197,7 @@ internal sealed partial class BrokerSecurity : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Security is enabled without a TLS certificate: the listener is SASL_PLAINTEXT, so traffic (and PLAIN passwords) cross the network unencrypted")]
     private static partial void LogNoTls(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Authenticated {User} from {Remote} with {Mechanism}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Authenticated {User} from {Remote} with {Mechanism}")]
     private static partial void LogAuthenticated(ILogger logger, string user, string remote, string mechanism);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Authentication failed for user {User} from {Remote} with {Mechanism}: {Reason}")]
