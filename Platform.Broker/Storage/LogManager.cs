@@ -356,6 +356,12 @@ public sealed class LogManager : IAsyncDisposable
         }
     }
 
+    private static bool LooksLikePartition(string directoryName)
+    {
+        var dash = directoryName.LastIndexOf('-');
+        return dash > 0 && dash < directoryName.Length - 1 && !directoryName.AsSpan(dash + 1).ContainsAnyExceptInRange('0', '9');
+    }
+
     private void LoadTopics()
     {
         var found = new Dictionary<string, List<(string Directory, TopicMetadata Metadata)>>(StringComparer.Ordinal);
@@ -365,6 +371,12 @@ public sealed class LogManager : IAsyncDisposable
             if (name.EndsWith(DeletedSuffix, StringComparison.Ordinal))
             {
                 Directory.Delete(directory, recursive: true);
+                continue;
+            }
+
+            // Not named like a partition (topic-N): the broker's own files (security/, tls/), not a topic to recover.
+            if (!LooksLikePartition(name))
+            {
                 continue;
             }
 
