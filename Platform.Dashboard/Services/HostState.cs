@@ -138,7 +138,15 @@ public sealed class HostState
         {
             // Containers not reported for a few intervals are gone (stopped or removed).
             var horizon = result.TimeUnixMs - (long)(Interval.TotalMilliseconds * _options.SilentAfterIntervals);
-            var next = _containers.Values.Where(c => c.TimeUnixMs >= horizon).ToDictionary(c => c.Name, StringComparer.Ordinal);
+            var next = new Dictionary<string, ContainerStats>(_containers.Count + result.Containers.Count, StringComparer.Ordinal);
+            foreach (var (name, container) in _containers)
+            {
+                if (container.TimeUnixMs >= horizon)
+                {
+                    next[name] = container;
+                }
+            }
+
             foreach (var container in result.Containers)
             {
                 next[container.Name] = container;
