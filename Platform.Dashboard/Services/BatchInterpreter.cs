@@ -56,7 +56,7 @@ public static class BatchInterpreter
             {
                 if (rates.TryRate(key.Id, time, sample.Value, out var rate))
                 {
-                    samples.Add(new SeriesSample(key, sample.Unit + "/s", time, rate));
+                    samples.Add(new SeriesSample(key, RateUnit(sample.Unit), time, rate));
                 }
 
                 continue;
@@ -136,6 +136,25 @@ public static class BatchInterpreter
             : containers.Select(kv => new ContainerStats(batch.HostId, kv.Key, kv.Value.Id, kv.Value.Cpu, kv.Value.Memory, kv.Value.Limit, kv.Value.Time)).ToList();
         return new Result(batch.HostId, batchTime, samples, new KeyNumbers(cpuTotal, memory, filesystem, load1), containerList);
     }
+
+    /// <summary>The unit of a counter's rate ("By" → "By/s"), built once per unit.</summary>
+    private static string RateUnit(string unit)
+    {
+        if (RateUnits.TryGetValue(unit, out var rateUnit))
+        {
+            return rateUnit;
+        }
+
+        rateUnit = unit + "/s";
+        if (RateUnits.Count < 1024)
+        {
+            RateUnits.TryAdd(unit, rateUnit);
+        }
+
+        return rateUnit;
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> RateUnits = new(StringComparer.Ordinal);
 
     private sealed class ContainerBuilder
     {

@@ -78,7 +78,9 @@ public sealed class FleetModel
             throw new InvalidDataException("metric batch without a host id");
         }
 
-        var host = _hosts.GetOrAdd(batch.HostId, id => new HostState(id, _options));
+        var host = _hosts.TryGetValue(batch.HostId, out var known)
+            ? known
+            : _hosts.GetOrAdd(batch.HostId, static (id, options) => new HostState(id, options), _options);
         try
         {
             host.Apply(batch, now);

@@ -13,6 +13,11 @@ public sealed class HostState
     private readonly ConcurrentDictionary<string, SeriesEntry> _series = new(StringComparer.Ordinal);
     private readonly CounterRates _rates = new();
     private readonly SeriesKeyCache _keys;
+
+    // The writer's own index of the series by key object: the key cache hands out the same object for the same
+    // series, so a lookup costs a reference hash, not a hash of the series text.
+    private readonly Dictionary<SeriesKey, SeriesEntry> _byKey = new(ReferenceEqualityComparer.Instance);
+    private readonly Lock _applyLock = new();
     private readonly DashboardOptions _options;
     private IReadOnlyDictionary<string, ContainerStats> _containers = new Dictionary<string, ContainerStats>();
     private long _lastSeenUnixMs;
@@ -75,6 +80,15 @@ public sealed class HostState
 
     internal void Apply(MetricBatch batch, long receivedUnixMs)
     {
+        // One writer at a time: batches of one host normally come from one ingest thread, in order.
+        lock (_applyLock)
+        {
+            ApplyLocked(batch, receivedUnixMs);
+        }
+    }
+
+    private void ApplyLocked(MetricBatch batch, long receivedUnixMs)
+    {
         if (batch.Host is { } info)
         {
             Info = info.Clone();
@@ -92,16 +106,26 @@ public sealed class HostState
         var result = BatchInterpreter.Interpret(batch, _rates, receivedUnixMs, _keys);
         foreach (var sample in result.Samples)
         {
-            if (!_series.TryGetValue(sample.Key.Id, out var entry))
+            if (!_byKey.TryGetValue(sample.Key, out var entry))
             {
-                if (_series.Count >= _options.MaxSeriesPerHost)
+                if (!_series.TryGetValue(sample.Key.Id, out entry))
                 {
-                    DroppedSeries++;
-                    continue;
+                    if (_series.Count >= _options.MaxSeriesPerHost)
+                    {
+                        DroppedSeries++;
+                        continue;
+                    }
+
+                    entry = new SeriesEntry(sample.Key, sample.Unit, new SeriesRing(_options.RingCapacity));
+                    _series[sample.Key.Id] = entry;
                 }
 
-                entry = new SeriesEntry(sample.Key, sample.Unit, new SeriesRing(_options.RingCapacity));
-                _series[sample.Key.Id] = entry;
+                if (_byKey.Count >= _options.MaxSeriesPerHost * 2)
+                {
+                    _byKey.Clear();
+                }
+
+                _byKey[sample.Key] = entry;
             }
 
             entry.Ring.Add(new Point(sample.TimeUnixMs, sample.Value));
@@ -114,7 +138,15 @@ public sealed class HostState
         {
             // Containers not reported for a few intervals are gone (stopped or removed).
             var horizon = result.TimeUnixMs - (long)(Interval.TotalMilliseconds * _options.SilentAfterIntervals);
-            var next = _containers.Values.Where(c => c.TimeUnixMs >= horizon).ToDictionary(c => c.Name, StringComparer.Ordinal);
+            var next = new Dictionary<string, ContainerStats>(_containers.Count + result.Containers.Count, StringComparer.Ordinal);
+            foreach (var (name, container) in _containers)
+            {
+                if (container.TimeUnixMs >= horizon)
+                {
+                    next[name] = container;
+                }
+            }
+
             foreach (var container in result.Containers)
             {
                 next[container.Name] = container;

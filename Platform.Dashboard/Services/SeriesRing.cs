@@ -5,12 +5,18 @@ namespace Platform.Dashboard.Services;
 /// readers (pages, the live push); a small lock keeps reads consistent. Points arrive in time order per
 /// host; an older point than the newest one is dropped (a replayed or duplicated batch). A point takes
 /// 8 bytes: its time as milliseconds after the ring's base time, its value as a float (7 significant
-/// digits, plenty for a chart), so a host's few dozen series stay small as the fleet grows.
+/// digits, plenty for a chart), so a host's few dozen series stay small as the fleet grows. The arrays grow on
+/// demand (from <see cref="InitialAllocation"/> points, doubling up to the capacity): a series that has only
+/// been seen for a minute holds a minute's worth of memory, not the whole window.
 /// </summary>
 public sealed class SeriesRing
 {
-    private readonly int[] _times;
-    private readonly float[] _values;
+    /// <summary>The points a new ring allocates room for.</summary>
+    public const int InitialAllocation = 16;
+
+    private readonly int _capacity;
+    private int[] _times;
+    private float[] _values;
     private readonly Lock _lock = new();
     private long _base;
     private int _start;
@@ -19,11 +25,26 @@ public sealed class SeriesRing
     public SeriesRing(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 2);
-        _times = new int[capacity];
-        _values = new float[capacity];
+        _capacity = capacity;
+        var initial = Math.Min(capacity, InitialAllocation);
+        _times = new int[initial];
+        _values = new float[initial];
     }
 
-    public int Capacity => _times.Length;
+    /// <summary>The most points the ring holds.</summary>
+    public int Capacity => _capacity;
+
+    /// <summary>The points the ring has room for now (it grows up to <see cref="Capacity"/>).</summary>
+    public int Allocated
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _times.Length;
+            }
+        }
+    }
 
     public int Count
     {
@@ -65,6 +86,11 @@ public sealed class SeriesRing
             if (point.TimeUnixMs - _base > int.MaxValue)
             {
                 Rebase(point.TimeUnixMs);
+            }
+
+            if (_count == _times.Length && _count < _capacity)
+            {
+                Grow();
             }
 
             var slot = _count < _times.Length ? (_start + _count) % _times.Length : _start;
@@ -120,6 +146,22 @@ public sealed class SeriesRing
     {
         var slot = (_start + index) % _times.Length;
         return new Point(_base + _times[slot], _values[slot]);
+    }
+
+    /// <summary>Doubles the arrays (up to the capacity), the points laid out oldest first.</summary>
+    private void Grow()
+    {
+        var size = (int)Math.Min((long)_times.Length * 2, _capacity);
+        var times = new int[size];
+        var values = new float[size];
+        var firstPart = Math.Min(_count, _times.Length - _start);
+        Array.Copy(_times, _start, times, 0, firstPart);
+        Array.Copy(_values, _start, values, 0, firstPart);
+        Array.Copy(_times, 0, times, firstPart, _count - firstPart);
+        Array.Copy(_values, 0, values, firstPart, _count - firstPart);
+        _times = times;
+        _values = values;
+        _start = 0;
     }
 
     /// <summary>Moves the base time forward (after weeks of points) so the newest point's offset fits in 32 bits again.</summary>

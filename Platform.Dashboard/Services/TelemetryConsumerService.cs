@@ -34,11 +34,14 @@ public sealed partial class TelemetryConsumerService : BackgroundService
 
     private void Run(CancellationToken stoppingToken)
     {
+        // Metric batches are decoded and applied on one thread per core (a host always on the same one), so
+        // this thread only fetches; the other topics are light and stay here.
+        using var ingest = new MetricsIngest(_model, MetricsIngest.DefaultWorkers(Environment.ProcessorCount), _logger);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                ConsumeUntilFailure(stoppingToken);
+                ConsumeUntilFailure(ingest, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -56,7 +59,7 @@ public sealed partial class TelemetryConsumerService : BackgroundService
         _model.FeedConnected = false;
     }
 
-    private void ConsumeUntilFailure(CancellationToken stoppingToken)
+    private void ConsumeUntilFailure(MetricsIngest ingest, CancellationToken stoppingToken)
     {
         var config = KafkaConfig.Consumer(_options, _options.GroupId, "platform-dashboard");
         using var admin = new AdminClientBuilder(KafkaConfig.Admin(_options, "platform-dashboard-admin"))
@@ -103,7 +106,7 @@ public sealed partial class TelemetryConsumerService : BackgroundService
 
             if (result is { IsPartitionEOF: false, Message: not null })
             {
-                Dispatch(result);
+                Dispatch(result, ingest, stoppingToken);
                 _model.FeedError = null;
             }
 
@@ -205,7 +208,7 @@ public sealed partial class TelemetryConsumerService : BackgroundService
         }
     }
 
-    private void Dispatch(ConsumeResult<byte[], byte[]> result)
+    private void Dispatch(ConsumeResult<byte[], byte[]> result, MetricsIngest ingest, CancellationToken stoppingToken)
     {
         var message = result.Message;
         try
@@ -219,7 +222,7 @@ public sealed partial class TelemetryConsumerService : BackgroundService
                         return;
                     }
 
-                    _model.Apply(MetricBatch.Parser.ParseFrom(message.Value));
+                    ingest.Post(message.Key, message.Value, result.Partition.Value, result.Offset.Value, stoppingToken);
                     break;
                 case Topics.Logs:
                     if (message.Value is not null)

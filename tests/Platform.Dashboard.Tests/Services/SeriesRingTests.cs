@@ -70,4 +70,27 @@ public class SeriesRingTests
         Assert.Equal(0.123456789, points[0].Value, 6);
         Assert.Equal(123456789012, points[1].Value, 123456789012 * 1e-6);
     }
+
+    [Fact]
+    public void Add_GrowsOnDemand_UpToCapacity_KeepingOrder()
+    {
+        var ring = new SeriesRing(100);
+        Assert.Equal(SeriesRing.InitialAllocation, ring.Allocated);
+        for (var i = 1; i <= 40; i++)
+        {
+            ring.Add(new Point(i * 1000, i));
+        }
+
+        Assert.Equal(64, ring.Allocated);
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (double)i), ring.ToArray().Select(p => p.Value));
+        for (var i = 41; i <= 250; i++)
+        {
+            ring.Add(new Point(i * 1000, i));
+        }
+
+        Assert.Equal(100, ring.Allocated);
+        Assert.Equal(100, ring.Capacity);
+        Assert.Equal(Enumerable.Range(151, 100).Select(i => (double)i), ring.ToArray().Select(p => p.Value));
+        Assert.Equal(Enumerable.Range(241, 10).Select(i => (double)i), ring.Since(240_000).Select(p => p.Value));
+    }
 }
