@@ -53,8 +53,6 @@ public sealed partial class HistoryReader
         var rates = new CounterRates();
         var keys = new SeriesKeyCache();
         long records = 0;
-        long scanned = 0;
-        var truncated = false;
 
         var config = KafkaConfig.Consumer(_options, _options.GroupId, "platform-dashboard-history");
         config.FetchWaitMaxMs = 50;
@@ -63,73 +61,13 @@ public sealed partial class HistoryReader
             .SetErrorHandler((_, e) => LogClient(SyslogLevel.Error, e.Reason))
             .Build();
 
-        var partitions = Partitions(consumer);
-        if (partitions.Count == 0)
+        // The range's end: the first record after it, with a minute of slack for clock skew between producers.
+        var (_, truncated) = TopicRangeScan.Run(consumer, Topics.Metrics, from, to.AddMinutes(1), MaxRecords, MaxDuration, result =>
         {
-            return new HistoryResult(from, to, [], 0, false);
-        }
-
-        // Where the range starts in each partition, and where it ends: the first record after the range (with a
-        // minute of slack for clock skew between producers), else the partition's end now.
-        var starts = consumer.OffsetsForTimes(
-            partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(from.UtcDateTime))).ToList(), TimeSpan.FromSeconds(10));
-        var ends = consumer.OffsetsForTimes(
-            partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(to.UtcDateTime.AddMinutes(1)))).ToList(), TimeSpan.FromSeconds(10))
-            .ToDictionary(e => e.Partition, e => e.Offset.Value);
-        var remaining = new Dictionary<Partition, long>();
-        var assignment = new List<TopicPartitionOffset>();
-        foreach (var start in starts)
-        {
-            var end = ends.TryGetValue(start.Partition, out var e) && e >= 0
-                ? e
-                : consumer.QueryWatermarkOffsets(start.TopicPartition, TimeSpan.FromSeconds(10)).High.Value;
-            if (start.Offset.Value < 0 || start.Offset.Value >= end)
-            {
-                continue;
-            }
-
-            remaining[start.Partition] = end;
-            assignment.Add(start);
-        }
-
-        consumer.Assign(assignment);
-        while (remaining.Count > 0)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (scanned >= MaxRecords || clock.Elapsed > MaxDuration)
-            {
-                truncated = true;
-                break;
-            }
-
-            var result = consumer.Consume(TimeSpan.FromMilliseconds(500));
-            if (result is null)
-            {
-                continue;
-            }
-
-            if (result.IsPartitionEOF)
-            {
-                remaining.Remove(result.Partition);
-                continue;
-            }
-
-            if (!remaining.TryGetValue(result.Partition, out var end))
-            {
-                continue;
-            }
-
-            scanned++;
-            if (result.Offset.Value + 1 >= end)
-            {
-                remaining.Remove(result.Partition);
-                consumer.IncrementalUnassign([result.TopicPartition]);
-            }
-
             var message = result.Message;
             if (message.Key is null || !key.AsSpan().SequenceEqual(message.Key) || message.Value is null)
             {
-                continue;
+                return;
             }
 
             try
@@ -150,20 +88,10 @@ public sealed partial class HistoryReader
             {
                 LogBadRecord(result.Partition.Value, result.Offset.Value, ex.Message);
             }
-        }
+        }, cancellationToken);
 
         LogRead(hostId, records, clock.ElapsedMilliseconds);
         return new HistoryResult(from, to, buckets.ToSeries(), records, truncated);
-    }
-
-    private static List<TopicPartition> Partitions(IConsumer<byte[], byte[]> consumer)
-    {
-        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
-        var metadata = admin.GetMetadata(Topics.Metrics, TimeSpan.FromSeconds(10));
-        var topic = metadata.Topics.FirstOrDefault(t => t.Topic == Topics.Metrics);
-        return topic is null || topic.Error.IsError
-            ? []
-            : topic.Partitions.Select(p => new TopicPartition(Topics.Metrics, new Partition(p.PartitionId))).ToList();
     }
 
     /// <summary>Per series, the sum and count of the samples in each of the range's buckets.</summary>

@@ -43,9 +43,7 @@ public sealed partial class LogHistoryReader(DashboardOptions options, ILogger<L
         var fromMs = from.ToUnixTimeMilliseconds();
         var toMs = to.ToUnixTimeMilliseconds();
         var lines = new List<LogLine>();
-        long scanned = 0;
         long sequence = 0;
-        var truncated = false;
 
         var config = KafkaConfig.Consumer(options, options.GroupId, "platform-dashboard-log-history");
         config.FetchWaitMaxMs = 50;
@@ -54,78 +52,12 @@ public sealed partial class LogHistoryReader(DashboardOptions options, ILogger<L
             .SetErrorHandler((_, e) => LogClient(SyslogLevel.Error, e.Reason))
             .Build();
 
-        List<TopicPartition> partitions;
-        using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
+        // Records (batches) produced a little before or after the range may still hold lines of it.
+        var (scanned, truncated) = TopicRangeScan.Run(consumer, Topics.Logs, from - Slack, to + Slack, MaxRecords, MaxDuration, result =>
         {
-            var topic = admin.GetMetadata(Topics.Logs, TimeSpan.FromSeconds(10)).Topics.FirstOrDefault(t => t.Topic == Topics.Logs);
-            partitions = topic is null || topic.Error.IsError
-                ? []
-                : topic.Partitions.Select(p => new TopicPartition(Topics.Logs, new Partition(p.PartitionId))).ToList();
-        }
-
-        if (partitions.Count == 0)
-        {
-            return new LogHistory([], 0, false);
-        }
-
-        var starts = consumer.OffsetsForTimes(
-            partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp((from - Slack).UtcDateTime))).ToList(), TimeSpan.FromSeconds(10));
-        var ends = consumer.OffsetsForTimes(
-            partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp((to + Slack).UtcDateTime))).ToList(), TimeSpan.FromSeconds(10))
-            .ToDictionary(e => e.Partition, e => e.Offset.Value);
-        var remaining = new Dictionary<Partition, long>();
-        var assignment = new List<TopicPartitionOffset>();
-        foreach (var start in starts)
-        {
-            var end = ends.TryGetValue(start.Partition, out var e) && e >= 0
-                ? e
-                : consumer.QueryWatermarkOffsets(start.TopicPartition, TimeSpan.FromSeconds(10)).High.Value;
-            if (start.Offset.Value < 0 || start.Offset.Value >= end)
-            {
-                continue;
-            }
-
-            remaining[start.Partition] = end;
-            assignment.Add(start);
-        }
-
-        consumer.Assign(assignment);
-        while (remaining.Count > 0)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (scanned >= MaxRecords || clock.Elapsed > MaxDuration)
-            {
-                truncated = true;
-                break;
-            }
-
-            var result = consumer.Consume(TimeSpan.FromMilliseconds(500));
-            if (result is null)
-            {
-                continue;
-            }
-
-            if (result.IsPartitionEOF)
-            {
-                remaining.Remove(result.Partition);
-                continue;
-            }
-
-            if (!remaining.TryGetValue(result.Partition, out var end))
-            {
-                continue;
-            }
-
-            scanned++;
-            if (result.Offset.Value + 1 >= end)
-            {
-                remaining.Remove(result.Partition);
-                consumer.IncrementalUnassign([result.TopicPartition]);
-            }
-
             if (result.Message.Value is not { } value)
             {
-                continue;
+                return;
             }
 
             try
@@ -150,7 +82,7 @@ public sealed partial class LogHistoryReader(DashboardOptions options, ILogger<L
             {
                 LogBadRecord(result.Partition.Value, result.Offset.Value, ex.Message);
             }
-        }
+        }, cancellationToken);
 
         // Partitions interleave: order by time, keep the newest.
         var ordered = lines.OrderBy(l => l.At).ThenBy(l => l.Sequence).ToList();

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+
+namespace Platform.Dashboard.Services;
+
+/// <summary>
+/// Reads a time range of one topic back from the log: finds each partition's offsets for the range's start and end by
+/// timestamp (ListOffsets; a partition with no record after the end is read to its end now), assigns the consumer there,
+/// and hands every record up to the end to the caller. Stops early, saying so, after a number of records or a duration.
+/// </summary>
+internal static class TopicRangeScan
+{
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Scans <paramref name="topic"/> from the first record at or after <paramref name="startAt"/> up to the first
+    /// at or after <paramref name="endAt"/>, calling <paramref name="onRecord"/> for each.</summary>
+    /// <returns>How many records were read, and whether the scan stopped before the range's end.</returns>
+    public static (long Scanned, bool Truncated) Run(
+        IConsumer<byte[], byte[]> consumer,
+        string topic,
+        DateTimeOffset startAt,
+        DateTimeOffset endAt,
+        long maxRecords,
+        TimeSpan maxDuration,
+        Action<ConsumeResult<byte[], byte[]>> onRecord,
+        CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var partitions = Partitions(consumer, topic);
+        if (partitions.Count == 0)
+        {
+            return (0, false);
+        }
+
+        var starts = consumer.OffsetsForTimes(
+            partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(startAt.UtcDateTime))).ToList(), RequestTimeout);
+        var ends = consumer.OffsetsForTimes(
+            partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(endAt.UtcDateTime))).ToList(), RequestTimeout)
+            .ToDictionary(e => e.Partition, e => e.Offset.Value);
+        var remaining = new Dictionary<Partition, long>();
+        var assignment = new List<TopicPartitionOffset>();
+        foreach (var start in starts)
+        {
+            var end = ends.TryGetValue(start.Partition, out var e) && e >= 0
+                ? e
+                : consumer.QueryWatermarkOffsets(start.TopicPartition, RequestTimeout).High.Value;
+            if (start.Offset.Value < 0 || start.Offset.Value >= end)
+            {
+                continue;
+            }
+
+            remaining[start.Partition] = end;
+            assignment.Add(start);
+        }
+
+        consumer.Assign(assignment);
+        long scanned = 0;
+        while (remaining.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (scanned >= maxRecords || clock.Elapsed > maxDuration)
+            {
+                return (scanned, true);
+            }
+
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(500));
+            if (result is null)
+            {
+                continue;
+            }
+
+            if (result.IsPartitionEOF)
+            {
+                remaining.Remove(result.Partition);
+                continue;
+            }
+
+            if (!remaining.TryGetValue(result.Partition, out var last))
+            {
+                continue;
+            }
+
+            scanned++;
+            if (result.Offset.Value + 1 >= last)
+            {
+                remaining.Remove(result.Partition);
+                consumer.IncrementalUnassign([result.TopicPartition]);
+            }
+
+            onRecord(result);
+        }
+
+        return (scanned, false);
+    }
+
+    private static List<TopicPartition> Partitions(IConsumer<byte[], byte[]> consumer, string topic)
+    {
+        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+        var metadata = admin.GetMetadata(topic, RequestTimeout).Topics.FirstOrDefault(t => t.Topic == topic);
+        return metadata is null || metadata.Error.IsError
+            ? []
+            : metadata.Partitions.Select(p => new TopicPartition(topic, new Partition(p.PartitionId))).ToList();
+    }
+}
