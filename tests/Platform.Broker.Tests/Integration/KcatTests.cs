@@ -1,44 +1,11 @@
-using System.Diagnostics;
-
 namespace Platform.Broker.Tests.Integration;
 
 /// <summary>kcat (librdkafka's command-line client, from Debian) against the broker.</summary>
 [Collection(BrokerCollectionDefinition.Name)]
 public class KcatTests(BrokerFixture fixture)
 {
-    private const string Kcat = "/usr/bin/kcat";
-
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string arguments, string? input, CancellationToken ct)
-    {
-        var info = new ProcessStartInfo(File.Exists(Kcat) ? Kcat : "kcat", arguments)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("kcat did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        if (input is not null)
-        {
-            await process.StandardInput.WriteAsync(input.AsMemory(), ct);
-        }
-
-        process.StandardInput.Close();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"kcat {arguments} did not finish: {await stderr}");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string Output, string Error)> RunAsync(string arguments, string? input, CancellationToken ct) =>
+        KcatProcess.RunAsync(arguments, input, ct);
 
     private string Common => $"-b {fixture.Bootstrap} -X broker.address.family=v4";
 

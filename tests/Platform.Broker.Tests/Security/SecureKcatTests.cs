@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Platform.Broker.Tests.Integration;
 
 namespace Platform.Broker.Tests.Security;
@@ -7,42 +6,8 @@ namespace Platform.Broker.Tests.Security;
 [Collection(SecureBrokerCollectionDefinition.Name)]
 public class SecureKcatTests(SecureBrokerFixture fixture)
 {
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(IEnumerable<string> arguments, string? input, CancellationToken ct)
-    {
-        var info = new ProcessStartInfo(File.Exists("/usr/bin/kcat") ? "/usr/bin/kcat" : "kcat")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var a in arguments)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("kcat did not start");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        if (input is not null)
-        {
-            await process.StandardInput.WriteAsync(input.AsMemory(), ct);
-        }
-
-        process.StandardInput.Close();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"kcat did not finish: {await stderr}");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string Output, string Error)> RunAsync(IEnumerable<string> arguments, string? input, CancellationToken ct) =>
+        KcatProcess.RunAsync(arguments, input, ct);
 
     private List<string> Common(string user, string password) =>
     [
