@@ -32,7 +32,7 @@ public sealed class AgentBrokerTests : IDisposable
         var data = Path.Join(_dir.Path, "broker");
         var logFile = Path.Join(_dir.Path, "app.log");
         File.WriteAllText(logFile, "");
-        var broker = await BrokerServer.StartAsync(BrokerAt("127.0.0.1:0", data), NullLoggerFactory.Instance, ct);
+        var broker = await BrokerServer.StartAsync(TelemetryReadBack.BrokerAt("127.0.0.1:0", data), NullLoggerFactory.Instance, ct);
         var bootstrap = broker.BootstrapServers;
         AgentOptions Options()
         {
@@ -61,7 +61,7 @@ public sealed class AgentBrokerTests : IDisposable
         var firstRun = (first.RunId, Last: first.MetricSequence);
 
         File.AppendAllText(logFile, "e\n");
-        broker = await BrokerServer.StartAsync(BrokerAt(bootstrap, data), NullLoggerFactory.Instance, ct);
+        broker = await BrokerServer.StartAsync(TelemetryReadBack.BrokerAt(bootstrap, data), NullLoggerFactory.Instance, ct);
         var second = await Agent.StartAsync(Options(), NullLoggerFactory.Instance, ct);
         await Poll.UntilAsync(() => second.Spool.PendingRecords == 0 && second.Counters.BatchesPublished >= 3, TimeSpan.FromSeconds(90), "the spool sent by the second run", ct);
         File.AppendAllText(logFile, "f\n");
@@ -90,43 +90,9 @@ public sealed class AgentBrokerTests : IDisposable
     {
         var metrics = new List<MetricBatch>();
         var logs = new List<LogBatch>();
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrap,
-            GroupId = "agent-it-" + Guid.NewGuid().ToString("N"),
-            EnableAutoCommit = false,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-        }).Build();
-        consumer.Subscribe([Topics.Metrics, Topics.Logs]);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (!(metricsDone(metrics) && logsDone(logs)) && DateTime.UtcNow < deadline)
-        {
-            var result = consumer.Consume(TimeSpan.FromSeconds(1));
-            if (result?.Message is null)
-            {
-                continue;
-            }
-
-            if (result.Topic == Topics.Metrics)
-            {
-                metrics.Add(TelemetryCodec.DecodeMetricBatch(result.Message.Value));
-            }
-            else
-            {
-                logs.Add(TelemetryCodec.DecodeLogBatch(result.Message.Value));
-            }
-        }
-
+        TelemetryReadBack.ReadUntil(bootstrap, TimeSpan.FromSeconds(90), () => metricsDone(metrics) && logsDone(logs), (_, b) => metrics.Add(b), (_, b) => logs.Add(b));
         return (metrics, logs);
     }
-
-    private static BrokerOptions BrokerAt(string listen, string data) => new()
-    {
-        Listen = listen,
-        DataDirectory = data,
-        AutoCreateTopics = true,
-        DefaultPartitions = 3,
-    };
 
     private async Task RunOutageAsync(TimeSpan outage)
     {
@@ -134,7 +100,7 @@ public sealed class AgentBrokerTests : IDisposable
         var data = Path.Join(_dir.Path, "broker");
         var logFile = Path.Join(_dir.Path, "app.log");
         File.WriteAllText(logFile, "");
-        var broker = await BrokerServer.StartAsync(BrokerAt("127.0.0.1:0", data), NullLoggerFactory.Instance, ct);
+        var broker = await BrokerServer.StartAsync(TelemetryReadBack.BrokerAt("127.0.0.1:0", data), NullLoggerFactory.Instance, ct);
         var bootstrap = broker.BootstrapServers;
         var options = new AgentOptions
         {
@@ -173,7 +139,7 @@ public sealed class AgentBrokerTests : IDisposable
             WriteLines(10);
             Assert.True(agent.Spool.PendingRecords > 0, "batches waited in the spool during the outage");
 
-            broker = await BrokerServer.StartAsync(BrokerAt(bootstrap, data), NullLoggerFactory.Instance, ct);
+            broker = await BrokerServer.StartAsync(TelemetryReadBack.BrokerAt(bootstrap, data), NullLoggerFactory.Instance, ct);
             WriteLines(10);
             await Poll.UntilAsync(() => agent.Counters.BatchesPublished > publishedBefore + ticksDuringOutage, TimeSpan.FromSeconds(90), "the spool sent after the restart", ct);
         }
@@ -188,34 +154,20 @@ public sealed class AgentBrokerTests : IDisposable
         {
             var metrics = new List<MetricBatch>();
             var logs = new List<LogBatch>();
-            using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-            {
-                BootstrapServers = bootstrap,
-                GroupId = "agent-it-" + Guid.NewGuid().ToString("N"),
-                EnableAutoCommit = false,
-                AutoOffsetReset = AutoOffsetReset.Earliest,
-            }).Build();
-            consumer.Subscribe([Topics.Metrics, Topics.Logs]);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-            while ((metrics.Count < (int)lastSequence || logs.Sum(b => b.Records.Count) < line) && DateTime.UtcNow < deadline)
-            {
-                var result = consumer.Consume(TimeSpan.FromSeconds(1));
-                if (result?.Message is null)
+            TelemetryReadBack.ReadUntil(
+                bootstrap,
+                TimeSpan.FromSeconds(90),
+                () => metrics.Count >= (int)lastSequence && logs.Sum(b => b.Records.Count) >= line,
+                (message, batch) =>
                 {
-                    continue;
-                }
-
-                Assert.Equal("it-host", System.Text.Encoding.UTF8.GetString(result.Message.Key));
-                Assert.True(TelemetryCodec.IsSupportedContentType(result.Message.Headers.GetLastBytes(Topics.ContentTypeHeader)));
-                if (result.Topic == Topics.Metrics)
+                    AssertFromThisHost(message);
+                    metrics.Add(batch);
+                },
+                (message, batch) =>
                 {
-                    metrics.Add(TelemetryCodec.DecodeMetricBatch(result.Message.Value));
-                }
-                else
-                {
-                    logs.Add(TelemetryCodec.DecodeLogBatch(result.Message.Value));
-                }
-            }
+                    AssertFromThisHost(message);
+                    logs.Add(batch);
+                });
 
             // Exactly once, in order: one host's batches are in one partition, so consumption order is publish order.
             var sequences = metrics.Select(b => b.Sequence).ToList();
@@ -230,5 +182,11 @@ public sealed class AgentBrokerTests : IDisposable
         {
             await broker.DisposeAsync();
         }
+    }
+
+    private static void AssertFromThisHost(Message<byte[], byte[]> message)
+    {
+        Assert.Equal("it-host", System.Text.Encoding.UTF8.GetString(message.Key));
+        Assert.True(TelemetryCodec.IsSupportedContentType(message.Headers.GetLastBytes(Topics.ContentTypeHeader)));
     }
 }

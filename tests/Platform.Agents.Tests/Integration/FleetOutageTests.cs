@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Text;
-using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Broker;
-using Platform.Telemetry;
 using Platform.Telemetry.V1;
 using Platform.TestKit;
 
@@ -35,7 +33,7 @@ public sealed class FleetOutageTests(ITestOutputHelper output) : IDisposable
         var ct = TestContext.Current.CancellationToken;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var data = Path.Join(_dir.Path, "broker");
-        var broker = await BrokerServer.StartAsync(BrokerAt("127.0.0.1:0", data), NullLoggerFactory.Instance, ct);
+        var broker = await BrokerServer.StartAsync(TelemetryReadBack.BrokerAt("127.0.0.1:0", data), NullLoggerFactory.Instance, ct);
         var bootstrap = broker.BootstrapServers;
         var hosts = Enumerable.Range(0, Agents).Select(i => new HostUnderTest($"fleet-host-{i}", Path.Join(_dir.Path, $"app-{i}.log"))).ToArray();
         var agents = new Agent[Agents];
@@ -79,7 +77,7 @@ public sealed class FleetOutageTests(ITestOutputHelper output) : IDisposable
             WriteLines(hosts, 10);
             Assert.All(agents, a => Assert.True(a.Spool.PendingRecords > 0, "batches waited in the spool during the outage"));
 
-            broker = await BrokerServer.StartAsync(BrokerAt(bootstrap, data), NullLoggerFactory.Instance, ct);
+            broker = await BrokerServer.StartAsync(TelemetryReadBack.BrokerAt(bootstrap, data), NullLoggerFactory.Instance, ct);
             WriteLines(hosts, 10);
             await Poll.UntilAsync(
                 () => agents.Select((a, i) => a.Counters.BatchesPublished > publishedBefore[i] + ticksDuringOutage && a.Spool.PendingRecords == 0).All(x => x),
@@ -158,48 +156,23 @@ public sealed class FleetOutageTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>Reads both topics from the beginning, by host (the record key), until <paramref name="done"/> or 120 s.</summary>
-    private static void ReadBack(string bootstrap, Dictionary<string, List<MetricBatch>> metrics, Dictionary<string, List<LogBatch>> logs, Func<bool> done)
-    {
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrap,
-            GroupId = "fleet-outage-" + Guid.NewGuid().ToString("N"),
-            EnableAutoCommit = false,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-        }).Build();
-        consumer.Subscribe([Topics.Metrics, Topics.Logs]);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-        while (!done() && DateTime.UtcNow < deadline)
-        {
-            var result = consumer.Consume(TimeSpan.FromSeconds(1));
-            if (result?.Message is null)
+    private static void ReadBack(string bootstrap, Dictionary<string, List<MetricBatch>> metrics, Dictionary<string, List<LogBatch>> logs, Func<bool> done) =>
+        TelemetryReadBack.ReadUntil(
+            bootstrap,
+            TimeSpan.FromSeconds(120),
+            done,
+            (message, batch) =>
             {
-                continue;
-            }
-
-            var host = Encoding.UTF8.GetString(result.Message.Key);
-            if (result.Topic == Topics.Metrics)
-            {
-                var batch = TelemetryCodec.DecodeMetricBatch(result.Message.Value);
+                var host = Encoding.UTF8.GetString(message.Key);
                 Assert.Equal(host, batch.HostId);
                 metrics[host].Add(batch);
-            }
-            else
+            },
+            (message, batch) =>
             {
-                var batch = TelemetryCodec.DecodeLogBatch(result.Message.Value);
+                var host = Encoding.UTF8.GetString(message.Key);
                 Assert.Equal(host, batch.HostId);
                 logs[host].Add(batch);
-            }
-        }
-    }
-
-    private static BrokerOptions BrokerAt(string listen, string data) => new()
-    {
-        Listen = listen,
-        DataDirectory = data,
-        AutoCreateTopics = true,
-        DefaultPartitions = 3,
-    };
+            });
 
     private sealed class HostUnderTest(string id, string logFile)
     {
