@@ -65,10 +65,21 @@ public sealed class AlertingIntegrationTests
         await Poll.UntilAsync(() => smtp.Messages.Count >= 2, Deadline, "the resolved email");
         Assert.Equal([("firing", "web-1"), ("resolved", "web-1")], Notified(receiver));
 
-        // The alerts topic holds the lifecycle for the dashboard.
-        var alerts = (await alerting.GetJsonAsync("/api/alerts")).AsArray();
+        // The alerts topic holds the lifecycle for the dashboard; the API reads it back from the topic, so it may
+        // trail the notification by a poll.
+        JsonArray alerts = [];
+        await Poll.UntilAsync(async () =>
+        {
+            alerts = (await alerting.GetJsonAsync("/api/alerts")).AsArray();
+            return alerts.Count > 0 && (string?)alerts[^1]!["state"] == "resolved";
+        }, Deadline, "the resolved alert read back from the alerts topic");
         Assert.Equal("resolved", (string?)Assert.Single(alerts)!["state"]);
-        var deliveries = (await alerting.GetJsonAsync("/api/channels/hook/deliveries")).AsArray();
+        JsonArray deliveries = [];
+        await Poll.UntilAsync(async () =>
+        {
+            deliveries = (await alerting.GetJsonAsync("/api/channels/hook/deliveries")).AsArray();
+            return deliveries.Count >= 2;
+        }, Deadline, "both deliveries logged");
         Assert.Equal(2, deliveries.Count(d => (bool)d!["success"]!));
     }
 
@@ -171,8 +182,13 @@ public sealed class AlertingIntegrationTests
         await cluster.SendAsync("clock", "system.cpu.utilization", 0.99);
         await Poll.UntilAsync(() => Notified(receiver).Count(n => n.Host == "acked") >= 2, Deadline, "a repeat");
 
-        var fingerprint = (string)(await alerting.GetJsonAsync("/api/alerts")).AsArray()
-            .Single(a => (string?)a!["labels"]!["host"] == "acked")!["fingerprint"]!;
+        string? fingerprint = null;
+        await Poll.UntilAsync(async () =>
+        {
+            fingerprint = (string?)(await alerting.GetJsonAsync("/api/alerts")).AsArray()
+                .SingleOrDefault(a => (string?)a!["labels"]!["host"] == "acked")?["fingerprint"];
+            return fingerprint is not null;
+        }, Deadline, "the alert read back from the alerts topic");
         using var ack = await alerting.Http.PostAsJsonAsync($"/api/alerts/{fingerprint}/ack", new { by = "alice", comment = "on it" });
         Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
         var acked = (await ack.Content.ReadFromJsonAsync<JsonNode>())!;
