@@ -1,0 +1,322 @@
+using System.Buffers;
+using Platform.Telemetry.V1;
+
+namespace Platform.Telemetry.Decoding;
+
+/// <summary>
+/// Decodes <c>metrics</c> records (protobuf <c>MetricBatch</c>, proto3, <c>Schema/telemetry.proto</c> version 1)
+/// without allocating in the steady state, and resolves every sample to a shared <see cref="SeriesDescriptor"/>:
+/// <code>
+/// MetricBatch = { 1: varint schema_version | 2: bytes host_id | 3: varint timestamp_unix_ms | 4: varint sequence
+///               | 5: bytes agent_run_id | 6: bytes Sample (repeated) | 7: bytes HostInfo }
+/// Sample      = { 1: bytes name | 2: bytes unit | 3: bytes Label (repeated) | 4: fixed64 value (double)
+///               | 5: varint timestamp_unix_ms | 6: varint kind }
+/// Label       = { 1: bytes name | 2: bytes value }
+/// </code>
+/// A sample's identity is the encoding of its fields 1–3 (name, unit, labels). Agents send the same series every
+/// tick, encoded the same way, so a sample costs one hash and one compare of those bytes against a table of the
+/// identities already met; only a new identity is decoded into strings (interned) and a descriptor. Identities
+/// that differ only in label order or unit map to the same descriptor (by its canonical <see cref="SeriesDescriptor.Key"/>).
+/// Unknown fields are skipped as protobuf requires; <c>HostInfo</c> (sent now and then) goes through the generated
+/// parser. Malformed input throws <see cref="InvalidDataException"/>.
+/// <para>The table is bounded: once it holds <see cref="MaxSeries"/> descriptors it starts over at the next batch
+/// and <see cref="Generation"/> changes; per-series state keyed by <see cref="SeriesDescriptor.Id"/> must then be
+/// dropped or re-keyed. One decoder per thread: it is not thread-safe.</para>
+/// </summary>
+public sealed class MetricBatchDecoder
+{
+    private readonly DecodedMetricBatch _batch = new();
+    private readonly Utf8StringTable _strings = new();
+    private readonly List<SeriesDescriptor> _descriptors = [];
+    private readonly Dictionary<string, SeriesDescriptor> _byKey = new(StringComparer.Ordinal);
+    private readonly List<KeyValuePair<string, string>> _labelScratch = [];
+    private Identity[] _identities = new Identity[1024];
+    private int _identityCount;
+
+    public MetricBatchDecoder(int maxSeries = 1 << 20)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSeries, 1);
+        MaxSeries = maxSeries;
+    }
+
+    /// <summary>How many descriptors the table holds before it starts over.</summary>
+    public int MaxSeries { get; }
+
+    /// <summary>Changes each time the table starts over; descriptor ids of an earlier generation mean nothing.</summary>
+    public int Generation { get; private set; }
+
+    /// <summary>The descriptors met so far in this generation, by id.</summary>
+    public IReadOnlyList<SeriesDescriptor> Series => _descriptors;
+
+    /// <summary>The number of distinct strings interned so far.</summary>
+    public int InternedStrings => _strings.Count;
+
+    /// <summary>
+    /// Decodes one record's value. The batch returned is this decoder's own and is refilled by the next call: use it
+    /// before decoding again, copy what must outlive it. Descriptors stay valid for the whole generation.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not a well-formed metric batch.</exception>
+    public DecodedMetricBatch Decode(ReadOnlySpan<byte> data)
+    {
+        if (_descriptors.Count >= MaxSeries || _identityCount >= MaxSeries * 2)
+        {
+            StartOver();
+        }
+
+        var batch = _batch;
+        batch.Reset();
+        var reader = new ProtoReader(data);
+        while (!reader.End)
+        {
+            var (field, wire) = reader.ReadTag();
+            switch (field)
+            {
+                case 1 when wire == ProtoReader.WireVarint:
+                    batch.SchemaVersion = (uint)reader.ReadVarint();
+                    break;
+                case 2 when wire == ProtoReader.WireBytes:
+                    batch.HostId = _strings.Get(reader.ReadBytes());
+                    break;
+                case 3 when wire == ProtoReader.WireVarint:
+                    batch.TimestampUnixMs = (long)reader.ReadVarint();
+                    break;
+                case 4 when wire == ProtoReader.WireVarint:
+                    batch.Sequence = reader.ReadVarint();
+                    break;
+                case 5 when wire == ProtoReader.WireBytes:
+                    batch.AgentRunId = _strings.Get(reader.ReadBytes());
+                    break;
+                case 6 when wire == ProtoReader.WireBytes:
+                    batch.Add(DecodeSample(reader.ReadBytes()));
+                    break;
+                case 7 when wire == ProtoReader.WireBytes:
+                    var info = reader.ReadBytes();
+                    try
+                    {
+                        batch.Host = HostInfo.Parser.ParseFrom(info);
+                    }
+                    catch (Google.Protobuf.InvalidProtocolBufferException ex)
+                    {
+                        throw new InvalidDataException("metric batch with an unreadable host inventory: " + ex.Message, ex);
+                    }
+
+                    break;
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+
+        return batch;
+    }
+
+    private DecodedSample DecodeSample(ReadOnlySpan<byte> data)
+    {
+        var reader = new ProtoReader(data);
+        var identityEnd = 0;
+        var contiguous = true;
+        var sawOther = false;
+        var value = 0.0;
+        var timestamp = 0L;
+        var kind = MetricKind.Gauge;
+        while (!reader.End)
+        {
+            var (field, wire) = reader.ReadTag();
+            switch (field)
+            {
+                case 1 or 2 or 3 when wire == ProtoReader.WireBytes:
+                    reader.ReadBytes();
+                    if (sawOther)
+                    {
+                        contiguous = false;
+                    }
+                    else
+                    {
+                        identityEnd = reader.Position;
+                    }
+
+                    break;
+                case 4 when wire == ProtoReader.WireFixed64:
+                    value = BitConverter.UInt64BitsToDouble(reader.ReadFixed64());
+                    sawOther = true;
+                    break;
+                case 5 when wire == ProtoReader.WireVarint:
+                    timestamp = (long)reader.ReadVarint();
+                    sawOther = true;
+                    break;
+                case 6 when wire == ProtoReader.WireVarint:
+                    kind = (MetricKind)(int)reader.ReadVarint();
+                    sawOther = true;
+                    break;
+                default:
+                    reader.Skip(wire);
+                    sawOther = true;
+                    break;
+            }
+        }
+
+        var series = contiguous ? Resolve(data[..identityEnd]) : ResolveScattered(data);
+        return new DecodedSample(series, value, timestamp, kind);
+    }
+
+    /// <summary>The identity fields are not all in front (not how protobuf encoders write them): gather them.</summary>
+    private SeriesDescriptor ResolveScattered(ReadOnlySpan<byte> data)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(data.Length);
+        try
+        {
+            var length = 0;
+            var reader = new ProtoReader(data);
+            while (!reader.End)
+            {
+                var start = reader.Position;
+                var (field, wire) = reader.ReadTag();
+                reader.Skip(wire);
+                if (field is 1 or 2 or 3 && wire == ProtoReader.WireBytes)
+                {
+                    data[start..reader.Position].CopyTo(scratch.AsSpan(length));
+                    length += reader.Position - start;
+                }
+            }
+
+            return Resolve(scratch.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private SeriesDescriptor Resolve(ReadOnlySpan<byte> identity)
+    {
+        var hash = Utf8StringTable.Hash(identity);
+        var mask = _identities.Length - 1;
+        for (var i = hash & mask; ; i = (i + 1) & mask)
+        {
+            ref var slot = ref _identities[i];
+            if (slot.Bytes is null)
+            {
+                var descriptor = Describe(identity);
+                Insert(new Identity(hash, identity.ToArray(), descriptor));
+                return descriptor;
+            }
+
+            if (slot.Hash == hash && identity.SequenceEqual(slot.Bytes))
+            {
+                return slot.Descriptor;
+            }
+        }
+    }
+
+    /// <summary>Decodes a new identity into strings and finds or makes its descriptor.</summary>
+    private SeriesDescriptor Describe(ReadOnlySpan<byte> identity)
+    {
+        var name = string.Empty;
+        var unit = string.Empty;
+        var labels = _labelScratch;
+        labels.Clear();
+        var reader = new ProtoReader(identity);
+        while (!reader.End)
+        {
+            var (field, wire) = reader.ReadTag();
+            switch (field)
+            {
+                case 1 when wire == ProtoReader.WireBytes:
+                    name = _strings.Get(reader.ReadBytes());
+                    break;
+                case 2 when wire == ProtoReader.WireBytes:
+                    unit = _strings.Get(reader.ReadBytes());
+                    break;
+                case 3 when wire == ProtoReader.WireBytes:
+                    labels.Add(DecodeLabel(reader.ReadBytes()));
+                    break;
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+
+        var sorted = labels.ToArray();
+        // Stable, so that repeated label names keep their order.
+        var ordered = sorted.Select((label, index) => (label, index))
+            .OrderBy(x => x.label.Key, StringComparer.Ordinal).ThenBy(x => x.index)
+            .Select(x => x.label).ToArray();
+        var key = SeriesDescriptor.FormatKey(name, ordered);
+        if (_byKey.TryGetValue(key, out var existing))
+        {
+            return existing;
+        }
+
+        var descriptor = new SeriesDescriptor(_descriptors.Count, name, unit, ordered, key);
+        _descriptors.Add(descriptor);
+        _byKey[key] = descriptor;
+        return descriptor;
+    }
+
+    private KeyValuePair<string, string> DecodeLabel(ReadOnlySpan<byte> data)
+    {
+        var name = string.Empty;
+        var value = string.Empty;
+        var reader = new ProtoReader(data);
+        while (!reader.End)
+        {
+            var (field, wire) = reader.ReadTag();
+            switch (field)
+            {
+                case 1 when wire == ProtoReader.WireBytes:
+                    name = _strings.Get(reader.ReadBytes());
+                    break;
+                case 2 when wire == ProtoReader.WireBytes:
+                    value = _strings.Get(reader.ReadBytes());
+                    break;
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+
+        return KeyValuePair.Create(name, value);
+    }
+
+    private void Insert(Identity identity)
+    {
+        if ((_identityCount + 1) * 2 > _identities.Length)
+        {
+            var old = _identities;
+            _identities = new Identity[old.Length * 2];
+            foreach (var entry in old)
+            {
+                if (entry.Bytes is not null)
+                {
+                    Place(entry);
+                }
+            }
+        }
+
+        Place(identity);
+        _identityCount++;
+    }
+
+    private void Place(Identity identity)
+    {
+        var mask = _identities.Length - 1;
+        var i = identity.Hash & mask;
+        while (_identities[i].Bytes is not null)
+        {
+            i = (i + 1) & mask;
+        }
+
+        _identities[i] = identity;
+    }
+
+    private void StartOver()
+    {
+        _identities = new Identity[1024];
+        _identityCount = 0;
+        _descriptors.Clear();
+        _byKey.Clear();
+        Generation++;
+    }
+
+    private readonly record struct Identity(int Hash, byte[] Bytes, SeriesDescriptor Descriptor);
+}
