@@ -107,7 +107,7 @@ internal sealed class HostModel
     }
 
     /// <summary>One protobuf <see cref="MetricBatch"/> with this model's samples, reused for every host and tick:
-    /// <see cref="Encode"/> only sets the host's values before serializing it (no per-sample allocation).</summary>
+    /// Encode only sets the host's values before serializing it (no per-sample allocation).</summary>
     public MetricBatch NewTemplate()
     {
         var batch = new MetricBatch { SchemaVersion = Topics.SchemaVersion, AgentRunId = "fleet-sim" };
@@ -124,11 +124,19 @@ internal sealed class HostModel
     /// <summary>Serializes the host's batch for one tick into a new array (Confluent.Kafka takes arrays).</summary>
     public static byte[] Encode(MetricBatch template, string hostId, HostState state, long timeUnixMs, ulong sequence)
     {
+        ArgumentNullException.ThrowIfNull(state);
+        return Encode(template, hostId, state.Values, timeUnixMs, sequence);
+    }
+
+    /// <summary>Serializes a batch of the given values into a new array.</summary>
+    public static byte[] Encode(MetricBatch template, string hostId, double[] values, long timeUnixMs, ulong sequence)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(values);
         template.HostId = hostId;
         template.TimestampUnixMs = timeUnixMs;
         template.Sequence = sequence;
         var samples = template.Samples;
-        var values = state.Values;
         for (var i = 0; i < values.Length; i++)
         {
             samples[i].Value = values[i];
