@@ -14,8 +14,10 @@ namespace Platform.Telemetry.Decoding;
 /// Label       = { 1: bytes name | 2: bytes value }
 /// </code>
 /// A sample's identity is the encoding of its fields 1–3 (name, unit, labels). Agents send the same series every
-/// tick, encoded the same way, so a sample costs one hash and one compare of those bytes against a table of the
-/// identities already met; only a new identity is decoded into strings (interned) and a descriptor. Identities
+/// tick, in the same order and encoded the same way, so each identity remembers the one that followed it last time:
+/// a sample whose bytes start with the predicted identity costs one compare and the read of its value; otherwise
+/// one hash and one compare against a table of the identities already met. Only a new identity is decoded into
+/// strings (interned) and a descriptor. Identities
 /// that differ only in label order or unit map to the same descriptor (by its canonical <see cref="SeriesDescriptor.Key"/>).
 /// Unknown fields are skipped as protobuf requires; <c>HostInfo</c> (sent now and then) goes through the generated
 /// parser. Malformed input throws <see cref="InvalidDataException"/>.
@@ -30,8 +32,9 @@ public sealed class MetricBatchDecoder
     private readonly List<SeriesDescriptor> _descriptors = [];
     private readonly Dictionary<string, SeriesDescriptor> _byKey = new(StringComparer.Ordinal);
     private readonly List<KeyValuePair<string, string>> _labelScratch = [];
-    private Identity[] _identities = new Identity[1024];
+    private Identity?[] _identities = new Identity?[1024];
     private int _identityCount;
+    private Identity? _first;
 
     public MetricBatchDecoder(int maxSeries = 1 << 20)
     {
@@ -65,6 +68,7 @@ public sealed class MetricBatchDecoder
 
         var batch = _batch;
         batch.Reset();
+        Identity? previous = null;
         var reader = new ProtoReader(data);
         while (!reader.End)
         {
@@ -87,7 +91,18 @@ public sealed class MetricBatchDecoder
                     batch.AgentRunId = _strings.Get(reader.ReadBytes());
                     break;
                 case 6 when wire == ProtoReader.WireBytes:
-                    batch.Add(DecodeSample(reader.ReadBytes()));
+                    var identity = DecodeSample(reader.ReadBytes(), previous is null ? _first : previous.Next, out var sample);
+                    batch.Add(sample);
+                    if (previous is null)
+                    {
+                        _first = identity;
+                    }
+                    else
+                    {
+                        previous.Next = identity;
+                    }
+
+                    previous = identity;
                     break;
                 case 7 when wire == ProtoReader.WireBytes:
                     var info = reader.ReadBytes();
@@ -110,8 +125,13 @@ public sealed class MetricBatchDecoder
         return batch;
     }
 
-    private DecodedSample DecodeSample(ReadOnlySpan<byte> data)
+    private Identity DecodeSample(ReadOnlySpan<byte> data, Identity? predicted, out DecodedSample sample)
     {
+        if (predicted is not null && TryDecodePredicted(data, predicted, out sample))
+        {
+            return predicted;
+        }
+
         var reader = new ProtoReader(data);
         var identityEnd = 0;
         var contiguous = true;
@@ -155,12 +175,59 @@ public sealed class MetricBatchDecoder
             }
         }
 
-        var series = contiguous ? Resolve(data[..identityEnd]) : ResolveScattered(data);
-        return new DecodedSample(series, value, timestamp, kind);
+        var identity = contiguous ? Resolve(data[..identityEnd]) : ResolveScattered(data);
+        sample = new DecodedSample(identity.Descriptor, value, timestamp, kind);
+        return identity;
+    }
+
+    /// <summary>
+    /// The sample is the predicted identity when its bytes start with that identity's and what follows is not
+    /// another name, unit or label field (tags 0a, 12, 1a; a longer tag starts with a byte ≥ 0x80): the identity's
+    /// bytes are whole fields, so its end is a field boundary. Then only the value, time and kind are read; an
+    /// identity field further on (not how encoders write) sends the sample down the general path.
+    /// </summary>
+    private static bool TryDecodePredicted(ReadOnlySpan<byte> data, Identity predicted, out DecodedSample sample)
+    {
+        var identity = predicted.Bytes;
+        sample = default;
+        if (data.Length < identity.Length || !data[..identity.Length].SequenceEqual(identity)
+            || (data.Length > identity.Length && data[identity.Length] is 0x0a or 0x12 or 0x1a))
+        {
+            return false;
+        }
+
+        var value = 0.0;
+        var timestamp = 0L;
+        var kind = MetricKind.Gauge;
+        var reader = new ProtoReader(data[identity.Length..]);
+        while (!reader.End)
+        {
+            var (field, wire) = reader.ReadTag();
+            switch (field)
+            {
+                case 1 or 2 or 3 when wire == ProtoReader.WireBytes:
+                    return false;
+                case 4 when wire == ProtoReader.WireFixed64:
+                    value = BitConverter.UInt64BitsToDouble(reader.ReadFixed64());
+                    break;
+                case 5 when wire == ProtoReader.WireVarint:
+                    timestamp = (long)reader.ReadVarint();
+                    break;
+                case 6 when wire == ProtoReader.WireVarint:
+                    kind = (MetricKind)(int)reader.ReadVarint();
+                    break;
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+
+        sample = new DecodedSample(predicted.Descriptor, value, timestamp, kind);
+        return true;
     }
 
     /// <summary>The identity fields are not all in front (not how protobuf encoders write them): gather them.</summary>
-    private SeriesDescriptor ResolveScattered(ReadOnlySpan<byte> data)
+    private Identity ResolveScattered(ReadOnlySpan<byte> data)
     {
         var scratch = ArrayPool<byte>.Shared.Rent(data.Length);
         try
@@ -187,23 +254,23 @@ public sealed class MetricBatchDecoder
         }
     }
 
-    private SeriesDescriptor Resolve(ReadOnlySpan<byte> identity)
+    private Identity Resolve(ReadOnlySpan<byte> identity)
     {
         var hash = Utf8StringTable.Hash(identity);
         var mask = _identities.Length - 1;
         for (var i = hash & mask; ; i = (i + 1) & mask)
         {
-            ref var slot = ref _identities[i];
-            if (slot.Bytes is null)
+            var slot = _identities[i];
+            if (slot is null)
             {
-                var descriptor = Describe(identity);
-                Insert(new Identity(hash, identity.ToArray(), descriptor));
-                return descriptor;
+                var entry = new Identity(hash, identity.ToArray(), Describe(identity));
+                Insert(entry);
+                return entry;
             }
 
             if (slot.Hash == hash && identity.SequenceEqual(slot.Bytes))
             {
-                return slot.Descriptor;
+                return slot;
             }
         }
     }
@@ -283,10 +350,10 @@ public sealed class MetricBatchDecoder
         if ((_identityCount + 1) * 2 > _identities.Length)
         {
             var old = _identities;
-            _identities = new Identity[old.Length * 2];
+            _identities = new Identity?[old.Length * 2];
             foreach (var entry in old)
             {
-                if (entry.Bytes is not null)
+                if (entry is not null)
                 {
                     Place(entry);
                 }
@@ -301,7 +368,7 @@ public sealed class MetricBatchDecoder
     {
         var mask = _identities.Length - 1;
         var i = identity.Hash & mask;
-        while (_identities[i].Bytes is not null)
+        while (_identities[i] is not null)
         {
             i = (i + 1) & mask;
         }
@@ -311,12 +378,24 @@ public sealed class MetricBatchDecoder
 
     private void StartOver()
     {
-        _identities = new Identity[1024];
+        _identities = new Identity?[1024];
         _identityCount = 0;
+        _first = null;
         _descriptors.Clear();
         _byKey.Clear();
         Generation++;
     }
 
-    private readonly record struct Identity(int Hash, byte[] Bytes, SeriesDescriptor Descriptor);
+    /// <summary>The encoded name, unit and labels of a sample, its descriptor, and the identity that followed it in
+    /// the last batch that had it.</summary>
+    private sealed class Identity(int hash, byte[] bytes, SeriesDescriptor descriptor)
+    {
+        public int Hash { get; } = hash;
+
+        public byte[] Bytes { get; } = bytes;
+
+        public SeriesDescriptor Descriptor { get; } = descriptor;
+
+        public Identity? Next { get; set; }
+    }
 }

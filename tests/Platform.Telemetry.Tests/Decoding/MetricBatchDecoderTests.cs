@@ -147,6 +147,27 @@ public sealed class MetricBatchDecoderTests
     }
 
     [Fact]
+    public void Decode_TellsASeriesFromThePredictedOne_ThatItsEncodingStartsWith()
+    {
+        // Each identity predicts the one that followed it last time; a sample whose bytes merely start with the
+        // prediction (the same name, then a label or a unit) is another series.
+        var decoder = new MetricBatchDecoder();
+        decoder.Decode(Batch("a", S("cpu", 0.5), new Sample { Name = "mem", Value = 1 }).ToByteArray());
+        var next = decoder.Decode(Batch("b", S("cpu", 0.25, ("cpu", "0")), new Sample { Name = "mem", Unit = "By", Value = 2 }).ToByteArray()).Samples.ToArray();
+
+        Assert.Equal("cpu{cpu=\"0\"}", next[0].Series.Key);
+        Assert.Equal(0.25, next[0].Value);
+        Assert.Equal(2, next[1].Value);
+        Assert.Same(decoder.Series[1], next[1].Series); // a unit alone does not make another series
+        Assert.Equal(3, decoder.Series.Count);
+
+        var again = decoder.Decode(Batch("a", S("cpu", 0.75), new Sample { Name = "mem", Value = 3 }).ToByteArray()).Samples.ToArray();
+        Assert.Same(decoder.Series[0], again[0].Series);
+        Assert.Same(decoder.Series[1], again[1].Series);
+        Assert.Equal([0.75, 3.0], again.Select(x => x.Value));
+    }
+
+    [Fact]
     public void Decode_ReadsAnOmittedValueAsZero()
     {
         var decoder = new MetricBatchDecoder();
