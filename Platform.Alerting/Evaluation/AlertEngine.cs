@@ -291,10 +291,55 @@ internal sealed partial class AlertEngine
 
             _metricRules.TryGetValue(descriptor.Name, out var metric);
             _seriesAbsenceRules.TryGetValue(descriptor.Name, out var absence);
-            entry = new DescriptorRules(_rulesVersion, metric, absence);
+            entry = new DescriptorRules(_rulesVersion, Candidates(metric, descriptor), Candidates(absence, descriptor));
         }
 
         return ref entry;
+    }
+
+    /// <summary>The rules whose matchers can match the descriptor's series on some host: every matcher but those on
+    /// <c>host</c> (which only a series knows) already decides on the descriptor's labels, which are the series' labels
+    /// but <c>host</c>. Null when none can: the samples are not watched (no series, no window).</summary>
+    private static List<CompiledRule>? Candidates(List<CompiledRule>? rules, SeriesDescriptor descriptor)
+    {
+        List<CompiledRule>? result = null;
+        foreach (var rule in (IEnumerable<CompiledRule>?)rules ?? [])
+        {
+            if (CanMatch(rule.Matchers, descriptor))
+            {
+                (result ??= []).Add(rule);
+            }
+        }
+
+        return result;
+    }
+
+    private static bool CanMatch(CompiledMatcher[] matchers, SeriesDescriptor descriptor)
+    {
+        foreach (var matcher in matchers)
+        {
+            if (string.Equals(matcher.Name, "host", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            // As the series' label map has it: of repeated names, the last one.
+            string? value = null;
+            foreach (var (name, v) in descriptor.Labels)
+            {
+                if (string.Equals(name, matcher.Name, StringComparison.Ordinal))
+                {
+                    value = v;
+                }
+            }
+
+            if (!matcher.Matches(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Finds the host's series of a descriptor met for the first time in this generation: the one kept from

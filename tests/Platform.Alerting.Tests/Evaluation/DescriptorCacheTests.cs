@@ -29,6 +29,38 @@ public sealed class DescriptorCacheTests
     }
 
     [Fact]
+    public void SeriesNoMatcherCanSelect_MakeNoSeries_ButHostMatchersWaitForTheHost()
+    {
+        var f = new EngineFixture();
+        var rule = EngineFixture.CpuRule();
+        f.Engine.UpsertRule(rule with { Metric = rule.Metric! with { Matchers = [new LabelMatcher { Name = "cpu", Op = MatchOperator.Equal, Value = "" }] } });
+        f.Batch("web-1", (Cpu, 0.5, []), (Cpu, 0.99, ["cpu=0"]), (Cpu, 0.99, ["cpu=1"]));
+        Assert.Equal(1, f.Engine.SeriesCount); // only the total: no per-core series is kept
+        Assert.Empty(f.Records);
+
+        f.Engine.UpsertRule(new AlertRule
+        {
+            Id = "core-on-db",
+            Name = "CoreOnDb",
+            Kind = RuleKind.Metric,
+            Metric = new MetricCondition
+            {
+                Name = Cpu,
+                Matchers = [new LabelMatcher { Name = "host", Op = MatchOperator.Regex, Value = "db-.*" }, new LabelMatcher { Name = "cpu", Op = MatchOperator.Equal, Value = "1" }],
+                Comparison = Comparison.GreaterThan,
+                Threshold = 0.9,
+            },
+        });
+        f.Batch("web-1", (Cpu, 0.5, []), (Cpu, 0.99, ["cpu=0"]), (Cpu, 0.99, ["cpu=1"]));
+        f.Batch("db-1", (Cpu, 0.5, []), (Cpu, 0.99, ["cpu=0"]), (Cpu, 0.99, ["cpu=1"]));
+        // web-1 and db-1 each keep the total and cpu=1 (the host matcher is decided per series); cpu=0 nowhere.
+        Assert.Equal(4, f.Engine.SeriesCount);
+        var fired = Assert.Single(f.Records);
+        Assert.Equal("db-1", fired.Labels["host"]);
+        Assert.Equal("1", fired.Labels["cpu"]);
+    }
+
+    [Fact]
     public void RuleAdded_WhileDescriptorsAreCached_TakesEffectOnTheNextBatch()
     {
         var f = new EngineFixture();
