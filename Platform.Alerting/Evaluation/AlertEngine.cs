@@ -200,6 +200,12 @@ internal sealed partial class AlertEngine
     public void Ingest(DecodedMetricBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        var samples = batch.Samples;
+        if (samples.Length > 0 && !IsOurs(samples[0].Series))
+        {
+            throw new ArgumentException("the batch was not decoded by this engine's Decoder (or it started over since): descriptor ids would mean other series", nameof(batch));
+        }
+
         if (Decoder.Generation != _descriptorGeneration)
         {
             // The decoder started its table over: ids of the earlier generation mean nothing any more.
@@ -215,7 +221,6 @@ internal sealed partial class AlertEngine
             host.TableGeneration = _descriptorGeneration;
         }
 
-        var samples = batch.Samples;
         for (var s = 0; s < samples.Length; s++)
         {
             ref readonly var sample = ref samples[s];
@@ -253,6 +258,12 @@ internal sealed partial class AlertEngine
         // The batch is the host's heartbeat: host absence alerts recover.
         HostHeartbeat(host, now);
         Flush(now);
+    }
+
+    private bool IsOurs(SeriesDescriptor descriptor)
+    {
+        var known = Decoder.Series;
+        return descriptor.Id < known.Count && ReferenceEquals(known[descriptor.Id], descriptor);
     }
 
     private void HostHeartbeat(HostState host, DateTimeOffset now)

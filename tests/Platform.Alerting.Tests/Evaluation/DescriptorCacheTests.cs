@@ -214,6 +214,19 @@ public sealed class DescriptorCacheTests
     }
 
     [Fact]
+    public void Ingest_RefusesABatchOfAnotherDecoder()
+    {
+        var f = new EngineFixture();
+        f.Engine.UpsertRule(EngineFixture.CpuRule());
+        var other = new Platform.Telemetry.Decoding.MetricBatchDecoder();
+        var batch = new Platform.Telemetry.V1.MetricBatch { HostId = "web-1", SchemaVersion = 1 };
+        batch.Samples.Add(new Platform.Telemetry.V1.Sample { Name = Cpu, Value = 0.99 });
+        var error = Assert.Throws<ArgumentException>(() => f.Engine.Ingest(other.Decode(Google.Protobuf.MessageExtensions.ToByteArray(batch))));
+        Assert.Contains("not decoded by this engine's Decoder", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, f.Engine.SeriesCount);
+    }
+
+    [Fact]
     public void DroppedHost_ThatComesBack_GetsFreshSeries()
     {
         var f = new EngineFixture();
