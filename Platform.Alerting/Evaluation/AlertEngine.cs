@@ -1,7 +1,9 @@
 using System.Text;
 using Platform.Alerting.Notifications;
 using Platform.Alerting.Rules;
+using Google.Protobuf;
 using Platform.Telemetry.Alerts;
+using Platform.Telemetry.Decoding;
 using Platform.Telemetry.V1;
 
 namespace Platform.Alerting.Evaluation;
@@ -23,21 +25,28 @@ internal sealed partial class AlertEngine
     private readonly Dictionary<string, List<CompiledRule>> _seriesAbsenceRules = new(StringComparer.Ordinal);
     private readonly List<CompiledRule> _logRules = [];
     private readonly Dictionary<string, Series> _series = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Host, string Name), List<Series>> _seriesIndex = [];
     private readonly Dictionary<string, HostState> _hosts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AlertInstance> _alerts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AlertTransition> _dormant = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _finished = new(StringComparer.Ordinal);
     private readonly StringBuilder _key = new(256);
+    private DescriptorRules[] _descriptorRules = new DescriptorRules[256];
+    private int _descriptorGeneration;
     private readonly List<AlertInstance> _scratch = [];
     private readonly List<string> _staleKeys = [];
-    private int _rulesVersion;
+    private int _rulesVersion = 1;
 
     public AlertEngine(TimeProvider time, AlertEngineOptions options)
     {
         _time = time;
         _options = options;
+        Decoder = new MetricBatchDecoder(options.MaxSeries);
+        _descriptorGeneration = Decoder.Generation;
     }
+
+    /// <summary>The decoder whose batches <see cref="Ingest(DecodedMetricBatch)"/> takes: the engine keys its caches by
+    /// this decoder's descriptor ids, so batches from any other decoder are refused.</summary>
+    public MetricBatchDecoder Decoder { get; }
 
     /// <summary>Records to publish on the <c>alerts</c> topic, in order.</summary>
     public List<AlertTransition> Records { get; } = [];
@@ -176,47 +185,94 @@ internal sealed partial class AlertEngine
 
     // ---- metrics ----
 
-    /// <summary>Takes one host's batch: every sample of a metric some rule watches goes into its series' window and
-    /// the matching rules are evaluated at once.</summary>
+    /// <summary>Takes one host's batch built with the generated protobuf types (tests, tools): it goes through
+    /// <see cref="Decoder"/> like a record read from the topic.</summary>
     public void Ingest(MetricBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        Ingest(Decoder.Decode(batch.ToByteArray()));
+    }
+
+    /// <summary>Takes one host's batch, decoded by <see cref="Decoder"/> (and not decoded again since): every sample
+    /// of a series some rule watches goes into its window and the matching rules are evaluated at once. Whether a
+    /// series is watched is decided once per descriptor and rules version, so an unwatched sample costs one array
+    /// read; a watched one finds its series in the host's table by descriptor id.</summary>
+    public void Ingest(DecodedMetricBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var samples = batch.Samples;
+        if (samples.Length > 0 && !IsOurs(samples[0].Series))
+        {
+            throw new ArgumentException("the batch was not decoded by this engine's Decoder (or it started over since): descriptor ids would mean other series", nameof(batch));
+        }
+
+        if (Decoder.Generation != _descriptorGeneration)
+        {
+            // The decoder started its table over: ids of the earlier generation mean nothing any more.
+            Array.Clear(_descriptorRules);
+            _descriptorGeneration = Decoder.Generation;
+        }
+
         var now = Now;
         var host = Seen(batch.HostId, now);
-        var samples = batch.Samples;
-        for (var s = 0; s < samples.Count; s++)
+        if (host.TableGeneration != _descriptorGeneration)
         {
-            var sample = samples[s];
-            var watched = _metricRules.TryGetValue(sample.Name, out var rules);
-            var absenceWatched = _seriesAbsenceRules.TryGetValue(sample.Name, out var absenceRules);
-            if (!watched && !absenceWatched)
+            host.Table.Clear();
+            host.TableGeneration = _descriptorGeneration;
+        }
+
+        for (var s = 0; s < samples.Length; s++)
+        {
+            ref readonly var sample = ref samples[s];
+            var descriptor = sample.Series;
+            ref var watch = ref RulesOf(descriptor);
+            if (!watch.Watched)
             {
                 continue;
             }
 
-            var series = GetSeries(batch.HostId, sample);
+            var series = host.Table.Find(descriptor.Id) ?? Bind(host, descriptor);
             series.LastSeen = now;
             if (series.RulesVersion != _rulesVersion)
             {
-                Match(series, rules, absenceRules);
+                Match(series, watch.Metric, watch.Absence);
             }
 
             var time = sample.TimestampUnixMs != 0 ? sample.TimestampUnixMs : batch.TimestampUnixMs;
             series.Add(time, sample.Value);
-            foreach (var rule in series.Rules)
+            var rules = series.Rules;
+            for (var r = 0; r < rules.Count; r++)
             {
+                var rule = rules[r];
                 if (rule.Rule.Kind == RuleKind.Metric)
                 {
-                    EvaluateMetric(rule, series, now);
+                    EvaluateMetric(rule, series, r, now);
                 }
                 else
                 {
-                    Step(rule, series.Host, series.Labels, FingerprintOf(series, rule), condition: false, holding: false, 0, now);
+                    Step(rule, series.Host, series.Labels, FingerprintOf(series, r), condition: false, holding: false, 0, now);
                 }
             }
         }
 
         // The batch is the host's heartbeat: host absence alerts recover.
+        HostHeartbeat(host, now);
+        Flush(now);
+    }
+
+    private bool IsOurs(SeriesDescriptor descriptor)
+    {
+        var known = Decoder.Series;
+        return descriptor.Id < known.Count && ReferenceEquals(known[descriptor.Id], descriptor);
+    }
+
+    private void HostHeartbeat(HostState host, DateTimeOffset now)
+    {
+        if (_hostAbsenceRules.Count == 0 || _alerts.Count == 0)
+        {
+            return; // nothing to recover
+        }
+
         foreach (var rule in _hostAbsenceRules)
         {
             if (CompiledMatcher.MatchAll(rule.Matchers, host.Labels))
@@ -224,48 +280,108 @@ internal sealed partial class AlertEngine
                 Step(rule, host.Host, host.Labels, host.FingerprintOf(rule), condition: false, holding: false, 0, now);
             }
         }
-
-        Flush(now);
     }
 
-    private Series GetSeries(string host, Sample sample)
+    /// <summary>The rules a descriptor's samples feed, for the current rules version; computed on its first sample
+    /// and again after a rule change.</summary>
+    private ref DescriptorRules RulesOf(SeriesDescriptor descriptor)
     {
-        // Found without allocating: by (host, name), then by comparing the few labels.
-        if (!_seriesIndex.TryGetValue((host, sample.Name), out var candidates))
+        var id = descriptor.Id;
+        if (id >= _descriptorRules.Length)
         {
-            candidates = [];
-            _seriesIndex[(host, sample.Name)] = candidates;
+            Array.Resize(ref _descriptorRules, Math.Max(id + 1, _descriptorRules.Length * 2));
         }
 
-        var labels = sample.Labels;
-        foreach (var candidate in candidates)
+        ref var entry = ref _descriptorRules[id];
+        if (entry.RulesVersion != _rulesVersion)
         {
-            if (candidate.Matches(labels))
+            if (entry.RulesVersion == 0)
             {
-                return candidate;
+                _options.SeriesSeen?.Invoke(descriptor);
+            }
+
+            _metricRules.TryGetValue(descriptor.Name, out var metric);
+            _seriesAbsenceRules.TryGetValue(descriptor.Name, out var absence);
+            entry = new DescriptorRules(_rulesVersion, Candidates(metric, descriptor), Candidates(absence, descriptor));
+        }
+
+        return ref entry;
+    }
+
+    /// <summary>The rules whose matchers can match the descriptor's series on some host: every matcher but those on
+    /// <c>host</c> (which only a series knows) already decides on the descriptor's labels, which are the series' labels
+    /// but <c>host</c>. Null when none can: the samples are not watched (no series, no window).</summary>
+    private static List<CompiledRule>? Candidates(List<CompiledRule>? rules, SeriesDescriptor descriptor)
+    {
+        List<CompiledRule>? result = null;
+        foreach (var rule in (IEnumerable<CompiledRule>?)rules ?? [])
+        {
+            if (CanMatch(rule.Matchers, descriptor))
+            {
+                (result ??= []).Add(rule);
             }
         }
 
-        _key.Clear();
-        _key.Append(host).Append('\u001f').Append(sample.Name);
-        var map = new Dictionary<string, string>(labels.Count + 1, StringComparer.Ordinal);
-        for (var i = 0; i < labels.Count; i++)
+        return result;
+    }
+
+    private static bool CanMatch(CompiledMatcher[] matchers, SeriesDescriptor descriptor)
+    {
+        foreach (var matcher in matchers)
         {
-            _key.Append('\u001f').Append(labels[i].Name).Append('=').Append(labels[i].Value);
-            map[labels[i].Name] = labels[i].Value;
+            if (string.Equals(matcher.Name, "host", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            // As the series' label map has it: of repeated names, the last one.
+            string? value = null;
+            foreach (var (name, v) in descriptor.Labels)
+            {
+                if (string.Equals(name, matcher.Name, StringComparison.Ordinal))
+                {
+                    value = v;
+                }
+            }
+
+            if (!matcher.Matches(value))
+            {
+                return false;
+            }
         }
 
-        map["host"] = host;
-        var series = new Series(_key.ToString(), host, sample.Name, map) { SampleLabelCount = labels.Count };
-        _series[series.Key] = series;
-        candidates.Add(series);
+        return true;
+    }
+
+    /// <summary>Finds the host's series of a descriptor met for the first time in this generation: the one kept from
+    /// an earlier generation, or a new one.</summary>
+    private Series Bind(HostState host, SeriesDescriptor descriptor)
+    {
+        _key.Clear();
+        _key.Append(host.Host).Append('\u001f').Append(descriptor.Key);
+        var key = _key.ToString();
+        if (!_series.TryGetValue(key, out var series))
+        {
+            var labels = new Dictionary<string, string>(descriptor.Labels.Count + 1, StringComparer.Ordinal);
+            foreach (var (name, value) in descriptor.Labels)
+            {
+                labels[name] = value;
+            }
+
+            labels["host"] = host.Host;
+            series = new Series(key, host.Host, descriptor.Name, labels);
+            _series[key] = series;
+        }
+
+        series.DescriptorId = descriptor.Id;
+        series.DescriptorGeneration = _descriptorGeneration;
+        host.Table.Add(descriptor.Id, series);
         return series;
     }
 
     private void Match(Series series, List<CompiledRule>? rules, List<CompiledRule>? absenceRules)
     {
         series.Rules.Clear();
-        series.Fingerprints.Clear();
         series.RetainMs = 0;
         foreach (var rule in (IEnumerable<CompiledRule>?)rules ?? [])
         {
@@ -284,19 +400,18 @@ internal sealed partial class AlertEngine
             }
         }
 
+        series.Fingerprints.Clear();
+        foreach (var _ in series.Rules)
+        {
+            series.Fingerprints.Add(null);
+        }
+
         series.RulesVersion = _rulesVersion;
     }
 
-    private static string FingerprintOf(Series series, CompiledRule rule)
-    {
-        if (!series.Fingerprints.TryGetValue(rule.Id, out var fp))
-        {
-            fp = AlertFingerprint.Compute(rule.Id, AlertLabels(rule, series.Labels));
-            series.Fingerprints[rule.Id] = fp;
-        }
-
-        return fp;
-    }
+    /// <summary>The fingerprint of the alert of the series' <paramref name="index"/>-th rule.</summary>
+    private static string FingerprintOf(Series series, int index) =>
+        series.Fingerprints[index] ??= AlertFingerprint.Compute(series.Rules[index].Id, AlertLabels(series.Rules[index], series.Labels));
 
     private static Dictionary<string, string> AlertLabels(CompiledRule rule, IReadOnlyDictionary<string, string> labels)
     {
@@ -310,7 +425,7 @@ internal sealed partial class AlertEngine
         return result;
     }
 
-    private void EvaluateMetric(CompiledRule rule, Series series, DateTimeOffset now)
+    private void EvaluateMetric(CompiledRule rule, Series series, int index, DateTimeOffset now)
     {
         var metric = rule.Rule.Metric!;
         var value = Aggregate(series, metric, rule.WindowMs);
@@ -323,7 +438,7 @@ internal sealed partial class AlertEngine
         var holding = metric.RecoveryThreshold is { } recovery
             ? CompiledRule.Compare(value, metric.Comparison, recovery)
             : condition;
-        Step(rule, series.Host, series.Labels, FingerprintOf(series, rule), condition, holding, value, now);
+        Step(rule, series.Host, series.Labels, FingerprintOf(series, index), condition, holding, value, now);
     }
 
     /// <summary>Reduces the samples within the window (ending at the newest sample) to one value; NaN when there is
@@ -386,14 +501,7 @@ internal sealed partial class AlertEngine
             }
         }
 
-        foreach (var rule in _hostAbsenceRules)
-        {
-            if (CompiledMatcher.MatchAll(rule.Matchers, host.Labels))
-            {
-                Step(rule, host.Host, host.Labels, host.FingerprintOf(rule), condition: false, holding: false, 0, now);
-            }
-        }
-
+        HostHeartbeat(host, now);
         Flush(now);
     }
 
@@ -542,13 +650,10 @@ internal sealed partial class AlertEngine
 
     private void RemoveSeries(string key)
     {
-        if (_series.Remove(key, out var series) && _seriesIndex.TryGetValue((series.Host, series.Name), out var list))
+        if (_series.Remove(key, out var series) && _hosts.TryGetValue(series.Host, out var host)
+            && host.TableGeneration == series.DescriptorGeneration)
         {
-            list.Remove(series);
-            if (list.Count == 0)
-            {
-                _seriesIndex.Remove((series.Host, series.Name));
-            }
+            host.Table.Remove(series.DescriptorId, series);
         }
     }
 
@@ -719,13 +824,14 @@ internal sealed partial class AlertEngine
                 continue;
             }
 
-            foreach (var rule in series.Rules)
+            for (var r = 0; r < series.Rules.Count; r++)
             {
+                var rule = series.Rules[r];
                 if (rule.Rule.Kind == RuleKind.Absence)
                 {
                     var silent = (now - series.LastSeen).TotalSeconds;
                     var condition = now - series.LastSeen >= rule.After;
-                    Step(rule, series.Host, series.Labels, FingerprintOf(series, rule), condition, condition, silent, now);
+                    Step(rule, series.Host, series.Labels, FingerprintOf(series, r), condition, condition, silent, now);
                 }
             }
         }
@@ -820,6 +926,11 @@ internal sealed partial class AlertEngine
 
         public DateTimeOffset LastSeen { get; set; }
 
+        /// <summary>This host's watched series by descriptor id, for <see cref="TableGeneration"/>.</summary>
+        public SeriesTable Table { get; } = new();
+
+        public int TableGeneration { get; set; } = -1;
+
         public string FingerprintOf(CompiledRule rule)
         {
             if (!_fingerprints.TryGetValue(rule.Id, out var fp))
@@ -857,5 +968,11 @@ internal sealed partial class AlertEngine
 
             return queue.Count;
         }
+    }
+
+    /// <summary>What the samples of one descriptor feed, as of <see cref="RulesVersion"/> (0: never looked at).</summary>
+    private readonly record struct DescriptorRules(int RulesVersion, List<CompiledRule>? Metric, List<CompiledRule>? Absence)
+    {
+        public bool Watched => Metric is not null || Absence is not null;
     }
 }

@@ -1,3 +1,5 @@
+using Platform.Telemetry.Decoding;
+
 namespace Platform.Alerting.Evaluation;
 
 internal sealed class AlertEngineOptions
@@ -13,4 +15,12 @@ internal sealed class AlertEngineOptions
 
     /// <summary>A series (and its alerts) with no sample for this long is forgotten; its firing alerts resolve.</summary>
     public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How many distinct series the engine's <see cref="MetricBatchDecoder"/> holds before it starts its table
+    /// over (a new generation: the engine re-binds its series by their keys).</summary>
+    public int MaxSeries { get; init; } = 1 << 20;
+
+    /// <summary>Called once for every series descriptor the engine meets (per decoder generation), before its samples
+    /// are evaluated: the metric catalog learns names here instead of per sample.</summary>
+    public Action<SeriesDescriptor>? SeriesSeen { get; init; }
 }

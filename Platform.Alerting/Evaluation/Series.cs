@@ -27,27 +27,11 @@ internal sealed class Series
 
     public int Count { get; private set; }
 
-    /// <summary>How many labels the samples carry (<see cref="Labels"/> has <c>host</c> on top).</summary>
-    public int SampleLabelCount { get; init; }
+    /// <summary>The decoder's id of this series' descriptor and the generation it belongs to (-1: not bound); the
+    /// host's table finds the series by that id.</summary>
+    public int DescriptorId { get; set; } = -1;
 
-    /// <summary>True when a sample with these labels belongs to this series (label order does not matter).</summary>
-    public bool Matches(Google.Protobuf.Collections.RepeatedField<Platform.Telemetry.V1.Label> labels)
-    {
-        if (labels.Count != SampleLabelCount)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < labels.Count; i++)
-        {
-            if (!Labels.TryGetValue(labels[i].Name, out var value) || !string.Equals(value, labels[i].Value, StringComparison.Ordinal))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public int DescriptorGeneration { get; set; } = -1;
 
     public DateTimeOffset LastSeen { get; set; }
 
@@ -59,8 +43,9 @@ internal sealed class Series
     /// <summary>How long samples are kept: the longest window among <see cref="Rules"/>.</summary>
     public long RetainMs { get; set; }
 
-    /// <summary>Fingerprint per rule id (labels of a series never change).</summary>
-    public Dictionary<string, string> Fingerprints { get; } = new(StringComparer.Ordinal);
+    /// <summary>Fingerprint per entry of <see cref="Rules"/> (null until first needed; labels of a series never
+    /// change, and <see cref="Rules"/> is recomputed with these when the rules change).</summary>
+    public List<string?> Fingerprints { get; } = [];
 
     public long NewestTime => Count == 0 ? long.MinValue : TimeAt(Count - 1);
 

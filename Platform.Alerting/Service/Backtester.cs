@@ -2,7 +2,7 @@ using Confluent.Kafka;
 using Platform.Alerting.Evaluation;
 using Platform.Telemetry;
 using Platform.Telemetry.Alerts;
-using Platform.Telemetry.V1;
+using Platform.Telemetry.Decoding;
 
 namespace Platform.Alerting.Service;
 
@@ -119,12 +119,12 @@ internal sealed class Backtester(AlertingOptions options)
 
                 if (result.Message.Value is { } value)
                 {
-                    MetricBatch batch;
+                    DecodedMetricBatch batch;
                     try
                     {
-                        batch = MetricBatch.Parser.ParseFrom(value);
+                        batch = engine.Decoder.Decode(value);
                     }
-                    catch (Google.Protobuf.InvalidProtocolBufferException)
+                    catch (InvalidDataException)
                     {
                         continue;
                     }
@@ -138,7 +138,7 @@ internal sealed class Backtester(AlertingOptions options)
                     lastTick = Advance(engine, clock, lastTick, at);
                     engine.Ingest(batch);
                     batches++;
-                    samples += batch.Samples.Count;
+                    samples += batch.Samples.Length;
                     hosts.Add(batch.HostId);
                     Collect(engine, episodes, pendingSince);
                 }

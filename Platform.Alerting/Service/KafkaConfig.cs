@@ -25,8 +25,14 @@ internal static class KafkaConfig
         GroupId = options.GroupId,
         ClientId = $"platform-alerting-{instance}",
         EnableAutoCommit = true,
-        AutoCommitIntervalMs = 1000,
+        // The committed offsets are what lag tools read: committed every 200 ms they trail the consumer by at most a
+        // fifth of a second of records (every second, a reading jumped by up to a second's worth — at 5,000 hosts up
+        // to 5,000 records — and two readings a minute apart looked like creeping lag). An OffsetCommit is cheap.
+        AutoCommitIntervalMs = 200,
         AutoOffsetReset = AutoOffsetReset.Latest,
+        // The loop reads the topic (metrics or logs), the partition and the value: headers and timestamps are not
+        // copied out of the client per record.
+        ConsumeResultFields = "topic",
         FetchWaitMaxMs = options.FetchWaitMaxMs,
         SessionTimeoutMs = 10_000,
         HeartbeatIntervalMs = 1_000,

@@ -10,7 +10,8 @@ internal sealed class EngineFixture
 {
     public static readonly DateTimeOffset Start = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero); // a Monday
 
-    public EngineFixture(TimeSpan? groupWait = null, TimeSpan? repeat = null, string instance = "test", TimeSpan? staleAfter = null)
+    public EngineFixture(TimeSpan? groupWait = null, TimeSpan? repeat = null, string instance = "test", TimeSpan? staleAfter = null,
+        int maxSeries = 1 << 20)
     {
         Engine = new AlertEngine(Clock, new AlertEngineOptions
         {
@@ -18,6 +19,8 @@ internal sealed class EngineFixture
             GroupWait = groupWait ?? TimeSpan.Zero,
             RepeatInterval = repeat ?? TimeSpan.FromHours(4),
             StaleAfter = staleAfter ?? TimeSpan.FromDays(1),
+            MaxSeries = maxSeries,
+            SeriesSeen = SeriesSeen.Add,
         });
         Engine.UpsertChannel(new NotificationChannel { Id = "ops", Name = "ops", Type = ChannelType.Webhook, Url = new Uri("http://127.0.0.1/"), IsDefault = true });
     }
@@ -30,6 +33,9 @@ internal sealed class EngineFixture
 
     public List<Notification> Notifications { get; } = [];
 
+    /// <summary>The descriptors the engine reported as new, in order.</summary>
+    public List<Platform.Telemetry.Decoding.SeriesDescriptor> SeriesSeen { get; } = [];
+
     public void Metric(string host, string name, double value, params (string Name, string Value)[] labels)
     {
         var batch = new MetricBatch { HostId = host, TimestampUnixMs = Clock.Now.ToUnixTimeMilliseconds(), SchemaVersion = 1 };
@@ -40,6 +46,26 @@ internal sealed class EngineFixture
         }
 
         batch.Samples.Add(sample);
+        Engine.Ingest(batch);
+        Drain();
+    }
+
+    /// <summary>One batch of several samples: (name, value, labels as "name=value").</summary>
+    public void Batch(string host, params (string Name, double Value, string[] Labels)[] samples)
+    {
+        var batch = new MetricBatch { HostId = host, TimestampUnixMs = Clock.Now.ToUnixTimeMilliseconds(), SchemaVersion = 1 };
+        foreach (var (name, value, labels) in samples)
+        {
+            var sample = new Sample { Name = name, Value = value, Unit = "1" };
+            foreach (var label in labels)
+            {
+                var eq = label.IndexOf('=', StringComparison.Ordinal);
+                sample.Labels.Add(new Label { Name = label[..eq], Value = label[(eq + 1)..] });
+            }
+
+            batch.Samples.Add(sample);
+        }
+
         Engine.Ingest(batch);
         Drain();
     }

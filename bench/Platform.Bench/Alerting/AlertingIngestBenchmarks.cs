@@ -1,0 +1,127 @@
+using BenchmarkDotNet.Attributes;
+using Platform.Alerting.Evaluation;
+using Platform.Alerting.Rules;
+using Platform.Bench.Fleet;
+using Platform.Telemetry;
+using Platform.Telemetry.Alerts;
+using Platform.Telemetry.V1;
+
+namespace Platform.Bench.Alerting;
+
+/// <summary>
+/// Alerting's cost per consumed metric batch (100 series, the fleet simulator's host model) with the default rules
+/// and the fleet benchmark's CPU rule: encode the next tick of one of 1,000 hosts (round robin, a second per round),
+/// then decode it and ingest it into the engine as the live consumer does, the metric catalog learning names as it
+/// goes, and the clock ticking the engine once a round. <see cref="Encode"/> alone is the baseline; the difference is the decode + ingest cost (÷ 100 per sample).
+/// </summary>
+[MemoryDiagnoser]
+public class AlertingIngestBenchmarks
+{
+    private const int Hosts = 1000;
+    private readonly ReplayClock _clock = new();
+    private readonly MetricCatalog _catalog = new();
+    private HostModel _model = null!;
+    private MetricBatch _template = null!;
+    private Fleet.HostState[] _states = [];
+    private string[] _ids = [];
+    private AlertEngine _engine = null!;
+    private int _next;
+    private long _time;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _model = HostModel.Create(100);
+        _template = _model.NewTemplate();
+        _states = new Fleet.HostState[Hosts];
+        _ids = new string[Hosts];
+        for (var i = 0; i < Hosts; i++)
+        {
+            _states[i] = new Fleet.HostState(_model, i);
+            _ids[i] = "host-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        _time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        _clock.Now = DateTimeOffset.FromUnixTimeMilliseconds(_time);
+        _engine = new AlertEngine(_clock, new AlertEngineOptions { Instance = "bench", SeriesSeen = d => _catalog.Observe(d.Name) });
+        foreach (var rule in DefaultRules.All)
+        {
+            _engine.UpsertRule(rule);
+        }
+
+        _engine.UpsertRule(FleetCpuRule);
+
+        // Fill every window first (the default CPU rule averages a minute): the steady state is a fleet whose
+        // series exist and whose windows are full.
+        for (var round = 0; round < 90 * Hosts; round++)
+        {
+            DecodeIngest();
+        }
+    }
+
+    /// <summary>The rule the fleet benchmark puts: total CPU over 95 %, grouped by host.</summary>
+    public static AlertRule FleetCpuRule { get; } = new()
+    {
+        Id = "fleet-cpu",
+        Name = "FleetCpu",
+        Kind = RuleKind.Metric,
+        Metric = new MetricCondition
+        {
+            Name = MetricNames.CpuUtilization,
+            Matchers = [new LabelMatcher { Name = LabelNames.Cpu, Value = "" }],
+            Comparison = Comparison.GreaterThan,
+            Threshold = 0.95,
+        },
+        GroupBy = ["host"],
+        RepeatIntervalSeconds = 0,
+    };
+
+    [Benchmark(Baseline = true)]
+    public int Encode() => NextBatch().Length;
+
+    /// <summary>The decoder alone (its share of <see cref="DecodeIngest"/>).</summary>
+    [Benchmark]
+    public int Decode()
+    {
+        var bytes = NextBatch();
+        return _engine.Decoder.Decode(bytes).Samples.Length;
+    }
+
+    [Benchmark]
+    public int DecodeIngest()
+    {
+        var bytes = NextBatch();
+        if (_next == 0)
+        {
+            _engine.Tick(); // once a round, as the live loop does once a second
+        }
+
+        _engine.Ingest(_engine.Decoder.Decode(bytes));
+        _engine.Records.Clear();
+        _engine.Notifications.Clear();
+        return bytes.Length;
+    }
+
+    private byte[] NextBatch()
+    {
+        var host = _next;
+        if (++_next == Hosts)
+        {
+            _next = 0;
+            _time += 1000;
+            _clock.Now = DateTimeOffset.FromUnixTimeMilliseconds(_time);
+        }
+
+        var state = _states[host];
+        state.Step(_model);
+        state.Sequence++;
+        return HostModel.Encode(_template, _ids[host], state, _time, state.Sequence);
+    }
+
+    private sealed class ReplayClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+}
