@@ -33,7 +33,9 @@ public sealed class AllInOneTests(AllInOneFixture fixture) : IClassFixture<AllIn
         await card.ClickAsync();
         await page.WaitForURLAsync($"**/hosts/{fixture.HostId}");
         await Browser.WaitForCircuitAsync(page);
-        await page.Locator("[data-testid=chart-cpu] polyline.series").First.WaitForAsync();
+        // Attached, not visible: a CPU pegged at 100 % (a loaded machine) draws a flat line, whose empty bounding box
+        // Playwright counts as hidden.
+        await page.Locator("[data-testid=chart-cpu] polyline.series").First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
         var before = await PointsAsync(page, "cpu");
         await Poll.UntilAsync(async () => await PointsAsync(page, "cpu") >= before + 2, TimeSpan.FromSeconds(20), "the CPU chart to move", TestContext.Current.CancellationToken);
         foreach (var chart in new[] { "memory", "filesystems", "network", "load" })
@@ -49,7 +51,7 @@ public sealed class AllInOneTests(AllInOneFixture fixture) : IClassFixture<AllIn
     public async Task TimePicker_ReadsHistoryBackFromTheLog()
     {
         var page = await fixture.Browser.OpenAsync($"{fixture.Host.Url}/hosts/{fixture.HostId}");
-        await page.Locator("[data-testid=chart-cpu] polyline.series").First.WaitForAsync(new LocatorWaitForOptions { Timeout = (float)HostAppears.TotalMilliseconds });
+        await page.Locator("[data-testid=chart-cpu] polyline.series").First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached, Timeout = (float)HostAppears.TotalMilliseconds });
         // Seven samples a second apart span at least two of the 15-minute view's 3 s buckets.
         await Poll.UntilAsync(async () => await PointsAsync(page, "cpu") >= 7, TimeSpan.FromSeconds(30), "seven live points", TestContext.Current.CancellationToken);
 
