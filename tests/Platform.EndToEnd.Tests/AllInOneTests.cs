@@ -90,10 +90,34 @@ public sealed class AllInOneTests(AllInOneFixture fixture) : IClassFixture<AllIn
         await connection.StartAsync(ct);
         await connection.InvokeAsync<HostUpdate?>(nameof(LiveHub.WatchHost), fixture.HostId, ct);
 
-        // The agent samples every second; each of its samples must reach the watcher within 2 s.
-        await Poll.UntilAsync(() => updates.Count >= 5, HostAppears, "five live updates of this host", ct);
-        var delays = updates.Skip(1).Select(u => u.ReceivedUnixMs - u.Update.LastSeenUnixMs).ToList();
-        Assert.All(delays, d => Assert.True(d < 2000, $"an update arrived {d} ms after its sample (all: {string.Join(", ", delays)})"));
+        // The agent samples every second; its samples must reach the watcher within 2 s, as four updates in a row must
+        // show. A loaded machine can stall the agent, the broker or this process for longer than that now and then:
+        // a late update starts the count again, a pipeline slower than 2 s never gets four in a row.
+        List<long> Delays() => [.. updates.Skip(1).Select(u => u.ReceivedUnixMs - u.Update.LastSeenUnixMs)];
+        bool FourInARowInTime()
+        {
+            var run = 0;
+            foreach (var delay in Delays())
+            {
+                run = delay < 2000 ? run + 1 : 0;
+                if (run == 4)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        try
+        {
+            await Poll.UntilAsync(FourInARowInTime, HostAppears, "four live updates in a row within 2 s of their samples", ct);
+        }
+        catch (TimeoutException e)
+        {
+            Assert.Fail($"{e.Message} Delays (ms): {string.Join(", ", Delays())}");
+        }
+
         Assert.All(updates, u => Assert.Equal(fixture.HostId, u.Update.HostId));
         Assert.Contains(updates.Last().Update.Series, s => s.Name == SeriesNames.HostCpu);
     }
