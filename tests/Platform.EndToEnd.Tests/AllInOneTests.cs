@@ -33,7 +33,9 @@ public sealed class AllInOneTests(AllInOneFixture fixture) : IClassFixture<AllIn
         await card.ClickAsync();
         await page.WaitForURLAsync($"**/hosts/{fixture.HostId}");
         await Browser.WaitForCircuitAsync(page);
-        await page.Locator("[data-testid=chart-cpu] polyline.series").First.WaitForAsync();
+        // Attached, not visible: a CPU pegged at 100 % (a loaded machine) draws a flat line, whose empty bounding box
+        // Playwright counts as hidden.
+        await page.Locator("[data-testid=chart-cpu] polyline.series").First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
         var before = await PointsAsync(page, "cpu");
         await Poll.UntilAsync(async () => await PointsAsync(page, "cpu") >= before + 2, TimeSpan.FromSeconds(20), "the CPU chart to move", TestContext.Current.CancellationToken);
         foreach (var chart in new[] { "memory", "filesystems", "network", "load" })
@@ -49,7 +51,7 @@ public sealed class AllInOneTests(AllInOneFixture fixture) : IClassFixture<AllIn
     public async Task TimePicker_ReadsHistoryBackFromTheLog()
     {
         var page = await fixture.Browser.OpenAsync($"{fixture.Host.Url}/hosts/{fixture.HostId}");
-        await page.Locator("[data-testid=chart-cpu] polyline.series").First.WaitForAsync(new LocatorWaitForOptions { Timeout = (float)HostAppears.TotalMilliseconds });
+        await page.Locator("[data-testid=chart-cpu] polyline.series").First.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached, Timeout = (float)HostAppears.TotalMilliseconds });
         // Seven samples a second apart span at least two of the 15-minute view's 3 s buckets.
         await Poll.UntilAsync(async () => await PointsAsync(page, "cpu") >= 7, TimeSpan.FromSeconds(30), "seven live points", TestContext.Current.CancellationToken);
 
@@ -88,10 +90,34 @@ public sealed class AllInOneTests(AllInOneFixture fixture) : IClassFixture<AllIn
         await connection.StartAsync(ct);
         await connection.InvokeAsync<HostUpdate?>(nameof(LiveHub.WatchHost), fixture.HostId, ct);
 
-        // The agent samples every second; each of its samples must reach the watcher within 2 s.
-        await Poll.UntilAsync(() => updates.Count >= 5, HostAppears, "five live updates of this host", ct);
-        var delays = updates.Skip(1).Select(u => u.ReceivedUnixMs - u.Update.LastSeenUnixMs).ToList();
-        Assert.All(delays, d => Assert.True(d < 2000, $"an update arrived {d} ms after its sample (all: {string.Join(", ", delays)})"));
+        // The agent samples every second; its samples must reach the watcher within 2 s, as four updates in a row must
+        // show. A loaded machine can stall the agent, the broker or this process for longer than that now and then:
+        // a late update starts the count again, a pipeline slower than 2 s never gets four in a row.
+        List<long> Delays() => [.. updates.Skip(1).Select(u => u.ReceivedUnixMs - u.Update.LastSeenUnixMs)];
+        bool FourInARowInTime()
+        {
+            var run = 0;
+            foreach (var delay in Delays())
+            {
+                run = delay < 2000 ? run + 1 : 0;
+                if (run == 4)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        try
+        {
+            await Poll.UntilAsync(FourInARowInTime, HostAppears, "four live updates in a row within 2 s of their samples", ct);
+        }
+        catch (TimeoutException e)
+        {
+            Assert.Fail($"{e.Message} Delays (ms): {string.Join(", ", Delays())}");
+        }
+
         Assert.All(updates, u => Assert.Equal(fixture.HostId, u.Update.HostId));
         Assert.Contains(updates.Last().Update.Series, s => s.Name == SeriesNames.HostCpu);
     }

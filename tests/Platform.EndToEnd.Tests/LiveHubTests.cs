@@ -51,13 +51,21 @@ public sealed class LiveHubTests(DashboardOnlyFixture fixture) : IClassFixture<D
         Assert.NotNull(snapshot);
         Assert.Equal("web-1", snapshot.HostId);
 
-        for (ulong sequence = 2; sequence <= 4; sequence++)
+        // Every sample reaches the watcher with its value; within 2 s, as three samples in a row must show. A loaded
+        // machine can stall this process (server and client alike) for longer than that now and then: one late
+        // update is measured again, a push path slower than 2 s never gets three in a row.
+        var delays = new List<long>();
+        var inTime = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (ulong sequence = 2; inTime < 3; sequence++)
         {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"no three updates in a row arrived within 2 s of their samples; delays (ms): {string.Join(", ", delays)}");
             var batch = Sample("web-1", sequence, sequence / 10.0);
             Model.Apply(batch);
             await Poll.UntilAsync(() => updates.Any(u => u.Update.LastSeenUnixMs >= batch.TimestampUnixMs), TimeSpan.FromSeconds(10), $"the update of sample {sequence}", ct);
             var (update, received) = updates.First(u => u.Update.LastSeenUnixMs >= batch.TimestampUnixMs);
-            Assert.True(received - batch.TimestampUnixMs < 2000, $"update {sequence} arrived {received - batch.TimestampUnixMs} ms after its sample");
+            delays.Add(received - batch.TimestampUnixMs);
+            inTime = delays[^1] < 2000 ? inTime + 1 : 0;
             var cpu = Assert.Single(update.Series, s => s.Name == SeriesNames.HostCpu);
             Assert.Equal(sequence / 10.0, cpu.Points[^1].Value, 6);
         }
@@ -75,6 +83,7 @@ public sealed class LiveHubTests(DashboardOnlyFixture fixture) : IClassFixture<D
 
         // 20 samples of each host as fast as possible: the watcher gets db-1 only, throttled to the display rate.
         var start = DateTimeOffset.UtcNow;
+        var applying = System.Diagnostics.Stopwatch.StartNew();
         for (ulong i = 1; i <= 20; i++)
         {
             var web = Sample("web-2", i, 0.5);
@@ -84,12 +93,17 @@ public sealed class LiveHubTests(DashboardOnlyFixture fixture) : IClassFixture<D
             Model.Apply(db);
         }
 
-        await Poll.UntilAsync(() => !updates.IsEmpty, TimeSpan.FromSeconds(10), "the first db-1 update", ct);
-        var first = updates.First();
-        Assert.Equal("db-1", first.HostId);
-        // One update carries every point since the previous one.
-        Assert.Equal(20, first.Series.Single(s => s.Name == SeriesNames.HostCpu).Points.Count);
+        applying.Stop();
+        List<long> Pushed() => [.. updates.SelectMany(u => u.Series.Where(s => s.Name == SeriesNames.HostCpu)).SelectMany(s => s.Points).Select(p => p.TimeUnixMs)];
+        await Poll.UntilAsync(() => Pushed().Count >= 20, TimeSpan.FromSeconds(10), "the 20 db-1 points pushed", ct);
         Assert.All(updates, u => Assert.Equal("db-1", u.HostId));
+        // Each update carries every point since the previous one: all 20, each once, in order.
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => start.ToUnixTimeMilliseconds() + i), Pushed());
+        // Throttled: one update per display interval (at least 800 ms apart), not one per sample. The loop above takes a
+        // few milliseconds, so one update normally carries all 20 points; a push that lands inside the loop splits
+        // them in two, and a loop stalled by the machine for longer spans one more update per interval it took.
+        var allowed = 2 + (int)(applying.ElapsedMilliseconds / 800);
+        Assert.True(updates.Count <= allowed, $"{updates.Count} updates for 20 samples applied in {applying.ElapsedMilliseconds} ms (at most {allowed})");
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public sealed class AgentBrokerTests : IDisposable
         var firstRun = (first.RunId, Last: first.MetricSequence);
 
         File.AppendAllText(logFile, "e\n");
-        broker = await BrokerServer.StartAsync(TelemetryReadBack.BrokerAt(bootstrap, data), NullLoggerFactory.Instance, ct);
+        broker = await TelemetryReadBack.RestartAsync(bootstrap, data, TimeSpan.FromSeconds(60), ct);
         var second = await Agent.StartAsync(Options(), NullLoggerFactory.Instance, ct);
         await Poll.UntilAsync(() => second.Spool.PendingRecords == 0 && second.Counters.BatchesPublished >= 3, TimeSpan.FromSeconds(90), "the spool sent by the second run", ct);
         File.AppendAllText(logFile, "f\n");
@@ -139,7 +139,7 @@ public sealed class AgentBrokerTests : IDisposable
             WriteLines(10);
             Assert.True(agent.Spool.PendingRecords > 0, "batches waited in the spool during the outage");
 
-            broker = await BrokerServer.StartAsync(TelemetryReadBack.BrokerAt(bootstrap, data), NullLoggerFactory.Instance, ct);
+            broker = await TelemetryReadBack.RestartAsync(bootstrap, data, TimeSpan.FromSeconds(60), ct);
             WriteLines(10);
             await Poll.UntilAsync(() => agent.Counters.BatchesPublished > publishedBefore + ticksDuringOutage, TimeSpan.FromSeconds(90), "the spool sent after the restart", ct);
         }

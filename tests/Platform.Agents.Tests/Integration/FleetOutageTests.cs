@@ -77,7 +77,7 @@ public sealed class FleetOutageTests(ITestOutputHelper output) : IDisposable
             WriteLines(hosts, 10);
             Assert.All(agents, a => Assert.True(a.Spool.PendingRecords > 0, "batches waited in the spool during the outage"));
 
-            broker = await BrokerServer.StartAsync(TelemetryReadBack.BrokerAt(bootstrap, data), NullLoggerFactory.Instance, ct);
+            broker = await TelemetryReadBack.RestartAsync(bootstrap, data, TimeSpan.FromSeconds(60), ct);
             WriteLines(hosts, 10);
             await Poll.UntilAsync(
                 () => agents.Select((a, i) => a.Counters.BatchesPublished > publishedBefore[i] + ticksDuringOutage && a.Spool.PendingRecords == 0).All(x => x),

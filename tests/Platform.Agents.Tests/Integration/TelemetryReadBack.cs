@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Net.Sockets;
 using Confluent.Kafka;
+using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Broker;
 using Platform.Telemetry;
 using Platform.Telemetry.V1;
@@ -15,6 +18,27 @@ internal static class TelemetryReadBack
         AutoCreateTopics = true,
         DefaultPartitions = 3,
     };
+
+    /// <summary>
+    /// Starts the broker again on the address it had (the agents know no other). While it was down the port was free
+    /// for anybody: another process's connection may hold it as its local port for a while, so a busy port is tried
+    /// again until <paramref name="timeout"/> passes.
+    /// </summary>
+    public static async Task<BrokerServer> RestartAsync(string listen, string data, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return await BrokerServer.StartAsync(BrokerAt(listen, data), NullLoggerFactory.Instance, cancellationToken);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && clock.Elapsed < timeout)
+            {
+                await Task.Delay(200, cancellationToken);
+            }
+        }
+    }
 
     /// <summary>
     /// Reads <c>metrics</c> and <c>logs</c> from the beginning in a fresh group, decoding every record and handing it to

@@ -270,8 +270,9 @@ public class RawProtocolTests(BrokerFixture fixture)
         var group = "silent-" + Guid.NewGuid().ToString("N");
         await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
 
-        // JoinGroup v0: group, session timeout 1500 ms, member "", protocol type, [protocol name, metadata].
-        var join = new ResponseReader(await raw.SendAsync(11, 0, w => w.String(group).Int32(1500).String("").String("consumer")
+        // JoinGroup v0: group, session timeout 5 s, member "", protocol type, [protocol name, metadata]. The session
+        // runs from the join: it must outlast the SyncGroup and the first Heartbeat below on a loaded machine.
+        var join = new ResponseReader(await raw.SendAsync(11, 0, w => w.String(group).Int32(5000).String("").String("consumer")
             .Int32(1).String("range").Bytes([0, 1, 2]), ct));
         Assert.Equal(0, join.Int16());
         var generation = join.Int32();

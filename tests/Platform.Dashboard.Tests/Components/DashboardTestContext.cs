@@ -13,6 +13,13 @@ namespace Platform.Dashboard.Tests.Components;
 /// <summary>A bUnit context with MudBlazor and the dashboard's services over an in-memory model.</summary>
 public abstract class DashboardTestContext : BunitContext
 {
+    static DashboardTestContext()
+    {
+        // WaitForAssertion waits 1 s by default: on a loaded 2-core machine a render after an asynchronous handler
+        // (an HTTP call, a timer tick) can land later than that, and the assertion would fail on a state still coming.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(30);
+    }
+
     protected DashboardTestContext(bool withPopoverProvider = true, bool secure = false, Action<IServiceCollection>? configure = null)
     {
         (Model, Clock) = Batches.Model();
