@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Platform.Telemetry.V1;
+using Platform.Telemetry.Decoding;
 
 namespace Platform.Dashboard.Services;
 
@@ -16,7 +16,7 @@ public sealed partial class MetricsIngest : IDisposable
     private readonly ILogger _logger;
     private readonly BlockingCollection<MetricRecord>[] _queues;
     private readonly Thread[] _threads;
-    private readonly MetricDecoder[] _decoders;
+    private readonly SeriesCatalog[] _catalogs;
     private bool _disposed;
 
     /// <param name="model">Where the batches go.</param>
@@ -31,11 +31,11 @@ public sealed partial class MetricsIngest : IDisposable
         _logger = logger;
         _queues = new BlockingCollection<MetricRecord>[workers];
         _threads = new Thread[workers];
-        _decoders = new MetricDecoder[workers];
+        _catalogs = new SeriesCatalog[workers];
         for (var i = 0; i < workers; i++)
         {
             _queues[i] = new BlockingCollection<MetricRecord>(new ConcurrentQueue<MetricRecord>(), QueueCapacity);
-            _decoders[i] = new MetricDecoder();
+            _catalogs[i] = new SeriesCatalog();
             var index = i;
             _threads[i] = new Thread(() => Work(index)) { IsBackground = true, Name = $"dashboard-ingest-{i}" };
             _threads[i].Start();
@@ -66,16 +66,16 @@ public sealed partial class MetricsIngest : IDisposable
         return (int)(hash % (uint)workers);
     }
 
-    /// <summary>Decodes one record's value with <paramref name="decoder"/> and applies it; returns false when it was unreadable.</summary>
-    public static bool TryApply(FleetModel model, MetricDecoder decoder, ReadOnlySpan<byte> value, out string? error)
+    /// <summary>Decodes one record's value with <paramref name="catalog"/> and applies it; returns false when it was unreadable.</summary>
+    public static bool TryApply(FleetModel model, SeriesCatalog catalog, ReadOnlySpan<byte> value, out string? error)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(decoder);
+        ArgumentNullException.ThrowIfNull(catalog);
         error = null;
-        MetricBatch batch;
+        DecodedMetricBatch batch;
         try
         {
-            batch = decoder.Decode(value);
+            batch = catalog.Decode(value);
         }
         catch (InvalidDataException ex)
         {
@@ -87,7 +87,7 @@ public sealed partial class MetricsIngest : IDisposable
         try
         {
             // The model counts what it rejects itself.
-            model.Apply(batch);
+            model.Apply(batch, catalog);
             return true;
         }
         catch (InvalidDataException ex)
@@ -123,10 +123,10 @@ public sealed partial class MetricsIngest : IDisposable
 
     private void Work(int index)
     {
-        var decoder = _decoders[index];
+        var catalog = _catalogs[index];
         foreach (var record in _queues[index].GetConsumingEnumerable())
         {
-            if (!TryApply(_model, decoder, record.Value, out var error))
+            if (!TryApply(_model, catalog, record.Value, out var error))
             {
                 LogBadRecord(record.Partition, record.Offset, error!);
             }

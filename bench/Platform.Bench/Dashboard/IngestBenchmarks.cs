@@ -19,7 +19,7 @@ public class IngestBenchmarks
     private Fleet.HostState[] _states = [];
     private string[] _ids = [];
     private FleetModel _fleet = null!;
-    private readonly MetricDecoder _decoder = new();
+    private readonly SeriesCatalog _catalog = new();
     private ManualClock _clock = null!;
     private int _next;
     private long _time;
@@ -55,7 +55,7 @@ public class IngestBenchmarks
     public int DecodeApply()
     {
         var bytes = NextBatch();
-        IngestPath.Apply(_fleet, _decoder, bytes);
+        IngestPath.Apply(_fleet, _catalog, bytes);
         return bytes.Length;
     }
 
