@@ -29,6 +29,7 @@ public sealed class HostState
     private ContainerStats[] _containers = [];
     private long _lastSeenUnixMs;
     private long _version;
+    private int _seriesCount;
 
     internal HostState(string hostId, DashboardOptions options)
     {
@@ -72,7 +73,8 @@ public sealed class HostState
 
     private ulong LastSequence { get; set; }
 
-    public int SeriesCount => _series.Count;
+    /// <summary>The series kept (a plain count: the fleet's total is summed every second).</summary>
+    public int SeriesCount => Volatile.Read(ref _seriesCount);
 
     /// <summary>The ring of one series by its id (<see cref="SeriesKey.Id"/>), or null.</summary>
     public SeriesRing? Ring(string seriesId) => _series.TryGetValue(seriesId, out var entry) ? entry.Ring : null;
@@ -239,7 +241,7 @@ public sealed class HostState
             {
                 slot = entry.Slot;
             }
-            else if (_series.Count >= _options.MaxSeriesPerHost)
+            else if (_slots.Count >= _options.MaxSeriesPerHost)
             {
                 slot = -1;
             }
@@ -249,6 +251,7 @@ public sealed class HostState
                 entry = new SeriesEntry(series.Key, counter ? series.RateUnit : series.Unit, new SeriesRing(_options.RingCapacity), slot);
                 _slots.Add(entry);
                 _series[series.Key.Id] = entry;
+                Volatile.Write(ref _seriesCount, _slots.Count);
             }
 
             if (_byClass.Count >= _options.MaxSeriesPerHost * 4)

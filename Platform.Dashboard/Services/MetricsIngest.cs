@@ -6,15 +6,27 @@ namespace Platform.Dashboard.Services;
 /// <summary>
 /// Decodes and applies metric records on several threads so the consumer thread only fetches. A record goes to
 /// the worker its key (the host id) hashes to, so one host's batches are applied by one thread, in the order the
-/// consumer read them; hosts on other workers proceed in parallel. Each worker's queue is bounded: when the
-/// workers fall behind, the consumer waits instead of buffering without limit.
+/// consumer read them; hosts on other workers proceed in parallel. Records are handed over in chunks of up to
+/// <see cref="ChunkSize"/> (one queue operation and at most one wake-up per chunk, not per record): a chunk goes when it
+/// is full, when <see cref="Flush"/> is called (the consumer calls it whenever it has nothing more to read at once) or
+/// when its oldest record has waited <see cref="MaxChunkDelayMs"/>. Each worker's queue is bounded: when the
+/// workers fall behind, the consumer waits instead of buffering without limit. One thread posts.
 /// </summary>
 public sealed partial class MetricsIngest : IDisposable
 {
-    private const int QueueCapacity = 2048;
+    /// <summary>The most records handed to a worker at once.</summary>
+    public const int ChunkSize = 32;
+
+    /// <summary>The longest a record waits in a chunk that is not full before the chunk goes anyway.</summary>
+    public const int MaxChunkDelayMs = 20;
+
+    // 2,048 records per worker.
+    private const int QueueCapacity = 2048 / ChunkSize;
     private readonly FleetModel _model;
     private readonly ILogger _logger;
-    private readonly BlockingCollection<MetricRecord>[] _queues;
+    private readonly BlockingCollection<Chunk>[] _queues;
+    private readonly Chunk?[] _pending;
+    private readonly ConcurrentQueue<Chunk> _free = new();
     private readonly Thread[] _threads;
     private readonly SeriesCatalog[] _catalogs;
     private bool _disposed;
@@ -29,12 +41,13 @@ public sealed partial class MetricsIngest : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         _model = model;
         _logger = logger;
-        _queues = new BlockingCollection<MetricRecord>[workers];
+        _queues = new BlockingCollection<Chunk>[workers];
+        _pending = new Chunk?[workers];
         _threads = new Thread[workers];
         _catalogs = new SeriesCatalog[workers];
         for (var i = 0; i < workers; i++)
         {
-            _queues[i] = new BlockingCollection<MetricRecord>(new ConcurrentQueue<MetricRecord>(), QueueCapacity);
+            _queues[i] = new BlockingCollection<Chunk>(new ConcurrentQueue<Chunk>(), QueueCapacity);
             _catalogs[i] = new SeriesCatalog();
             var index = i;
             _threads[i] = new Thread(() => Work(index)) { IsBackground = true, Name = $"dashboard-ingest-{i}" };
@@ -51,7 +64,40 @@ public sealed partial class MetricsIngest : IDisposable
     public void Post(byte[]? key, byte[] value, int partition, long offset, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(value);
-        _queues[WorkerOf(key, _queues.Length)].Add(new MetricRecord(value, partition, offset), cancellationToken);
+        var worker = WorkerOf(key, _queues.Length);
+        var now = Environment.TickCount64;
+        var chunk = _pending[worker];
+        if (chunk is null)
+        {
+            chunk = _free.TryDequeue(out var reused) ? reused : new Chunk();
+            chunk.StartedAt = now;
+            _pending[worker] = chunk;
+        }
+
+        chunk.Add(new MetricRecord(value, partition, offset));
+        if (chunk.Count == ChunkSize || now - chunk.StartedAt >= MaxChunkDelayMs)
+        {
+            Send(worker, cancellationToken);
+        }
+    }
+
+    /// <summary>Hands every partly filled chunk to its worker (when the consumer has nothing more to read at once).</summary>
+    public void Flush(CancellationToken cancellationToken)
+    {
+        for (var worker = 0; worker < _pending.Length; worker++)
+        {
+            if (_pending[worker] is not null)
+            {
+                Send(worker, cancellationToken);
+            }
+        }
+    }
+
+    private void Send(int worker, CancellationToken cancellationToken)
+    {
+        var chunk = _pending[worker]!;
+        _pending[worker] = null;
+        _queues[worker].Add(chunk, cancellationToken);
     }
 
     /// <summary>The worker of a record key: FNV-1a of its bytes, so a host always maps to the same worker.</summary>
@@ -105,6 +151,7 @@ public sealed partial class MetricsIngest : IDisposable
         }
 
         _disposed = true;
+        Flush(CancellationToken.None);
         foreach (var queue in _queues)
         {
             queue.CompleteAdding();
@@ -124,11 +171,20 @@ public sealed partial class MetricsIngest : IDisposable
     private void Work(int index)
     {
         var catalog = _catalogs[index];
-        foreach (var record in _queues[index].GetConsumingEnumerable())
+        foreach (var chunk in _queues[index].GetConsumingEnumerable())
         {
-            if (!TryApply(_model, catalog, record.Value, out var error))
+            foreach (var record in chunk.Records)
             {
-                LogBadRecord(record.Partition, record.Offset, error!);
+                if (!TryApply(_model, catalog, record.Value, out var error))
+                {
+                    LogBadRecord(record.Partition, record.Offset, error!);
+                }
+            }
+
+            chunk.Clear();
+            if (_free.Count < QueueCapacity * 2)
+            {
+                _free.Enqueue(chunk);
             }
         }
     }
@@ -137,4 +193,24 @@ public sealed partial class MetricsIngest : IDisposable
     private partial void LogBadRecord(int partition, long offset, string reason);
 
     private readonly record struct MetricRecord(byte[] Value, int Partition, long Offset);
+
+    /// <summary>Records handed to a worker at once; reused once applied.</summary>
+    private sealed class Chunk
+    {
+        private readonly MetricRecord[] _records = new MetricRecord[ChunkSize];
+
+        public int Count { get; private set; }
+
+        public long StartedAt { get; set; }
+
+        public ReadOnlySpan<MetricRecord> Records => _records.AsSpan(0, Count);
+
+        public void Add(MetricRecord record) => _records[Count++] = record;
+
+        public void Clear()
+        {
+            Array.Clear(_records, 0, Count);
+            Count = 0;
+        }
+    }
 }

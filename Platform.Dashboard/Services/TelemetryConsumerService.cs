@@ -95,7 +95,13 @@ public sealed partial class TelemetryConsumerService : BackgroundService
             ConsumeResult<byte[], byte[]>? result;
             try
             {
-                result = consumer.Consume(TimeSpan.FromMilliseconds(250));
+                // Hand the metric records read so far to the ingest threads whenever nothing more is ready at once.
+                result = consumer.Consume(TimeSpan.Zero);
+                if (result is null)
+                {
+                    ingest.Flush(stoppingToken);
+                    result = consumer.Consume(TimeSpan.FromMilliseconds(250));
+                }
             }
             catch (ConsumeException ex) when (!ex.Error.IsFatal)
             {
