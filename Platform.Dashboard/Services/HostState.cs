@@ -26,7 +26,10 @@ public sealed class HostState
     private readonly Dictionary<SeriesClass, int> _byClass = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _applyLock = new();
     private readonly DashboardOptions _options;
-    private ContainerStats[] _containers = [];
+    private readonly List<ContainerScratch.Entry> _containerSlots = [];
+    private long _containersVersion;
+    private ContainerStats[] _containersSnapshot = [];
+    private long _containersSnapshotVersion;
     private long _lastSeenUnixMs;
     private long _version;
     private int _seriesCount;
@@ -59,7 +62,7 @@ public sealed class HostState
     public TimeSpan Interval => Info is { IntervalMs: > 0 } info ? TimeSpan.FromMilliseconds(info.IntervalMs) : _options.DefaultInterval;
 
     /// <summary>The containers reported within the last few intervals.</summary>
-    public IReadOnlyCollection<ContainerStats> Containers => Volatile.Read(ref _containers);
+    public IReadOnlyCollection<ContainerStats> Containers => ContainerSnapshot();
 
     public long Batches { get; private set; }
 
@@ -119,7 +122,7 @@ public sealed class HostState
         var previous = Numbers;
         Numbers = new KeyNumbers(summary.Cpu ?? previous.Cpu, summary.Memory ?? previous.Memory, summary.Filesystem ?? previous.Filesystem, summary.Load1 ?? previous.Load1);
         var containers = catalog.Containers;
-        if (containers.Count > 0 || _containers.Length > 0)
+        if (containers.Count > 0 || _containerSlots.Count > 0)
         {
             UpdateContainers(containers.Entries, summary.TimeUnixMs);
         }
@@ -134,60 +137,40 @@ public sealed class HostState
     }
 
     /// <summary>
-    /// Replaces the reported containers' numbers in place (readers see each container whole, old or new) and drops
-    /// the containers not reported for a few intervals (stopped or removed); a new array only when the set changes.
+    /// Takes the reported containers' numbers (a container reported in a batch is replaced whole) and forgets the
+    /// containers not reported for a few intervals (stopped or removed). The <see cref="ContainerStats"/> records are
+    /// built when somebody reads <see cref="Containers"/>, not for every batch.
     /// </summary>
     private void UpdateContainers(ReadOnlySpan<ContainerScratch.Entry> reported, long batchTime)
     {
+        foreach (var c in reported)
+        {
+            var index = 0;
+            while (index < _containerSlots.Count && !string.Equals(_containerSlots[index].Name, c.Name, StringComparison.Ordinal))
+            {
+                index++;
+            }
+
+            if (index == _containerSlots.Count)
+            {
+                _containerSlots.Add(c);
+            }
+            else
+            {
+                _containerSlots[index] = c;
+            }
+        }
+
         var horizon = batchTime - (long)(Interval.TotalMilliseconds * _options.SilentAfterIntervals);
-        var current = _containers;
-        var changed = false;
-        foreach (var held in current)
+        for (var i = _containerSlots.Count - 1; i >= 0; i--)
         {
-            if (held.TimeUnixMs < horizon && !Reports(reported, held.Name))
+            if (_containerSlots[i].Time < horizon && !Reports(reported, _containerSlots[i].Name))
             {
-                changed = true;
-                break;
+                _containerSlots.RemoveAt(i);
             }
         }
 
-        foreach (var c in reported)
-        {
-            if (IndexOf(current, c.Name) < 0)
-            {
-                changed = true;
-                break;
-            }
-        }
-
-        if (changed)
-        {
-            var next = new List<ContainerStats>(current.Length + reported.Length);
-            foreach (var held in current)
-            {
-                if (held.TimeUnixMs >= horizon || Reports(reported, held.Name))
-                {
-                    next.Add(held);
-                }
-            }
-
-            foreach (var c in reported)
-            {
-                if (IndexOf(next, c.Name) < 0)
-                {
-                    next.Add(new ContainerStats(HostId, c.Name, c.Id, c.Cpu, c.Memory, c.Limit, c.Time));
-                }
-            }
-
-            current = [.. next];
-        }
-
-        foreach (var c in reported)
-        {
-            current[IndexOf(current, c.Name)] = new ContainerStats(HostId, c.Name, c.Id, c.Cpu, c.Memory, c.Limit, c.Time);
-        }
-
-        Volatile.Write(ref _containers, current);
+        _containersVersion++;
 
         static bool Reports(ReadOnlySpan<ContainerScratch.Entry> reported, string name)
         {
@@ -201,18 +184,26 @@ public sealed class HostState
 
             return false;
         }
+    }
 
-        static int IndexOf(IReadOnlyList<ContainerStats> list, string name)
+    private ContainerStats[] ContainerSnapshot()
+    {
+        lock (_applyLock)
         {
-            for (var i = 0; i < list.Count; i++)
+            if (_containersSnapshotVersion != _containersVersion)
             {
-                if (string.Equals(list[i].Name, name, StringComparison.Ordinal))
+                var snapshot = new ContainerStats[_containerSlots.Count];
+                for (var i = 0; i < snapshot.Length; i++)
                 {
-                    return i;
+                    var c = _containerSlots[i];
+                    snapshot[i] = new ContainerStats(HostId, c.Name, c.Id, c.Cpu, c.Memory, c.Limit, c.Time);
                 }
+
+                _containersSnapshot = snapshot;
+                _containersSnapshotVersion = _containersVersion;
             }
 
-            return -1;
+            return _containersSnapshot;
         }
     }
 

@@ -19,6 +19,7 @@ public sealed class SeriesRing
     private float[] _values;
     private readonly Lock _lock = new();
     private long _base;
+    private long _newest;
     private int _start;
     private int _count;
 
@@ -78,7 +79,7 @@ public sealed class SeriesRing
             {
                 _base = point.TimeUnixMs;
             }
-            else if (point.TimeUnixMs <= At(_count - 1).TimeUnixMs)
+            else if (point.TimeUnixMs <= _newest)
             {
                 return false;
             }
@@ -93,18 +94,27 @@ public sealed class SeriesRing
                 Grow();
             }
 
-            var slot = _count < _times.Length ? (_start + _count) % _times.Length : _start;
-            _times[slot] = (int)(point.TimeUnixMs - _base);
-            _values[slot] = (float)point.Value;
-            if (_count < _times.Length)
+            var length = _times.Length;
+            int slot;
+            if (_count < length)
             {
+                slot = _start + _count;
+                if (slot >= length)
+                {
+                    slot -= length;
+                }
+
                 _count++;
             }
             else
             {
-                _start = (_start + 1) % _times.Length;
+                slot = _start;
+                _start = slot + 1 == length ? 0 : slot + 1;
             }
 
+            _times[slot] = (int)(point.TimeUnixMs - _base);
+            _values[slot] = (float)point.Value;
+            _newest = point.TimeUnixMs;
             return true;
         }
     }
@@ -144,7 +154,12 @@ public sealed class SeriesRing
 
     private Point At(int index)
     {
-        var slot = (_start + index) % _times.Length;
+        var slot = _start + index;
+        if (slot >= _times.Length)
+        {
+            slot -= _times.Length;
+        }
+
         return new Point(_base + _times[slot], _values[slot]);
     }
 

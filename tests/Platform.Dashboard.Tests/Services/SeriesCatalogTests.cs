@@ -127,7 +127,7 @@ public class SeriesCatalogTests
     }
 
     [Fact]
-    public void Apply_AllocatesNothingPerSample_InTheSteadyState()
+    public void Apply_AllocatesNothingPerSampleOrContainer_InTheSteadyState()
     {
         var (model, _) = Batches.Model(new DashboardOptions { RingCapacity = SeriesRing.InitialAllocation });
         var catalog = new SeriesCatalog();
@@ -137,7 +137,8 @@ public class SeriesCatalogTests
             var samples = Enumerable.Range(0, 100).Select(s => s % 10 == 0
                 ? Batches.Counter("net", i * 1000.0, ("nic", s.ToString(System.Globalization.CultureInfo.InvariantCulture)))
                 : Batches.Gauge(SeriesNames.CpuUtilization, 0.5, ("cpu", s.ToString(System.Globalization.CultureInfo.InvariantCulture))));
-            batches[i] = Batch("h", 1000L * (i + 1), [.. samples]).ToByteArray();
+            Sample[] container = [Batches.Gauge(SeriesNames.ContainerCpu, 0.1, (SeriesNames.ContainerNameLabel, "web")), Batches.Gauge(SeriesNames.ContainerMemory, 1e8, (SeriesNames.ContainerNameLabel, "web"))];
+            batches[i] = Batch("h", 1000L * (i + 1), [.. samples, .. container]).ToByteArray();
         }
 
         // Warm up: the series exist and the rings are at their capacity.
@@ -153,7 +154,10 @@ public class SeriesCatalogTests
         }
 
         var perBatch = (GC.GetAllocatedBytesForCurrentThread() - before) / 32;
-        Assert.True(perBatch <= 128, $"{perBatch} bytes allocated per 100-sample batch");
-        Assert.Equal(0.5, model.Find("h")!.Numbers.Cpu!.Value, 6);
+        Assert.True(perBatch <= 128, $"{perBatch} bytes allocated per 102-sample batch");
+        var host = model.Find("h")!;
+        Assert.Equal(0.5, host.Numbers.Cpu!.Value, 6);
+        var web = Assert.Single(host.Containers);
+        Assert.Equal(("web", 0.1, 1e8, 64_000L), (web.Name, web.Cpu, web.MemoryBytes, web.TimeUnixMs));
     }
 }
