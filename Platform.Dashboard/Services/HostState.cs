@@ -6,8 +6,9 @@ namespace Platform.Dashboard.Services;
 
 /// <summary>
 /// What the dashboard knows of one host: its inventory, when it was last heard from, its key numbers,
-/// containers and a bounded ring of recent points per series. Written by one ingest thread at a time; read by
-/// anyone (pages, the live push) without blocking the writer for long.
+/// containers and a bounded ring of recent points per series, all on one timeline of its batches
+/// (<see cref="SeriesTimeline"/>: a point costs a float, the time is held once per batch). Written by one ingest
+/// thread at a time; read by anyone (pages, the live push) without blocking the writer for long.
 /// <para>The writer keeps the host's series in slots. A host sends its series in the same order every batch, so the
 /// slot of the sample at position <c>i</c> is found by checking that the class remembered at <c>i</c> is the
 /// sample's (a reference compare); only a new or moved series looks further (by class, then by key text). A
@@ -34,10 +35,17 @@ public sealed class HostState
     private long _version;
     private int _seriesCount;
 
+    // The times of the host's batches, shared by its rings; the column of the batch being applied.
+    private const long NotOpened = long.MinValue;
+    private readonly SeriesTimeline _timeline;
+    private long _batchTime;
+    private long _column = NotOpened;
+
     internal HostState(string hostId, DashboardOptions options)
     {
         HostId = hostId;
         _options = options;
+        _timeline = new SeriesTimeline(options.RingCapacity);
     }
 
     public string HostId { get; }
@@ -117,8 +125,16 @@ public sealed class HostState
         AgentRunId = batch.AgentRunId;
         LastSequence = batch.Sequence;
 
+        // Every point of the batch goes in the batch's column of the timeline, opened at the first point.
+        _batchTime = batch.TimestampUnixMs != 0 ? batch.TimestampUnixMs : receivedUnixMs;
+        _column = NotOpened;
         var target = new Target(this);
-        var summary = BatchInterpreter.Interpret(batch, catalog, receivedUnixMs, ref target);
+        BatchInterpreter.Summary summary;
+        lock (_timeline.Gate)
+        {
+            summary = BatchInterpreter.Interpret(batch, catalog, receivedUnixMs, ref target);
+        }
+
         var previous = Numbers;
         Numbers = new KeyNumbers(summary.Cpu ?? previous.Cpu, summary.Memory ?? previous.Memory, summary.Filesystem ?? previous.Filesystem, summary.Load1 ?? previous.Load1);
         var containers = catalog.Containers;
@@ -239,7 +255,7 @@ public sealed class HostState
             else
             {
                 slot = _slots.Count;
-                entry = new SeriesEntry(series.Key, counter ? series.RateUnit : series.Unit, new SeriesRing(_options.RingCapacity), slot);
+                entry = new SeriesEntry(series.Key, counter ? series.RateUnit : series.Unit, new SeriesRing(_timeline), slot);
                 _slots.Add(entry);
                 _series[series.Key.Id] = entry;
                 Volatile.Write(ref _seriesCount, _slots.Count);
@@ -275,6 +291,19 @@ public sealed class HostState
         return slot;
     }
 
+    private void AddPoint(int slot, double value)
+    {
+        if (_column == NotOpened)
+        {
+            _column = _timeline.Open(_batchTime);
+        }
+
+        if (_column >= 0)
+        {
+            _slots[slot].Ring.Set(_column, value);
+        }
+    }
+
     /// <summary>The host as the interpreter's target (a struct, so its calls are direct).</summary>
     private readonly struct Target(HostState host) : BatchInterpreter.ITarget
     {
@@ -283,7 +312,7 @@ public sealed class HostState
         public bool TryRate(int slot, long timeUnixMs, double total, out double ratePerSecond) =>
             host._slots[slot].TryRate(timeUnixMs, total, out ratePerSecond);
 
-        public void Add(int slot, long timeUnixMs, double value) => host._slots[slot].Ring.Add(new Point(timeUnixMs, value));
+        public void Add(int slot, long timeUnixMs, double value) => host.AddPoint(slot, value);
     }
 
     /// <summary>One kept series: its ring and, for a counter, its previous total.</summary>
