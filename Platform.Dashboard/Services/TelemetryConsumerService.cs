@@ -62,6 +62,9 @@ public sealed partial class TelemetryConsumerService : BackgroundService
     private void ConsumeUntilFailure(MetricsIngest ingest, CancellationToken stoppingToken)
     {
         var config = KafkaConfig.Consumer(_options, _options.GroupId, "platform-dashboard");
+
+        // Only the topic is read of each record's metadata: no headers or timestamp marshalled per record.
+        config.ConsumeResultFields = "topic";
         using var admin = new AdminClientBuilder(KafkaConfig.Admin(_options, "platform-dashboard-admin"))
             .SetLogHandler((_, m) => LogClient(m.Level, m.Message))
             .Build();
