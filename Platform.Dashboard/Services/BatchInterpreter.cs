@@ -1,31 +1,58 @@
+using Google.Protobuf;
+using Platform.Telemetry.Decoding;
 using Platform.Telemetry.V1;
 
 namespace Platform.Dashboard.Services;
 
 /// <summary>
-/// Reads one <see cref="MetricBatch"/> into what the dashboard keeps: the series values (counter totals
-/// turned into per-second rates), the derived host series (whole CPU, used memory, fullest filesystem),
-/// the key numbers and the containers. Used alike by the live consumer and the history reader.
+/// Reads one decoded metric batch into what the dashboard keeps: the series values (counter totals turned into
+/// per-second rates), the derived host series (whole CPU, used memory, fullest filesystem), the key numbers and the
+/// containers. The one interpretation of a batch, used alike by the live ingest (into <see cref="HostState"/>), the
+/// history reader (into buckets) and <see cref="Interpret(MetricBatch, CounterRates, long)"/>. A sample costs its
+/// class (an array index in the <see cref="SeriesCatalog"/>), its slot in the target and a switch on its role: no
+/// strings are hashed or compared and nothing is allocated per sample or per batch.
 /// </summary>
 public static class BatchInterpreter
 {
-    /// <summary>The result of reading one batch.</summary>
+    /// <summary>The derived whole-host series.</summary>
+    internal static readonly SeriesClass HostCpu = SeriesClass.Derived(SeriesNames.HostCpu);
+
+    internal static readonly SeriesClass HostMemory = SeriesClass.Derived(SeriesNames.HostMemory);
+
+    internal static readonly SeriesClass HostFilesystem = SeriesClass.Derived(SeriesNames.HostFilesystem);
+
+    /// <summary>Where the interpreted values go, slot by slot.</summary>
+    internal interface ITarget
+    {
+        /// <summary>The slot of a series, or -1 when it is not kept. <paramref name="position"/> is the sample's index in
+        /// the batch (the derived series come after the samples): a host sends its series in the same order every time.</summary>
+        int Resolve(SeriesClass series, int position, bool counter);
+
+        /// <summary>Records a counter's total in its slot; true with the per-second rate since the previous total.</summary>
+        bool TryRate(int slot, long timeUnixMs, double total, out double ratePerSecond);
+
+        void Add(int slot, long timeUnixMs, double value);
+    }
+
+    /// <summary>The batch-level result of <see cref="Interpret{T}"/>; the containers are in the catalog's scratch.</summary>
+    internal readonly record struct Summary(long TimeUnixMs, double? Cpu, double? Memory, double? Filesystem, double? Load1)
+    {
+        public KeyNumbers Numbers => new(Cpu, Memory, Filesystem, Load1);
+    }
+
+    /// <summary>The result of <see cref="Interpret(MetricBatch, CounterRates, long)"/>.</summary>
     public sealed record Result(string HostId, long TimeUnixMs, IReadOnlyList<SeriesSample> Samples, KeyNumbers Numbers, IReadOnlyList<ContainerStats> Containers);
 
-    /// <exception cref="InvalidDataException">The batch has no host id or an unknown schema version.</exception>
-    private static readonly SeriesKey HostCpuKey = SeriesKey.Create(SeriesNames.HostCpu);
-    private static readonly SeriesKey HostMemoryKey = SeriesKey.Create(SeriesNames.HostMemory);
-    private static readonly SeriesKey HostFilesystemKey = SeriesKey.Create(SeriesNames.HostFilesystem);
-
-    /// <param name="batch">The batch as read from the topic.</param>
-    /// <param name="rates">The previous counter totals of this host.</param>
+    /// <summary>Interprets a batch decoded by <paramref name="catalog"/> into <paramref name="target"/>.</summary>
+    /// <param name="batch">The batch <paramref name="catalog"/> decoded last.</param>
+    /// <param name="catalog">The classes of the batch's series, and the scratch the containers are gathered in.</param>
+    /// <param name="target">Where the values go.</param>
     /// <param name="receivedUnixMs">When the batch arrived, for a batch without a timestamp.</param>
-    /// <param name="keys">Where the series keys of this host are cached; null builds every key.</param>
-    public static Result Interpret(MetricBatch batch, CounterRates rates, long receivedUnixMs, SeriesKeyCache? keys = null)
+    /// <exception cref="InvalidDataException">The batch has no host id or an unknown schema version.</exception>
+    internal static Summary Interpret<T>(DecodedMetricBatch batch, SeriesCatalog catalog, long receivedUnixMs, ref T target)
+        where T : struct, ITarget
     {
-        ArgumentNullException.ThrowIfNull(batch);
-        ArgumentNullException.ThrowIfNull(rates);
-        if (string.IsNullOrEmpty(batch.HostId))
+        if (batch.HostId.Length == 0)
         {
             throw new InvalidDataException("metric batch without a host id");
         }
@@ -36,76 +63,60 @@ public static class BatchInterpreter
         }
 
         var batchTime = batch.TimestampUnixMs != 0 ? batch.TimestampUnixMs : receivedUnixMs;
-        var samples = new List<SeriesSample>(batch.Samples.Count + 3);
-        var cpu = new CpuAccumulator();
+        var containers = catalog.Containers;
+        containers.Clear();
+        var cpu = new CpuAccumulator(catalog.Cpus);
         double? memory = null, memoryUsedBytes = null, filesystem = null, load1 = null;
-        Dictionary<string, ContainerBuilder>? containers = null;
-
-        foreach (var sample in batch.Samples)
+        var samples = batch.Samples;
+        for (var i = 0; i < samples.Length; i++)
         {
-            if (string.IsNullOrEmpty(sample.Name) || !double.IsFinite(sample.Value))
+            ref readonly var sample = ref samples[i];
+            var series = catalog.ClassOf(sample.Series);
+            var value = sample.Value;
+            if (series.Key.Name.Length == 0 || !double.IsFinite(value))
             {
                 continue;
             }
 
             var time = sample.TimestampUnixMs != 0 ? sample.TimestampUnixMs : batchTime;
-            var key = keys is null
-                ? SeriesKey.Create(sample.Name, sample.Labels.Select(static l => KeyValuePair.Create(l.Name, l.Value)))
-                : keys.Get(sample.Name, sample.Labels);
-            if (sample.Kind == MetricKind.Counter)
+            var counter = sample.Kind == MetricKind.Counter;
+            var slot = target.Resolve(series, i, counter);
+            if (counter)
             {
-                if (rates.TryRate(key.Id, time, sample.Value, out var rate))
+                if (slot >= 0 && target.TryRate(slot, time, value, out var rate))
                 {
-                    samples.Add(new SeriesSample(key, RateUnit(sample.Unit), time, rate));
+                    target.Add(slot, time, rate);
                 }
 
                 continue;
             }
 
-            samples.Add(new SeriesSample(key, sample.Unit, time, sample.Value));
-            switch (sample.Name)
+            if (slot >= 0)
             {
-                case SeriesNames.CpuUtilization:
-                    cpu.Add(key, sample.Value);
-                    break;
-                case SeriesNames.MemoryUtilization:
-                    if (key.Label("state") is null or "used")
-                    {
-                        memory = sample.Value;
-                    }
+                target.Add(slot, time, value);
+            }
 
+            switch (series.Role)
+            {
+                case SeriesRole.Other:
                     break;
-                case SeriesNames.MemoryUsage:
-                    if (key.Label("state") is null or "used")
-                    {
-                        memoryUsedBytes = sample.Value;
-                    }
-
+                case SeriesRole.CpuTotal or SeriesRole.CpuCore or SeriesRole.CpuIdle or SeriesRole.CpuWait or SeriesRole.CpuBusy:
+                    cpu.Add(series, value);
                     break;
-                case SeriesNames.FilesystemUtilization:
-                    if (key.Label("state") is null or "used")
-                    {
-                        filesystem = Math.Max(filesystem ?? 0, sample.Value);
-                    }
-
+                case SeriesRole.MemoryUtilization:
+                    memory = value;
                     break;
-                case SeriesNames.Load1:
-                    load1 = sample.Value;
+                case SeriesRole.MemoryUsed:
+                    memoryUsedBytes = value;
                     break;
-                case SeriesNames.ContainerCpu or SeriesNames.ContainerMemory or SeriesNames.ContainerMemoryLimit:
-                    var name = key.Label(SeriesNames.ContainerNameLabel) ?? key.Label(SeriesNames.ContainerIdLabel);
-                    if (name is not null)
-                    {
-                        containers ??= new Dictionary<string, ContainerBuilder>(StringComparer.Ordinal);
-                        if (!containers.TryGetValue(name, out var container))
-                        {
-                            container = new ContainerBuilder { Id = key.Label(SeriesNames.ContainerIdLabel), Time = time };
-                            containers[name] = container;
-                        }
-
-                        container.Set(sample.Name, sample.Value);
-                    }
-
+                case SeriesRole.FilesystemUtilization:
+                    filesystem = Math.Max(filesystem ?? 0, value);
+                    break;
+                case SeriesRole.Load1:
+                    load1 = value;
+                    break;
+                default:
+                    containers.Set(series, time, value);
                     break;
             }
         }
@@ -116,72 +127,67 @@ public static class BatchInterpreter
         }
 
         var cpuTotal = cpu.Total();
-        if (cpuTotal is { } c)
-        {
-            samples.Add(new SeriesSample(HostCpuKey, "1", batchTime, c));
-        }
-
-        if (memory is { } m)
-        {
-            samples.Add(new SeriesSample(HostMemoryKey, "1", batchTime, m));
-        }
-
-        if (filesystem is { } f)
-        {
-            samples.Add(new SeriesSample(HostFilesystemKey, "1", batchTime, f));
-        }
-
-        var containerList = containers is null
-            ? (IReadOnlyList<ContainerStats>)[]
-            : containers.Select(kv => new ContainerStats(batch.HostId, kv.Key, kv.Value.Id, kv.Value.Cpu, kv.Value.Memory, kv.Value.Limit, kv.Value.Time)).ToList();
-        return new Result(batch.HostId, batchTime, samples, new KeyNumbers(cpuTotal, memory, filesystem, load1), containerList);
+        AddDerived(ref target, HostCpu, samples.Length, batchTime, cpuTotal);
+        AddDerived(ref target, HostMemory, samples.Length + 1, batchTime, memory);
+        AddDerived(ref target, HostFilesystem, samples.Length + 2, batchTime, filesystem);
+        return new Summary(batchTime, cpuTotal, memory, filesystem, load1);
     }
 
-    /// <summary>The unit of a counter's rate ("By" → "By/s"), built once per unit.</summary>
-    private static string RateUnit(string unit)
+    /// <summary>
+    /// Interprets one generated <see cref="MetricBatch"/> on its own (tests and tools): the same reading as the live
+    /// path, with counter totals kept in <paramref name="rates"/> by series key.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The batch has no host id or an unknown schema version.</exception>
+    public static Result Interpret(MetricBatch batch, CounterRates rates, long receivedUnixMs)
     {
-        if (RateUnits.TryGetValue(unit, out var rateUnit))
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(rates);
+        var catalog = new SeriesCatalog();
+        var decoded = catalog.Decode(batch.ToByteArray());
+        var target = new ListTarget(rates);
+        var summary = Interpret(decoded, catalog, receivedUnixMs, ref target);
+        var containers = new List<ContainerStats>(catalog.Containers.Count);
+        foreach (var c in catalog.Containers.Entries)
         {
-            return rateUnit;
+            containers.Add(new ContainerStats(decoded.HostId, c.Name, c.Id, c.Cpu, c.Memory, c.Limit, c.Time));
         }
 
-        rateUnit = unit + "/s";
-        if (RateUnits.Count < 1024)
-        {
-            RateUnits.TryAdd(unit, rateUnit);
-        }
-
-        return rateUnit;
+        return new Result(decoded.HostId, summary.TimeUnixMs, target.Samples, summary.Numbers, containers);
     }
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> RateUnits = new(StringComparer.Ordinal);
-
-    private sealed class ContainerBuilder
+    private static void AddDerived<T>(ref T target, SeriesClass series, int position, long time, double? value)
+        where T : struct, ITarget
     {
-        public string? Id { get; init; }
-
-        public long Time { get; init; }
-
-        public double? Cpu { get; private set; }
-
-        public double? Memory { get; private set; }
-
-        public double? Limit { get; private set; }
-
-        public void Set(string name, double value)
+        if (value is { } v)
         {
-            switch (name)
+            var slot = target.Resolve(series, position, counter: false);
+            if (slot >= 0)
             {
-                case SeriesNames.ContainerCpu:
-                    Cpu = value;
-                    break;
-                case SeriesNames.ContainerMemory:
-                    Memory = value;
-                    break;
-                default:
-                    Limit = value > 0 ? value : null;
-                    break;
+                target.Add(slot, time, v);
             }
+        }
+    }
+
+    /// <summary>Collects the samples into a list (for <see cref="Interpret(MetricBatch, CounterRates, long)"/>).</summary>
+    private readonly struct ListTarget(CounterRates rates) : ITarget
+    {
+        private readonly List<(SeriesClass Series, bool Counter)> _slots = [];
+
+        public List<SeriesSample> Samples { get; } = [];
+
+        public int Resolve(SeriesClass series, int position, bool counter)
+        {
+            _slots.Add((series, counter));
+            return _slots.Count - 1;
+        }
+
+        public bool TryRate(int slot, long timeUnixMs, double total, out double ratePerSecond) =>
+            rates.TryRate(_slots[slot].Series.Key.Id, timeUnixMs, total, out ratePerSecond);
+
+        public void Add(int slot, long timeUnixMs, double value)
+        {
+            var (series, counter) = _slots[slot];
+            Samples.Add(new SeriesSample(series.Key, counter ? series.RateUnit : series.Unit, timeUnixMs, value));
         }
     }
 
@@ -189,7 +195,7 @@ public static class BatchInterpreter
     /// The whole-host CPU utilization from whatever breakdown the agent sends: one series without labels
     /// is the total; per-CPU series are averaged; per-state series count everything but idle (and wait).
     /// </summary>
-    private struct CpuAccumulator
+    private struct CpuAccumulator(HashSet<string> cpus)
     {
         private double? _total;
         private double _sum;
@@ -197,34 +203,34 @@ public static class BatchInterpreter
         private double _idleSum;
         private int _idleCount;
         private double _busyStateSum;
-        private HashSet<string>? _cpus;
+        private bool _states;
 
-        public void Add(SeriesKey key, double value)
+        public void Add(SeriesClass series, double value)
         {
-            var state = key.Label("state");
-            var cpu = key.Label("cpu");
-            if (state is null)
+            switch (series.Role)
             {
-                if (cpu is null)
-                {
+                case SeriesRole.CpuTotal:
                     _total = value;
-                }
-                else
-                {
+                    return;
+                case SeriesRole.CpuCore:
                     _sum += value;
                     _count++;
-                }
-
-                return;
+                    return;
             }
 
-            (_cpus ??= new HashSet<string>(StringComparer.Ordinal)).Add(cpu ?? string.Empty);
-            if (state == "idle")
+            if (!_states)
+            {
+                _states = true;
+                cpus.Clear();
+            }
+
+            cpus.Add(series.Cpu!);
+            if (series.Role == SeriesRole.CpuIdle)
             {
                 _idleSum += value;
                 _idleCount++;
             }
-            else if (state != "wait")
+            else if (series.Role == SeriesRole.CpuBusy)
             {
                 _busyStateSum += value;
             }
@@ -247,7 +253,7 @@ public static class BatchInterpreter
                 return Math.Clamp(1 - (_idleSum / _idleCount), 0, 1);
             }
 
-            return _cpus is { Count: > 0 } ? Math.Clamp(_busyStateSum / _cpus.Count, 0, 1) : null;
+            return _states && cpus.Count > 0 ? Math.Clamp(_busyStateSum / cpus.Count, 0, 1) : null;
         }
     }
 }

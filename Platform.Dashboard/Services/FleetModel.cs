@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Google.Protobuf;
 using Platform.Telemetry.Alerts;
+using Platform.Telemetry.Decoding;
 using Platform.Telemetry.V1;
 
 namespace Platform.Dashboard.Services;
@@ -14,6 +16,10 @@ public sealed class FleetModel
     private readonly ConcurrentDictionary<string, HostState> _hosts = new(StringComparer.Ordinal);
     private readonly DashboardOptions _options;
     private readonly TimeProvider _time;
+
+    // For batches applied as generated objects (tests and tools) rather than by an ingest thread.
+    private readonly Lock _directLock = new();
+    private readonly SeriesCatalog _directCatalog = new();
     private long _records;
     private long _rejected;
     private long _lastRecordUnixMs;
@@ -65,14 +71,30 @@ public sealed class FleetModel
 
     public HostState? Find(string hostId) => _hosts.TryGetValue(hostId, out var host) ? host : null;
 
-    /// <summary>Applies one batch from the metrics topic.</summary>
+    /// <summary>
+    /// Applies one generated batch (tests and tools): encoded and decoded again through the model's own catalog, so
+    /// it is read exactly as the live ingest reads a record.
+    /// </summary>
     /// <exception cref="InvalidDataException">The batch cannot be read.</exception>
     public HostState Apply(MetricBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        var bytes = batch.ToByteArray();
+        lock (_directLock)
+        {
+            return Apply(_directCatalog.Decode(bytes), _directCatalog);
+        }
+    }
+
+    /// <summary>Applies one batch decoded by <paramref name="catalog"/>; called on the thread that owns the catalog.</summary>
+    /// <exception cref="InvalidDataException">The batch cannot be read.</exception>
+    public HostState Apply(DecodedMetricBatch batch, SeriesCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(catalog);
         var now = NowUnixMs;
         Interlocked.Exchange(ref _lastRecordUnixMs, now);
-        if (string.IsNullOrEmpty(batch.HostId))
+        if (batch.HostId.Length == 0)
         {
             Interlocked.Increment(ref _rejected);
             throw new InvalidDataException("metric batch without a host id");
@@ -83,7 +105,7 @@ public sealed class FleetModel
             : _hosts.GetOrAdd(batch.HostId, static (id, options) => new HostState(id, options), _options);
         try
         {
-            host.Apply(batch, now);
+            host.Apply(batch, catalog, now);
         }
         catch (InvalidDataException)
         {

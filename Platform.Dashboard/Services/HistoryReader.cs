@@ -3,7 +3,6 @@ using System.Text;
 using Confluent.Kafka;
 using Google.Protobuf;
 using Platform.Telemetry;
-using Platform.Telemetry.V1;
 
 namespace Platform.Dashboard.Services;
 
@@ -50,8 +49,7 @@ public sealed partial class HistoryReader
         var fromMs = from.ToUnixTimeMilliseconds();
         var toMs = to.ToUnixTimeMilliseconds();
         var buckets = new Buckets(fromMs, toMs, points);
-        var rates = new CounterRates();
-        var keys = new SeriesKeyCache();
+        var catalog = new SeriesCatalog();
         long records = 0;
 
         var config = KafkaConfig.Consumer(_options, _options.GroupId, "platform-dashboard-history");
@@ -72,16 +70,12 @@ public sealed partial class HistoryReader
 
             try
             {
-                var batch = MetricBatch.Parser.ParseFrom(message.Value);
-                var interpreted = BatchInterpreter.Interpret(batch, rates, message.Timestamp.UnixTimestampMs, keys);
+                var batch = catalog.Decode(message.Value);
+                var target = new BucketTarget(buckets);
+                var interpreted = BatchInterpreter.Interpret(batch, catalog, message.Timestamp.UnixTimestampMs, ref target);
                 if (interpreted.TimeUnixMs >= fromMs && interpreted.TimeUnixMs <= toMs)
                 {
                     records++;
-                }
-
-                foreach (var sample in interpreted.Samples)
-                {
-                    buckets.Add(sample);
                 }
             }
             catch (Exception ex) when (ex is InvalidProtocolBufferException or InvalidDataException)
@@ -94,6 +88,16 @@ public sealed partial class HistoryReader
         return new HistoryResult(from, to, buckets.ToSeries(), records, truncated);
     }
 
+    /// <summary>The buckets as the interpreter's target.</summary>
+    private readonly struct BucketTarget(Buckets buckets) : BatchInterpreter.ITarget
+    {
+        public int Resolve(SeriesClass series, int position, bool counter) => buckets.Resolve(series, counter);
+
+        public bool TryRate(int slot, long timeUnixMs, double total, out double ratePerSecond) => buckets.TryRate(slot, timeUnixMs, total, out ratePerSecond);
+
+        public void Add(int slot, long timeUnixMs, double value) => buckets.Add(slot, timeUnixMs, value);
+    }
+
     /// <summary>Per series, the sum and count of the samples in each of the range's buckets.</summary>
     private sealed class Buckets
     {
@@ -101,7 +105,9 @@ public sealed partial class HistoryReader
         private readonly long _to;
         private readonly int _count;
         private readonly double _width;
-        private readonly Dictionary<string, (SeriesKey Key, string Unit, double[] Sum, int[] N)> _series = new(StringComparer.Ordinal);
+        private readonly List<Slot> _slots = [];
+        private readonly Dictionary<SeriesClass, int> _byClass = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<string, int> _byKey = new(StringComparer.Ordinal);
 
         public Buckets(long from, long to, int count)
         {
@@ -111,42 +117,75 @@ public sealed partial class HistoryReader
             _width = (double)(to - from) / count;
         }
 
-        public void Add(SeriesSample sample)
+        public int Resolve(SeriesClass series, bool counter)
         {
-            if (sample.TimeUnixMs < _from || sample.TimeUnixMs > _to)
+            if (_byClass.TryGetValue(series, out var slot))
+            {
+                return slot;
+            }
+
+            if (!_byKey.TryGetValue(series.Key.Id, out slot))
+            {
+                slot = _slots.Count;
+                _slots.Add(new Slot(series.Key, counter ? series.RateUnit : series.Unit, new double[_count], new int[_count]));
+                _byKey[series.Key.Id] = slot;
+            }
+
+            _byClass[series] = slot;
+            return slot;
+        }
+
+        public bool TryRate(int slot, long timeUnixMs, double total, out double ratePerSecond) =>
+            _slots[slot].TryRate(timeUnixMs, total, out ratePerSecond);
+
+        public void Add(int slot, long timeUnixMs, double value)
+        {
+            if (timeUnixMs < _from || timeUnixMs > _to)
             {
                 return;
             }
 
-            if (!_series.TryGetValue(sample.Key.Id, out var series))
-            {
-                series = (sample.Key, sample.Unit, new double[_count], new int[_count]);
-                _series[sample.Key.Id] = series;
-            }
-
-            var index = Math.Min(_count - 1, (int)((sample.TimeUnixMs - _from) / _width));
-            series.Sum[index] += sample.Value;
+            var series = _slots[slot];
+            var index = Math.Min(_count - 1, (int)((timeUnixMs - _from) / _width));
+            series.Sum[index] += value;
             series.N[index]++;
         }
 
         public List<HistorySeries> ToSeries()
         {
-            var result = new List<HistorySeries>(_series.Count);
-            foreach (var (key, unit, sum, n) in _series.Values.OrderBy(s => s.Key.Id, StringComparer.Ordinal))
+            var result = new List<HistorySeries>(_slots.Count);
+            foreach (var slot in _slots.Where(s => s.N.Any(n => n > 0)).OrderBy(s => s.Key.Id, StringComparer.Ordinal))
             {
                 var points = new List<Point>();
                 for (var i = 0; i < _count; i++)
                 {
-                    if (n[i] > 0)
+                    if (slot.N[i] > 0)
                     {
-                        points.Add(new Point(_from + (long)((i + 0.5) * _width), sum[i] / n[i]));
+                        points.Add(new Point(_from + (long)((i + 0.5) * _width), slot.Sum[i] / slot.N[i]));
                     }
                 }
 
-                result.Add(new HistorySeries(key, unit, points));
+                result.Add(new HistorySeries(slot.Key, slot.Unit, points));
             }
 
             return result;
+        }
+
+        private sealed class Slot(SeriesKey key, string unit, double[] sum, int[] n)
+        {
+            private Point _previousTotal;
+            private bool _hasTotal;
+
+            public SeriesKey Key { get; } = key;
+
+            public string Unit { get; } = unit;
+
+            public double[] Sum { get; } = sum;
+
+            public int[] N { get; } = n;
+
+            public bool TryRate(long timeUnixMs, double total, out double ratePerSecond) =>
+                CounterRates.Step(ref _previousTotal, ref _hasTotal, timeUnixMs, total, out ratePerSecond);
         }
     }
 

@@ -29,6 +29,10 @@ public sealed class SeriesKey : IEquatable<SeriesKey>
         return new SeriesKey(name, sorted, Format(name, sorted));
     }
 
+    /// <summary>A key from labels already sorted and its canonical text (a decoder's series descriptor).</summary>
+    internal static SeriesKey FromCanonical(string name, IReadOnlyList<KeyValuePair<string, string>> sortedLabels, string id) =>
+        new(name, [.. sortedLabels], id);
+
     public static SeriesKey Create(string name, params (string Name, string Value)[] labels) =>
         Create(name, labels.Select(l => KeyValuePair.Create(l.Name, l.Value)));
 

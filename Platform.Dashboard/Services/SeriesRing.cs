@@ -1,47 +1,47 @@
 namespace Platform.Dashboard.Services;
 
 /// <summary>
-/// A bounded ring of the most recent points of one series. One writer (the consumer) and any number of
-/// readers (pages, the live push); a small lock keeps reads consistent. Points arrive in time order per
-/// host; an older point than the newest one is dropped (a replayed or duplicated batch). A point takes
-/// 8 bytes: its time as milliseconds after the ring's base time, its value as a float (7 significant
-/// digits, plenty for a chart), so a host's few dozen series stay small as the fleet grows. The arrays grow on
-/// demand (from <see cref="InitialAllocation"/> points, doubling up to the capacity): a series that has only
-/// been seen for a minute holds a minute's worth of memory, not the whole window.
+/// The most recent points of one series, a float each (7 significant digits, plenty for a chart), on the
+/// <see cref="SeriesTimeline"/> of its host: the series' values by batch, the times held once per batch by the timeline,
+/// so a host's 100 series × 360 points take 4 bytes a point plus 8 bytes a batch. A batch that lacks the series
+/// leaves a gap (no point). One writer (the host's ingest thread) and any number of readers (pages, the live push),
+/// both under the timeline's lock. A ring made on its own (<see cref="SeriesRing(int)"/>) has a timeline of its own:
+/// every point opens a column, and a point not newer than the newest one is dropped (a replayed or duplicated batch).
+/// The values grow on demand with the timeline (from <see cref="InitialAllocation"/> points, doubling up to the
+/// capacity): a series that has only been seen for a minute holds a minute's worth of memory, not the whole window.
 /// </summary>
 public sealed class SeriesRing
 {
     /// <summary>The points a new ring allocates room for.</summary>
     public const int InitialAllocation = 16;
 
-    private readonly int _capacity;
-    private int[] _times;
+    private readonly SeriesTimeline _timeline;
     private float[] _values;
-    private readonly Lock _lock = new();
-    private long _base;
-    private int _start;
-    private int _count;
+    private long _first = -1;
+    private long _last = -1;
 
     public SeriesRing(int capacity)
+        : this(new SeriesTimeline(capacity))
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 2);
-        _capacity = capacity;
-        var initial = Math.Min(capacity, InitialAllocation);
-        _times = new int[initial];
-        _values = new float[initial];
+    }
+
+    internal SeriesRing(SeriesTimeline timeline)
+    {
+        _timeline = timeline;
+        _values = new float[timeline.Allocated];
     }
 
     /// <summary>The most points the ring holds.</summary>
-    public int Capacity => _capacity;
+    public int Capacity => _timeline.Capacity;
 
     /// <summary>The points the ring has room for now (it grows up to <see cref="Capacity"/>).</summary>
     public int Allocated
     {
         get
         {
-            lock (_lock)
+            lock (_timeline.Gate)
             {
-                return _times.Length;
+                return _values.Length;
             }
         }
     }
@@ -50,9 +50,19 @@ public sealed class SeriesRing
     {
         get
         {
-            lock (_lock)
+            lock (_timeline.Gate)
             {
-                return _count;
+                var (from, to) = Held();
+                var count = 0;
+                for (var column = from; column <= to; column++)
+                {
+                    if (!float.IsNaN(ValueAt(column)))
+                    {
+                        count++;
+                    }
+                }
+
+                return count;
             }
         }
     }
@@ -62,49 +72,35 @@ public sealed class SeriesRing
     {
         get
         {
-            lock (_lock)
+            lock (_timeline.Gate)
             {
-                return _count == 0 ? null : At(_count - 1);
+                var (from, to) = Held();
+                for (var column = to; column >= from; column--)
+                {
+                    var value = ValueAt(column);
+                    if (!float.IsNaN(value))
+                    {
+                        return new Point(_timeline.TimeOf(column), value);
+                    }
+                }
+
+                return null;
             }
         }
     }
 
-    /// <summary>Appends a point; returns false when it is not newer than the newest point held.</summary>
+    /// <summary>Appends a point at its own time; returns false when it is not newer than the newest point held.</summary>
     public bool Add(Point point)
     {
-        lock (_lock)
+        lock (_timeline.Gate)
         {
-            if (_count == 0)
-            {
-                _base = point.TimeUnixMs;
-            }
-            else if (point.TimeUnixMs <= At(_count - 1).TimeUnixMs)
+            var column = _timeline.Open(point.TimeUnixMs);
+            if (column < 0 || column <= _last)
             {
                 return false;
             }
 
-            if (point.TimeUnixMs - _base > int.MaxValue)
-            {
-                Rebase(point.TimeUnixMs);
-            }
-
-            if (_count == _times.Length && _count < _capacity)
-            {
-                Grow();
-            }
-
-            var slot = _count < _times.Length ? (_start + _count) % _times.Length : _start;
-            _times[slot] = (int)(point.TimeUnixMs - _base);
-            _values[slot] = (float)point.Value;
-            if (_count < _times.Length)
-            {
-                _count++;
-            }
-            else
-            {
-                _start = (_start + 1) % _times.Length;
-            }
-
+            Set(column, point.Value);
             return true;
         }
     }
@@ -112,27 +108,33 @@ public sealed class SeriesRing
     /// <summary>The points with a time after <paramref name="afterUnixMs"/>, oldest first.</summary>
     public Point[] Since(long afterUnixMs)
     {
-        lock (_lock)
+        lock (_timeline.Gate)
         {
-            // Binary search over the logical order for the first point after the bound.
-            int lo = 0, hi = _count;
-            while (lo < hi)
+            var (from, to) = Held();
+            if (from > to)
             {
-                var mid = (lo + hi) >>> 1;
-                if (At(mid).TimeUnixMs <= afterUnixMs)
+                return [];
+            }
+
+            from = _timeline.FirstAfter(from, to, afterUnixMs);
+            var count = 0;
+            for (var column = from; column <= to; column++)
+            {
+                if (!float.IsNaN(ValueAt(column)))
                 {
-                    lo = mid + 1;
-                }
-                else
-                {
-                    hi = mid;
+                    count++;
                 }
             }
 
-            var result = new Point[_count - lo];
-            for (var i = 0; i < result.Length; i++)
+            var result = new Point[count];
+            var i = 0;
+            for (var column = from; column <= to; column++)
             {
-                result[i] = At(lo + i);
+                var value = ValueAt(column);
+                if (!float.IsNaN(value))
+                {
+                    result[i++] = new Point(_timeline.TimeOf(column), value);
+                }
             }
 
             return result;
@@ -142,46 +144,61 @@ public sealed class SeriesRing
     /// <summary>All the points held, oldest first.</summary>
     public Point[] ToArray() => Since(long.MinValue);
 
-    private Point At(int index)
+    /// <summary>Sets the value of a column of the timeline (the writer holds the timeline's lock).</summary>
+    internal void Set(long column, double value)
     {
-        var slot = (_start + index) % _times.Length;
-        return new Point(_base + _times[slot], _values[slot]);
+        var length = _values.Length;
+        if (length != _timeline.Allocated)
+        {
+            Relayout();
+            length = _values.Length;
+        }
+
+        if (_last < 0)
+        {
+            _first = column;
+        }
+        else if (column > _last + 1)
+        {
+            // The batches in between lacked the series: gaps, not the values of long ago.
+            for (var gap = Math.Max(_last + 1, column - length + 1); gap < column; gap++)
+            {
+                _values[gap % length] = float.NaN;
+            }
+        }
+
+        _values[column % length] = (float)value;
+        if (column > _last)
+        {
+            _last = column;
+        }
     }
 
-    /// <summary>Doubles the arrays (up to the capacity), the points laid out oldest first.</summary>
-    private void Grow()
+    /// <summary>The columns this ring holds values for.</summary>
+    private (long From, long To) Held()
     {
-        var size = (int)Math.Min((long)_times.Length * 2, _capacity);
-        var times = new int[size];
-        var values = new float[size];
-        var firstPart = Math.Min(_count, _times.Length - _start);
-        Array.Copy(_times, _start, times, 0, firstPart);
-        Array.Copy(_values, _start, values, 0, firstPart);
-        Array.Copy(_times, 0, times, firstPart, _count - firstPart);
-        Array.Copy(_values, 0, values, firstPart, _count - firstPart);
-        _times = times;
+        if (_last < 0)
+        {
+            return (0, -1);
+        }
+
+        var to = Math.Min(_last, _timeline.Newest);
+        var from = Math.Max(Math.Max(_first, _timeline.Oldest), to - _values.Length + 1);
+        return (from, to);
+    }
+
+    private float ValueAt(long column) => _values[column % _values.Length];
+
+    /// <summary>Follows the timeline's growth: the held values moved to their places in an array of its new size.</summary>
+    private void Relayout()
+    {
+        var values = new float[_timeline.Allocated];
+        var (from, to) = Held();
+        for (var column = from; column <= to; column++)
+        {
+            values[column % values.Length] = ValueAt(column);
+        }
+
         _values = values;
-        _start = 0;
-    }
-
-    /// <summary>Moves the base time forward (after weeks of points) so the newest point's offset fits in 32 bits again.</summary>
-    private void Rebase(long newest)
-    {
-        var oldest = _count == 0 ? newest : At(0).TimeUnixMs;
-        var shift = oldest - _base;
-        for (var i = 0; i < _count; i++)
-        {
-            var slot = (_start + i) % _times.Length;
-            _times[slot] = (int)(_times[slot] - shift);
-        }
-
-        _base = oldest;
-        if (newest - _base > int.MaxValue)
-        {
-            // The ring spans more than 24 days: keep only the new point.
-            _start = 0;
-            _count = 0;
-            _base = newest;
-        }
     }
 }

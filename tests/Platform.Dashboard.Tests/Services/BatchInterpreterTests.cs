@@ -1,4 +1,5 @@
 using Platform.Dashboard.Services;
+using Google.Protobuf;
 using Platform.Telemetry.V1;
 
 namespace Platform.Dashboard.Tests.Services;
@@ -91,17 +92,19 @@ public class BatchInterpreterTests
         Assert.Throws<InvalidDataException>(() => BatchInterpreter.Interpret(new MetricBatch { SchemaVersion = 99, HostId = "h" }, new CounterRates(), 0));
 
     [Fact]
-    public void SeriesKeyCache_ReturnsTheSameKey_ForTheSameLabelsInAnyOrder()
+    public void SeriesCatalog_GivesOneClass_ForTheSameLabelsInAnyOrder()
     {
-        var cache = new SeriesKeyCache();
-        var a = Batches.Gauge(SeriesNames.DiskIo, 1, ("device", "sda"), ("direction", "read"));
-        var b = Batches.Gauge(SeriesNames.DiskIo, 1, ("direction", "read"), ("device", "sda"));
-        var c = Batches.Gauge(SeriesNames.DiskIo, 1, ("direction", "write"), ("device", "sda"));
+        var catalog = new SeriesCatalog();
+        var batch = Batch(
+            Batches.Gauge(SeriesNames.DiskIo, 1, ("device", "sda"), ("direction", "read")),
+            Batches.Gauge(SeriesNames.DiskIo, 1, ("direction", "read"), ("device", "sda")),
+            Batches.Gauge(SeriesNames.DiskIo, 1, ("direction", "write"), ("device", "sda")));
+        var samples = catalog.Decode(batch.ToByteArray()).Samples;
 
-        var key = cache.Get(a.Name, a.Labels);
-        Assert.Same(key, cache.Get(b.Name, b.Labels));
-        Assert.NotEqual(key, cache.Get(c.Name, c.Labels));
-        Assert.Equal("system.disk.io{device=\"sda\",direction=\"read\"}", key.Id);
-        Assert.Equal(2, cache.Count);
+        var key = catalog.ClassOf(samples[0].Series);
+        Assert.Same(key, catalog.ClassOf(samples[1].Series));
+        Assert.NotSame(key, catalog.ClassOf(samples[2].Series));
+        Assert.Equal("system.disk.io{device=\"sda\",direction=\"read\"}", key.Key.Id);
+        Assert.Equal(2, catalog.Count);
     }
 }

@@ -24,6 +24,7 @@ public class MetricsIngestTests
                 }
             }
 
+            ingest.Flush(TestContext.Current.CancellationToken);
             await Poll.UntilAsync(() => model.Records == hosts * ticks, TimeSpan.FromSeconds(30), "every batch applied", TestContext.Current.CancellationToken);
         }
 
@@ -47,10 +48,36 @@ public class MetricsIngestTests
         {
             ingest.Post(null, [0x0B], 0, 0, TestContext.Current.CancellationToken);
             ingest.Post(null, Batches.Host("a", Batches.Start, cpu: 0.2).ToByteArray(), 0, 1, TestContext.Current.CancellationToken);
+            ingest.Flush(TestContext.Current.CancellationToken);
             await Poll.UntilAsync(() => model.Records == 1 && model.Rejected == 1, TimeSpan.FromSeconds(30), "one applied, one rejected", TestContext.Current.CancellationToken);
         }
 
         Assert.NotNull(model.Find("a"));
+    }
+
+    [Fact]
+    public async Task Post_HandsOverAFullChunk_WithoutAFlush()
+    {
+        var (model, _) = Batches.Model();
+        using var ingest = new MetricsIngest(model, 1, NullLogger.Instance);
+        for (var tick = 1; tick <= MetricsIngest.ChunkSize; tick++)
+        {
+            ingest.Post(null, Batches.Host("a", Batches.Start.AddSeconds(tick), cpu: 0.2, sequence: (ulong)tick).ToByteArray(), 0, tick, TestContext.Current.CancellationToken);
+        }
+
+        await Poll.UntilAsync(() => model.Records == MetricsIngest.ChunkSize, TimeSpan.FromSeconds(30), "the full chunk applied", TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public void Dispose_AppliesWhatWasPosted()
+    {
+        var (model, _) = Batches.Model();
+        using (var ingest = new MetricsIngest(model, 2, NullLogger.Instance))
+        {
+            ingest.Post(null, Batches.Host("a", Batches.Start, cpu: 0.2).ToByteArray(), 0, 0, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(1, model.Records);
     }
 
     [Fact]
