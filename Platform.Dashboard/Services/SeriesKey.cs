@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Platform.Dashboard.Services;
 
 /// <summary>A series of one host: the metric name and its labels, sorted by label name.</summary>
@@ -58,24 +56,6 @@ public sealed class SeriesKey : IEquatable<SeriesKey>
 
     public override string ToString() => Id;
 
-    private static string Format(string name, KeyValuePair<string, string>[] labels)
-    {
-        if (labels.Length == 0)
-        {
-            return name;
-        }
-
-        var text = new StringBuilder(name).Append('{');
-        for (var i = 0; i < labels.Length; i++)
-        {
-            if (i > 0)
-            {
-                text.Append(',');
-            }
-
-            text.Append(labels[i].Key).Append("=\"").Append(labels[i].Value.Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
-        }
-
-        return text.Append('}').ToString();
-    }
+    private static string Format(string name, KeyValuePair<string, string>[] labels) =>
+        Platform.Telemetry.Decoding.SeriesDescriptor.FormatKey(name, labels);
 }

@@ -4,7 +4,6 @@ using Platform.Alerting.Rules;
 using Platform.Bench.Fleet;
 using Platform.Telemetry;
 using Platform.Telemetry.Alerts;
-using Platform.Telemetry.V1;
 
 namespace Platform.Bench.Alerting;
 
@@ -18,32 +17,14 @@ namespace Platform.Bench.Alerting;
 public class AlertingIngestBenchmarks
 {
     private const int Hosts = 1000;
-    private readonly ReplayClock _clock = new();
+    private readonly FleetTicks _ticks = new(Hosts);
     private readonly MetricCatalog _catalog = new();
-    private HostModel _model = null!;
-    private MetricBatch _template = null!;
-    private Fleet.HostState[] _states = [];
-    private string[] _ids = [];
     private AlertEngine _engine = null!;
-    private int _next;
-    private long _time;
 
     [GlobalSetup]
     public void Setup()
     {
-        _model = HostModel.Create(100);
-        _template = _model.NewTemplate();
-        _states = new Fleet.HostState[Hosts];
-        _ids = new string[Hosts];
-        for (var i = 0; i < Hosts; i++)
-        {
-            _states[i] = new Fleet.HostState(_model, i);
-            _ids[i] = "host-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        _time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        _clock.Now = DateTimeOffset.FromUnixTimeMilliseconds(_time);
-        _engine = new AlertEngine(_clock, new AlertEngineOptions { Instance = "bench", SeriesSeen = d => _catalog.Observe(d.Name) });
+        _engine = new AlertEngine(_ticks.Clock, new AlertEngineOptions { Instance = "bench", SeriesSeen = d => _catalog.Observe(d.Name) });
         foreach (var rule in DefaultRules.All)
         {
             _engine.UpsertRule(rule);
@@ -91,7 +72,7 @@ public class AlertingIngestBenchmarks
     public int DecodeIngest()
     {
         var bytes = NextBatch();
-        if (_next == 0)
+        if (_ticks.AtRoundStart)
         {
             _engine.Tick(); // once a round, as the live loop does once a second
         }
@@ -102,26 +83,5 @@ public class AlertingIngestBenchmarks
         return bytes.Length;
     }
 
-    private byte[] NextBatch()
-    {
-        var host = _next;
-        if (++_next == Hosts)
-        {
-            _next = 0;
-            _time += 1000;
-            _clock.Now = DateTimeOffset.FromUnixTimeMilliseconds(_time);
-        }
-
-        var state = _states[host];
-        state.Step(_model);
-        state.Sequence++;
-        return HostModel.Encode(_template, _ids[host], state, _time, state.Sequence);
-    }
-
-    private sealed class ReplayClock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; }
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
+    private byte[] NextBatch() => _ticks.Next();
 }

@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Platform.Bench.Fleet;
 using Platform.Dashboard.Services;
-using Platform.Telemetry.V1;
 
 namespace Platform.Bench.Dashboard;
 
@@ -15,33 +14,15 @@ namespace Platform.Bench.Dashboard;
 public class IngestBenchmarks
 {
     private const int Hosts = 1000;
-    private HostModel _model = null!;
-    private MetricBatch _template = null!;
-    private Fleet.HostState[] _states = [];
-    private string[] _ids = [];
+    private readonly FleetTicks _ticks = new(Hosts);
     private FleetModel _fleet = null!;
     private readonly SeriesCatalog _catalog = new();
     private readonly SeriesCatalog _decodeOnly = new();
-    private ManualClock _clock = null!;
-    private int _next;
-    private long _time;
 
     [GlobalSetup]
     public void Setup()
     {
-        _model = HostModel.Create(100);
-        _template = _model.NewTemplate();
-        _states = new Fleet.HostState[Hosts];
-        _ids = new string[Hosts];
-        for (var i = 0; i < Hosts; i++)
-        {
-            _states[i] = new Fleet.HostState(_model, i);
-            _ids[i] = "host-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        _time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        _clock = new ManualClock { Now = DateTimeOffset.FromUnixTimeMilliseconds(_time) };
-        _fleet = new FleetModel(new DashboardOptions(), _clock, new AlertBook());
+        _fleet = new FleetModel(new DashboardOptions(), _ticks.Clock, new AlertBook());
 
         // Fill every host's rings first: the steady state is a fleet whose series already exist.
         for (var round = 0; round < 400 * Hosts; round++)
@@ -69,27 +50,5 @@ public class IngestBenchmarks
         return bytes.Length;
     }
 
-    private byte[] NextBatch()
-    {
-        var host = _next;
-        if (++_next == Hosts)
-        {
-            _next = 0;
-            _time += 1000;
-            _clock.Now = DateTimeOffset.FromUnixTimeMilliseconds(_time);
-        }
-
-        var state = _states[host];
-        state.Step(_model);
-        state.Sequence++;
-        return HostModel.Encode(_template, _ids[host], state, _time, state.Sequence);
-    }
-}
-
-/// <summary>A clock the benchmark moves by hand.</summary>
-internal sealed class ManualClock : TimeProvider
-{
-    public DateTimeOffset Now { get; set; }
-
-    public override DateTimeOffset GetUtcNow() => Now;
+    private byte[] NextBatch() => _ticks.Next();
 }
