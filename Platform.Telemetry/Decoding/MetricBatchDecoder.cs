@@ -278,36 +278,11 @@ public sealed class MetricBatchDecoder
     /// <summary>Decodes a new identity into strings and finds or makes its descriptor.</summary>
     private SeriesDescriptor Describe(ReadOnlySpan<byte> identity)
     {
-        var name = string.Empty;
-        var unit = string.Empty;
         var labels = _labelScratch;
         labels.Clear();
-        var reader = new ProtoReader(identity);
-        while (!reader.End)
-        {
-            var (field, wire) = reader.ReadTag();
-            switch (field)
-            {
-                case 1 when wire == ProtoReader.WireBytes:
-                    name = _strings.Get(reader.ReadBytes());
-                    break;
-                case 2 when wire == ProtoReader.WireBytes:
-                    unit = _strings.Get(reader.ReadBytes());
-                    break;
-                case 3 when wire == ProtoReader.WireBytes:
-                    labels.Add(DecodeLabel(reader.ReadBytes()));
-                    break;
-                default:
-                    reader.Skip(wire);
-                    break;
-            }
-        }
-
-        var sorted = labels.ToArray();
-        // Stable, so that repeated label names keep their order.
-        var ordered = sorted.Select((label, index) => (label, index))
-            .OrderBy(x => x.label.Key, StringComparer.Ordinal).ThenBy(x => x.index)
-            .Select(x => x.label).ToArray();
+        ReadStrings(identity, out var name, out var unit, labels);
+        // OrderBy is stable: repeated label names keep their order.
+        var ordered = labels.OrderBy(l => l.Key, StringComparer.Ordinal).ToArray();
         var key = SeriesDescriptor.FormatKey(name, ordered);
         if (_byKey.TryGetValue(key, out var existing))
         {
@@ -320,10 +295,12 @@ public sealed class MetricBatchDecoder
         return descriptor;
     }
 
-    private KeyValuePair<string, string> DecodeLabel(ReadOnlySpan<byte> data)
+    /// <summary>Reads fields 1 and 2 as interned strings (a sample's name and unit, a label's name and value) and,
+    /// when <paramref name="labels"/> is given, every field 3 as a label; skips the rest.</summary>
+    private void ReadStrings(ReadOnlySpan<byte> data, out string first, out string second, List<KeyValuePair<string, string>>? labels)
     {
-        var name = string.Empty;
-        var value = string.Empty;
+        first = string.Empty;
+        second = string.Empty;
         var reader = new ProtoReader(data);
         while (!reader.End)
         {
@@ -331,18 +308,20 @@ public sealed class MetricBatchDecoder
             switch (field)
             {
                 case 1 when wire == ProtoReader.WireBytes:
-                    name = _strings.Get(reader.ReadBytes());
+                    first = _strings.Get(reader.ReadBytes());
                     break;
                 case 2 when wire == ProtoReader.WireBytes:
-                    value = _strings.Get(reader.ReadBytes());
+                    second = _strings.Get(reader.ReadBytes());
+                    break;
+                case 3 when wire == ProtoReader.WireBytes && labels is not null:
+                    ReadStrings(reader.ReadBytes(), out var labelName, out var labelValue, null);
+                    labels.Add(KeyValuePair.Create(labelName, labelValue));
                     break;
                 default:
                     reader.Skip(wire);
                     break;
             }
         }
-
-        return KeyValuePair.Create(name, value);
     }
 
     private void Insert(Identity identity)

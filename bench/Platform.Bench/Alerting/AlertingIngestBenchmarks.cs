@@ -2,8 +2,6 @@ using BenchmarkDotNet.Attributes;
 using Platform.Alerting.Evaluation;
 using Platform.Alerting.Rules;
 using Platform.Bench.Fleet;
-using Platform.Telemetry;
-using Platform.Telemetry.Alerts;
 
 namespace Platform.Bench.Alerting;
 
@@ -30,7 +28,7 @@ public class AlertingIngestBenchmarks
             _engine.UpsertRule(rule);
         }
 
-        _engine.UpsertRule(FleetCpuRule);
+        _engine.UpsertRule(StimulusPlan.CpuRule);
 
         // Fill every window first (the default CPU rule averages a minute): the steady state is a fleet whose
         // series exist and whose windows are full.
@@ -39,23 +37,6 @@ public class AlertingIngestBenchmarks
             DecodeIngest();
         }
     }
-
-    /// <summary>The rule the fleet benchmark puts: total CPU over 95 %, grouped by host.</summary>
-    public static AlertRule FleetCpuRule { get; } = new()
-    {
-        Id = "fleet-cpu",
-        Name = "FleetCpu",
-        Kind = RuleKind.Metric,
-        Metric = new MetricCondition
-        {
-            Name = MetricNames.CpuUtilization,
-            Matchers = [new LabelMatcher { Name = LabelNames.Cpu, Value = "" }],
-            Comparison = Comparison.GreaterThan,
-            Threshold = 0.95,
-        },
-        GroupBy = ["host"],
-        RepeatIntervalSeconds = 0,
-    };
 
     [Benchmark(Baseline = true)]
     public int Encode() => NextBatch().Length;

@@ -27,7 +27,7 @@ namespace Platform.Bench.Fleet;
 /// </summary>
 internal sealed partial class FleetHarness : IHarness
 {
-    private const string RuleId = "fleet-cpu";
+    private static readonly string RuleId = StimulusPlan.CpuRule.Id;
     private const int Partitions = 4;
 
     public string Name => "fleet";
@@ -129,22 +129,7 @@ internal sealed partial class FleetHarness : IHarness
                 Type = ChannelType.Webhook,
                 Url = new Uri(sink.BaseUri, "platform"),
             }), cancellationToken);
-            await PutAsync(http, $"/api/rules/{RuleId}", AlertCodec.Encode(new AlertRule
-            {
-                Id = RuleId,
-                Name = "FleetCpu",
-                Kind = RuleKind.Metric,
-                Metric = new MetricCondition
-                {
-                    Name = MetricNames.CpuUtilization,
-                    Matchers = [new LabelMatcher { Name = LabelNames.Cpu, Value = "" }],
-                    Comparison = Comparison.GreaterThan,
-                    Threshold = 0.95,
-                },
-                GroupBy = ["host"],
-                Channels = ["fleet-sink"],
-                RepeatIntervalSeconds = 0,
-            }), cancellationToken);
+            await PutAsync(http, $"/api/rules/{RuleId}", AlertCodec.Encode(StimulusPlan.CpuRule with { Channels = ["fleet-sink"] }), cancellationToken);
 
             var dashboard = await DashboardProcess.StartAsync(bootstrap, HttpSink.FreePort(), cancellationToken);
             components.Add(dashboard);

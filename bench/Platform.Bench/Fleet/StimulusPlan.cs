@@ -1,4 +1,6 @@
 using System.Globalization;
+using Platform.Telemetry;
+using Platform.Telemetry.Alerts;
 
 namespace Platform.Bench.Fleet;
 
@@ -10,6 +12,23 @@ namespace Platform.Bench.Fleet;
 /// </summary>
 internal sealed record StimulusPlan(int Hosts, TimeSpan FirstAfter, TimeSpan Every, TimeSpan Hold, int Count, double Value = 0.99)
 {
+    /// <summary>The rule the stimulus trips: total CPU (no <c>cpu</c> label) over 0.95, by host, notified at once.</summary>
+    public static AlertRule CpuRule { get; } = new()
+    {
+        Id = "fleet-cpu",
+        Name = "FleetCpu",
+        Kind = RuleKind.Metric,
+        Metric = new MetricCondition
+        {
+            Name = MetricNames.CpuUtilization,
+            Matchers = [new LabelMatcher { Name = LabelNames.Cpu, Value = "" }],
+            Comparison = Comparison.GreaterThan,
+            Threshold = 0.95,
+        },
+        GroupBy = ["host"],
+        RepeatIntervalSeconds = 0,
+    };
+
     public int HostOf(int k) => (int)((17 + (k * 7919L)) % Hosts);
 
     public TimeSpan StartOf(int k) => FirstAfter + (k * Every);
