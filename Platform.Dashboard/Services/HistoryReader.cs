@@ -52,12 +52,7 @@ public sealed partial class HistoryReader
         var catalog = new SeriesCatalog();
         long records = 0;
 
-        var config = KafkaConfig.Consumer(_options, _options.GroupId, "platform-dashboard-history");
-        config.FetchWaitMaxMs = 50;
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(config)
-            .SetLogHandler((_, m) => LogClient(m.Level, m.Message))
-            .SetErrorHandler((_, e) => LogClient(SyslogLevel.Error, e.Reason))
-            .Build();
+        using var consumer = TopicRangeScan.CreateConsumer(_options, "platform-dashboard-history", LogClient);
 
         // The range's end: the first record after it, with a minute of slack for clock skew between producers.
         var (_, truncated) = TopicRangeScan.Run(consumer, Topics.Metrics, from, to.AddMinutes(1), MaxRecords, MaxDuration, result =>

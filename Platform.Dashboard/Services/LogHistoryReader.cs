@@ -45,12 +45,7 @@ public sealed partial class LogHistoryReader(DashboardOptions options, ILogger<L
         var lines = new List<LogLine>();
         long sequence = 0;
 
-        var config = KafkaConfig.Consumer(options, options.GroupId, "platform-dashboard-log-history");
-        config.FetchWaitMaxMs = 50;
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(config)
-            .SetLogHandler((_, m) => LogClient(m.Level, m.Message))
-            .SetErrorHandler((_, e) => LogClient(SyslogLevel.Error, e.Reason))
-            .Build();
+        using var consumer = TopicRangeScan.CreateConsumer(options, "platform-dashboard-log-history", LogClient);
 
         // Records (batches) produced a little before or after the range may still hold lines of it.
         var (scanned, truncated) = TopicRangeScan.Run(consumer, Topics.Logs, from - Slack, to + Slack, MaxRecords, MaxDuration, result =>

@@ -12,6 +12,18 @@ internal static class TopicRangeScan
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>A consumer for one scan: the dashboard's client settings, short fetch waits, its client's log and
+    /// errors sent to <paramref name="log"/>.</summary>
+    public static IConsumer<byte[], byte[]> CreateConsumer(DashboardOptions options, string clientId, Action<SyslogLevel, string> log)
+    {
+        var config = KafkaConfig.Consumer(options, options.GroupId, clientId);
+        config.FetchWaitMaxMs = 50;
+        return new ConsumerBuilder<byte[], byte[]>(config)
+            .SetLogHandler((_, m) => log(m.Level, m.Message))
+            .SetErrorHandler((_, e) => log(SyslogLevel.Error, e.Reason))
+            .Build();
+    }
+
     /// <summary>Scans <paramref name="topic"/> from the first record at or after <paramref name="startAt"/> up to the first
     /// at or after <paramref name="endAt"/>, calling <paramref name="onRecord"/> for each.</summary>
     /// <returns>How many records were read, and whether the scan stopped before the range's end.</returns>
