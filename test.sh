@@ -7,10 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests use: kcat (a real Kafka client), chromium (Playwright drives it).
+# Debian packages the tests use: kcat (a real Kafka client), chromium (Playwright drives it),
+# prometheus (its promtool checks the /metrics output).
 need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]} from Debian"
   sudo_cmd=""
