@@ -69,6 +69,16 @@ public sealed partial class BrokerServer : IAsyncDisposable
             throw new ArgumentException($"DefaultPartitions must be positive, was {options.DefaultPartitions}", nameof(options));
         }
 
+        if (options.ConnectionIdleTimeout <= TimeSpan.Zero || options.FrameTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("ConnectionIdleTimeout and FrameTimeout must be positive.", nameof(options));
+        }
+
+        if (options.MaxFetchBytes <= 0)
+        {
+            throw new ArgumentException($"MaxFetchBytes must be positive, was {options.MaxFetchBytes}", nameof(options));
+        }
+
         Directory.CreateDirectory(options.DataDirectory);
         var log = LogManager.Open(options.ToLogOptions(), loggerFactory);
         GroupCoordinator? groups = null;

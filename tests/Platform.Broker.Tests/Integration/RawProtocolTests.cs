@@ -294,7 +294,7 @@ public class RawProtocolTests(BrokerFixture fixture)
         Assert.Equal(25, new ResponseReader(await raw.SendAsync(12, 0, w => w.String(group).Int32(generation).String(memberId), ct)).Int16());
     }
 
-    private static async Task<(short Error, long BaseOffset)> ProduceAsync(RawKafkaClient raw, string topic, byte[] batch, CancellationToken ct)
+    internal static async Task<(short Error, long BaseOffset)> ProduceAsync(RawKafkaClient raw, string topic, byte[] batch, CancellationToken ct)
     {
         // Produce v3: transactional id null, acks -1, timeout, [topic [partition 0, records]].
         var r = new ResponseReader(await raw.SendAsync(0, 3, w => w.String(null).Int16(-1).Int32(10000)
@@ -307,6 +307,6 @@ public class RawProtocolTests(BrokerFixture fixture)
     }
 
     /// <summary>A Fetch v4 body: replica -1, max wait, min bytes 1, max bytes 1 MiB, isolation 0, [topic [partition 0, offset, 1 MiB]].</summary>
-    private static RequestWriter FetchV4(RequestWriter w, string topic, int maxWaitMs, long offset) =>
+    internal static RequestWriter FetchV4(RequestWriter w, string topic, int maxWaitMs, long offset) =>
         w.Int32(-1).Int32(maxWaitMs).Int32(1).Int32(1 << 20).Int8(0).Int32(1).String(topic).Int32(1).Int32(0).Int64(offset).Int32(1 << 20);
 }
