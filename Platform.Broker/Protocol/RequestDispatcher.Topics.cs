@@ -271,12 +271,27 @@ internal sealed partial class RequestDispatcher
                             {
                                 error = ErrorCode.InvalidRequest;
                             }
-                            else if (partition.FindOffsetByTimestamp(timestamp) is { } found)
+                            else
                             {
-                                (offset, foundTimestamp) = found;
+                                try
+                                {
+                                    if (partition.FindOffsetByTimestamp(timestamp) is { } found)
+                                    {
+                                        (offset, foundTimestamp) = found;
+                                    }
+                                }
+                                catch (ObjectDisposedException)
+                                {
+                                    error = ErrorCode.UnknownTopicOrPartition; // its topic was just deleted
+                                }
                             }
 
                             break;
+                    }
+
+                    if (partition.IsClosed)
+                    {
+                        (error, offset, foundTimestamp) = (ErrorCode.UnknownTopicOrPartition, -1, -1);
                     }
                 }
 

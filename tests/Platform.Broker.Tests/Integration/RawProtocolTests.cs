@@ -294,6 +294,54 @@ public class RawProtocolTests(BrokerFixture fixture)
         Assert.Equal(25, new ResponseReader(await raw.SendAsync(12, 0, w => w.String(group).Int32(generation).String(memberId), ct)).Int16());
     }
 
+    [Fact]
+    public async Task ParkedFetch_IsAnsweredPromptlyWithUnknownTopic_WhenItsTopicIsDeleted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("deleted");
+        fixture.Broker.Log.CreateTopic(topic, 1);
+        await using var fetcher = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+        await using var admin = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var fetch = fetcher.SendAsync(1, 4, w => FetchV4(w, topic, maxWaitMs: 60000, offset: 0), ct);
+        // A round trip on another connection after sending the fetch: the fetch has had time to park (it cannot have
+        // answered, there is no data).
+        Assert.Equal(1, new ResponseReader(await admin.SendAsync(3, 1, w => w.Int32(0), ct)).Int32());
+        Assert.False(fetch.IsCompleted);
+
+        // DeleteTopics v0: [name], timeout.
+        var deleted = new ResponseReader(await admin.SendAsync(20, 0, w => w.Int32(1).String(topic).Int32(5000), ct));
+        Assert.Equal(1, deleted.Int32());
+        Assert.Equal(topic, deleted.String());
+        Assert.Equal(0, deleted.Int16());
+
+        var r = new ResponseReader(await fetch.WaitAsync(Deadline, ct));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"answered after {clock.Elapsed}"); // MaxFetchWait is 10 s
+        Assert.Equal(0, r.Int32());
+        Assert.Equal(1, r.Int32());
+        Assert.Equal(topic, r.String());
+        Assert.Equal(1, r.Int32());
+        Assert.Equal(0, r.Int32());
+        Assert.Equal(3, r.Int16()); // UNKNOWN_TOPIC_OR_PARTITION
+
+        // The connection is still usable.
+        Assert.Equal(0, new ResponseReader(await fetcher.SendAsync(18, 1, _ => { }, ct)).Int16());
+    }
+
+    [Fact]
+    public async Task FetchWithNoPartitions_IsAnsweredEmptyAfterMaxWait_AndKeepsTheConnection()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+
+        // Fetch v4: replica -1, max wait 300 ms, min bytes 1, max bytes, isolation, no topics.
+        var r = new ResponseReader(await raw.SendAsync(1, 4, w => w.Int32(-1).Int32(300).Int32(1).Int32(1 << 20).Int8(0).Int32(0), ct).WaitAsync(Deadline, ct));
+
+        Assert.Equal(0, r.Int32());
+        Assert.Equal(0, r.Int32());
+        Assert.Equal(0, new ResponseReader(await raw.SendAsync(18, 1, _ => { }, ct)).Int16());
+    }
+
     internal static async Task<(short Error, long BaseOffset)> ProduceAsync(RawKafkaClient raw, string topic, byte[] batch, CancellationToken ct)
     {
         // Produce v3: transactional id null, acks -1, timeout, [topic [partition 0, records]].
