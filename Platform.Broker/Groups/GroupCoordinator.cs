@@ -62,7 +62,8 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     public bool TryGetGroup(string groupId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ConsumerGroup? group) =>
         _groups.TryGetValue(groupId, out group);
 
-    public Task<JoinGroupResult> JoinAsync(JoinGroupRequest request)
+    /// <summary>Joins a member; <paramref name="cancellationToken"/> is the client connection's (closing it removes a parked member).</summary>
+    public Task<JoinGroupResult> JoinAsync(JoinGroupRequest request, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(request.GroupId))
         {
@@ -76,12 +77,12 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
 
         var group = _groups.GetOrAdd(request.GroupId, static (id, delay) => new ConsumerGroup(id, delay), _initialRebalanceDelay);
         LogJoin(_logger, request.GroupId, request.MemberId, request.ClientId);
-        return group.JoinAsync(request, Now);
+        return group.JoinAsync(request, Now, cancellationToken);
     }
 
-    public Task<SyncGroupResult> SyncAsync(string groupId, int generationId, string memberId, IReadOnlyList<(string MemberId, byte[] Assignment)> assignments) =>
+    public Task<SyncGroupResult> SyncAsync(string groupId, int generationId, string memberId, IReadOnlyList<(string MemberId, byte[] Assignment)> assignments, CancellationToken cancellationToken = default) =>
         _groups.TryGetValue(groupId, out var group)
-            ? group.SyncAsync(generationId, memberId, assignments)
+            ? group.SyncAsync(generationId, memberId, assignments, cancellationToken)
             : Task.FromResult(SyncGroupResult.Failed(ErrorCode.UnknownMemberId));
 
     public ErrorCode Heartbeat(string groupId, int generationId, string memberId) =>

@@ -9,9 +9,10 @@ internal sealed partial class RequestDispatcher
     /// JoinGroup (JoinGroupRequest/Response.json) v0–5. Request: group_id, session_timeout_ms, rebalance_timeout_ms (v1+),
     /// member_id, group_instance_id (v5+), protocol_type, protocols [name, metadata bytes]. Response: throttle (v2+),
     /// error, generation_id, protocol_name, leader, member_id, members [member_id, group_instance_id (v5+), metadata].
-    /// A new member gets its id at once (never MEMBER_ID_REQUIRED). Parks until the rebalance completes.
+    /// A new member gets its id at once (never MEMBER_ID_REQUIRED). Parks until the rebalance completes; when the
+    /// connection closes meanwhile the member is removed, so the rebalance completes without it.
     /// </summary>
-    private async ValueTask<ResponseBuffer?> JoinGroupAsync(RequestContext ctx)
+    private async ValueTask<ResponseBuffer?> JoinGroupAsync(RequestContext ctx, CancellationToken cancellationToken)
     {
         var version = ctx.Version;
         JoinGroupRequest request;
@@ -36,7 +37,7 @@ internal sealed partial class RequestDispatcher
         }
 
         var result = Authorize(ctx, AclResourceType.Group, request.GroupId, AclOperation.Read)
-            ? await _groups.JoinAsync(request)
+            ? await _groups.JoinAsync(request, cancellationToken)
             : JoinGroupResult.Failed(ErrorCode.GroupAuthorizationFailed, request.MemberId);
         var w = ctx.NewResponse(128);
         if (version >= 2)
@@ -68,7 +69,7 @@ internal sealed partial class RequestDispatcher
     /// SyncGroup (SyncGroupRequest/Response.json) v0–3. Request: group_id, generation_id, member_id, group_instance_id
     /// (v3+), assignments [member_id, assignment bytes]. Response: throttle (v1+), error, assignment bytes.
     /// </summary>
-    private async ValueTask<ResponseBuffer?> SyncGroupAsync(RequestContext ctx)
+    private async ValueTask<ResponseBuffer?> SyncGroupAsync(RequestContext ctx, CancellationToken cancellationToken)
     {
         var version = ctx.Version;
         string groupId, memberId;
@@ -95,7 +96,7 @@ internal sealed partial class RequestDispatcher
         }
 
         var result = Authorize(ctx, AclResourceType.Group, groupId, AclOperation.Read)
-            ? await _groups.SyncAsync(groupId, generation, memberId, assignments)
+            ? await _groups.SyncAsync(groupId, generation, memberId, assignments, cancellationToken)
             : SyncGroupResult.Failed(ErrorCode.GroupAuthorizationFailed);
         var w = ctx.NewResponse(64 + result.Assignment.Length);
         if (version >= 1)
