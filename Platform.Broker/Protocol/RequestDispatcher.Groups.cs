@@ -266,6 +266,8 @@ internal sealed partial class RequestDispatcher
     /// </summary>
     private async ValueTask<ResponseBuffer?> OffsetCommitAsync(RequestContext ctx, CancellationToken cancellationToken)
     {
+        // The whole request is parsed (and checked to end where its schema does) before anything is committed: a
+        // malformed or truncated OffsetCommit changes no state.
         var version = ctx.Version;
         var reader = ctx.BodyReader();
         var groupId = reader.ReadString();
@@ -281,6 +283,27 @@ internal sealed partial class RequestDispatcher
             reader.ReadInt64();
         }
 
+        var partitionSize = 4 + 8 + 2 + (version >= 6 ? 4 : 0);
+        var topicCount = reader.ReadArrayCount(2 + 4);
+        var topics = new List<(string Name, List<(int Index, long Offset, int Epoch, string? Metadata)> Partitions)>(topicCount);
+        for (var t = 0; t < topicCount; t++)
+        {
+            var name = reader.ReadString();
+            var partitionCount = reader.ReadArrayCount(partitionSize);
+            var partitions = new List<(int, long, int, string?)>(partitionCount);
+            for (var i = 0; i < partitionCount; i++)
+            {
+                var index = reader.ReadInt32();
+                var offset = reader.ReadInt64();
+                var epoch = version >= 6 ? reader.ReadInt32() : -1;
+                partitions.Add((index, offset, epoch, reader.ReadNullableString()));
+            }
+
+            topics.Add((name, partitions));
+        }
+
+        EndOfBody(ref reader, ctx);
+
         var groupError = Authorize(ctx, AclResourceType.Group, groupId, AclOperation.Read)
             ? _groups.ValidateCommit(groupId, generation, memberId)
             : ErrorCode.GroupAuthorizationFailed;
@@ -291,24 +314,16 @@ internal sealed partial class RequestDispatcher
             w.WriteInt32(0);
         }
 
-        var partitionSize = 4 + 8 + 2 + (version >= 6 ? 4 : 0);
-        var topicCount = reader.ReadArrayCount(2 + 4);
-        w.WriteInt32(topicCount);
+        w.WriteInt32(topics.Count);
         var committedAny = false;
-        for (var t = 0; t < topicCount; t++)
+        foreach (var (name, partitions) in topics)
         {
-            var name = reader.ReadString();
             _log.TryGetTopic(name, out var topic);
             var topicAuthorized = groupError != ErrorCode.None || Authorize(ctx, AclResourceType.Topic, name, AclOperation.Read);
-            var partitionCount = reader.ReadArrayCount(partitionSize);
             w.WriteString(name);
-            w.WriteInt32(partitionCount);
-            for (var i = 0; i < partitionCount; i++)
+            w.WriteInt32(partitions.Count);
+            foreach (var (index, offset, epoch, metadata) in partitions)
             {
-                var index = reader.ReadInt32();
-                var offset = reader.ReadInt64();
-                var epoch = version >= 6 ? reader.ReadInt32() : -1;
-                var metadata = reader.ReadNullableString();
                 var error = groupError;
                 if (error == ErrorCode.None)
                 {
@@ -336,7 +351,6 @@ internal sealed partial class RequestDispatcher
             }
         }
 
-        EndOfBody(ref reader, ctx);
         if (committedAny)
         {
             await _groups.Offsets.PersistAsync(cancellationToken);

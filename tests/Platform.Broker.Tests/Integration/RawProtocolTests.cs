@@ -342,6 +342,33 @@ public class RawProtocolTests(BrokerFixture fixture)
         Assert.Equal(0, new ResponseReader(await raw.SendAsync(18, 1, _ => { }, ct)).Int16());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task MalformedOffsetCommit_CommitsNothing_AndClosesTheConnection(bool truncated)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("badcommit");
+        var group = "gb-" + Guid.NewGuid().ToString("N");
+        fixture.Broker.Log.CreateTopic(topic, 2);
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+
+        // OffsetCommit v2: group, generation -1, member "", retention -1, [topic [partition 0 → 5 "m"], topic [partition 1 → ...]]:
+        // the first topic is whole, so a handler committing while it parses would already have stored it.
+        var w = new RequestWriter().Int16(8).Int16(2).Int32(1).String("raw-test")
+            .String(group).Int32(-1).String("").Int64(-1)
+            .Int32(2).String(topic).Int32(1).Int32(0).Int64(5).String("m")
+            .String(topic).Int32(1);
+        w = truncated
+            ? w.Int32(1).Int64(7) // the second topic's partition stops before its metadata
+            : w.Int32(1).Int64(7).String("m").Raw([0xAB, 0xCD]); // complete, then bytes past the last field
+        await raw.SendRawAsync(w.ToFrame(), ct);
+
+        Assert.Null(await raw.ReadFrameAsync(ct).WaitAsync(Deadline, ct));
+        Assert.False(fixture.Broker.Groups.Offsets.TryGet(group, topic, 0, out _));
+        Assert.False(fixture.Broker.Groups.Offsets.TryGet(group, topic, 1, out _));
+    }
+
     internal static async Task<(short Error, long BaseOffset)> ProduceAsync(RawKafkaClient raw, string topic, byte[] batch, CancellationToken ct)
     {
         // Produce v3: transactional id null, acks -1, timeout, [topic [partition 0, records]].
