@@ -74,6 +74,11 @@ public sealed partial class BrokerServer : IAsyncDisposable
             throw new ArgumentException("ConnectionIdleTimeout and FrameTimeout must be positive.", nameof(options));
         }
 
+        if (options.OffsetsRetention <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("OffsetsRetention must be positive.", nameof(options));
+        }
+
         if (options.MaxFetchBytes <= 0)
         {
             throw new ArgumentException($"MaxFetchBytes must be positive, was {options.MaxFetchBytes}", nameof(options));
@@ -89,7 +94,7 @@ public sealed partial class BrokerServer : IAsyncDisposable
         {
             var metrics = new BrokerMetrics();
             groups = new GroupCoordinator(options.DataDirectory, options.GroupInitialRebalanceDelay,
-                options.GroupMinSessionTimeoutMs, options.GroupMaxSessionTimeoutMs, loggerFactory.CreateLogger("Platform.Broker.Groups"));
+                options.GroupMinSessionTimeoutMs, options.GroupMaxSessionTimeoutMs, options.OffsetsRetention, loggerFactory.CreateLogger("Platform.Broker.Groups"));
             metrics.AttachState(log, groups);
             var dispatcher = new RequestDispatcher(log, groups, options, logger);
             security = BrokerSecurity.Create(options, metrics, loggerFactory);

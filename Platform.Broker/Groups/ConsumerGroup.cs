@@ -34,6 +34,27 @@ internal sealed class ConsumerGroup
 
     public string? LeaderId { get; private set; }
 
+    /// <summary>When (Unix ms) the group last became empty (or was created); its offsets' retention counts from here.</summary>
+    public long EmptySinceMs { get; private set; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>Returned by <see cref="JoinAsync"/> when the group was just removed: join a fresh one instead.</summary>
+    internal static Task<JoinGroupResult> Removed { get; } = Task.FromResult(JoinGroupResult.Failed(ErrorCode.CoordinatorNotAvailable, ""));
+
+    /// <summary>Marks an empty group with no members dead (the coordinator then forgets it); false when it is in use.</summary>
+    public bool TryMarkDead()
+    {
+        lock (_lock)
+        {
+            if (State != GroupState.Empty || _members.Count != 0)
+            {
+                return State == GroupState.Dead;
+            }
+
+            State = GroupState.Dead;
+            return true;
+        }
+    }
+
     public int MemberCount
     {
         get
@@ -74,6 +95,11 @@ internal sealed class ConsumerGroup
         parkedWaiter = null;
         lock (_lock)
         {
+            if (State == GroupState.Dead)
+            {
+                return Removed;
+            }
+
             if (request.Protocols.Count == 0 || string.IsNullOrEmpty(request.ProtocolType))
             {
                 return Task.FromResult(JoinGroupResult.Failed(ErrorCode.InconsistentGroupProtocol, request.MemberId));
@@ -436,6 +462,7 @@ internal sealed class ConsumerGroup
     private void GoEmpty()
     {
         State = GroupState.Empty;
+        EmptySinceMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         GenerationId++;
         ProtocolName = null;
         LeaderId = null;
