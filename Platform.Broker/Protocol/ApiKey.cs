@@ -20,6 +20,8 @@ internal enum ApiKey : short
     CreateTopics = 19,
     DeleteTopics = 20,
     InitProducerId = 22,
+    DescribeConfigs = 32,
+    IncrementalAlterConfigs = 44,
     SaslHandshake = 17,
     SaslAuthenticate = 36,
 }

@@ -99,13 +99,19 @@ internal sealed partial class RequestDispatcher
         }
 
         TopicConfig config;
+        var ignored = new List<string>();
         try
         {
-            config = TopicConfig.Parse(configs);
+            config = TopicConfig.Parse(configs, ignored);
         }
         catch (ArgumentException ex)
         {
             return (ErrorCode.InvalidConfig, ex.Message);
+        }
+
+        if (ignored.Count > 0)
+        {
+            LogConfigsIgnored(_logger, name, ignored);
         }
 
         if (_log.TryGetTopic(name, out _))

@@ -63,6 +63,8 @@ internal sealed partial class RequestDispatcher
             ApiKey.CreateTopics => new(CreateTopics(ctx)),
             ApiKey.DeleteTopics => new(DeleteTopics(ctx)),
             ApiKey.InitProducerId => new(InitProducerId(ctx)),
+            ApiKey.DescribeConfigs => new(DescribeConfigs(ctx)),
+            ApiKey.IncrementalAlterConfigs => new(IncrementalAlterConfigs(ctx)),
             ApiKey.SaslHandshake => new(SaslHandshake(ctx)),
             ApiKey.SaslAuthenticate => SaslAuthenticateAsync(ctx, cancellationToken),
             _ => new(UnsupportedVersion(ctx)),

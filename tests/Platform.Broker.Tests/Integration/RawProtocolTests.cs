@@ -27,6 +27,8 @@ public class RawProtocolTests(BrokerFixture fixture)
         Assert.Equal((4, 11), apis[1]);
         Assert.Equal((0, 3), apis[18]);
         Assert.Equal((0, 1), apis[22]);
+        Assert.Equal((0, 2), apis[32]); // DescribeConfigs
+        Assert.Equal((0, 0), apis[44]); // IncrementalAlterConfigs
         Assert.False(apis.ContainsKey(23));
     }
 
@@ -38,8 +40,8 @@ public class RawProtocolTests(BrokerFixture fixture)
         var body = await raw.SendAsync(18, 3, w => w.Raw([0]).Raw([5, (byte)'t', (byte)'e', (byte)'s', (byte)'t', 2, (byte)'1', 0]), TestContext.Current.CancellationToken);
 
         Assert.Equal(0, BinaryPrimitives.ReadInt16BigEndian(body));
-        Assert.Equal(19 + 1, body[2]); // compact array: count + 1 (17 APIs plus SaslHandshake and SaslAuthenticate)
-        Assert.Equal(2 + 1 + (19 * 7) + 4 + 1, body.Length);
+        Assert.Equal(21 + 1, body[2]); // compact array: count + 1 (19 APIs plus SaslHandshake and SaslAuthenticate)
+        Assert.Equal(2 + 1 + (21 * 7) + 4 + 1, body.Length);
     }
 
     [Fact]
@@ -289,8 +291,10 @@ public class RawProtocolTests(BrokerFixture fixture)
         Assert.Equal(new byte[] { 7, 7 }, sync.Bytes());
         Assert.Equal(0, new ResponseReader(await raw.SendAsync(12, 0, w => w.String(group).Int32(generation).String(memberId), ct)).Int16());
 
-        // No more heartbeats: the coordinator expels the member and the group goes back to Empty.
-        await Poll.UntilAsync(() => fixture.Broker.Groups.Describe(group).State == Platform.Broker.Groups.GroupState.Empty, Deadline, "the silent member expelled", ct);
+        // No more heartbeats: the coordinator expels the member and the group goes back to Empty (and, with no
+        // committed offsets, is then forgotten: Dead).
+        await Poll.UntilAsync(() => fixture.Broker.Groups.Describe(group).State is Platform.Broker.Groups.GroupState.Empty or Platform.Broker.Groups.GroupState.Dead,
+            Deadline, "the silent member expelled", ct);
         Assert.Equal(25, new ResponseReader(await raw.SendAsync(12, 0, w => w.String(group).Int32(generation).String(memberId), ct)).Int16());
     }
 
