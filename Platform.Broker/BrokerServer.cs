@@ -74,6 +74,11 @@ public sealed partial class BrokerServer : IAsyncDisposable
             throw new ArgumentException("ConnectionIdleTimeout and FrameTimeout must be positive.", nameof(options));
         }
 
+        if (options.AdvertisedListen is { Length: > 0 } advertised)
+        {
+            RequestDispatcher.ParseHostPort(advertised);
+        }
+
         if (options.OffsetsRetention <= TimeSpan.Zero)
         {
             throw new ArgumentException("OffsetsRetention must be positive.", nameof(options));
