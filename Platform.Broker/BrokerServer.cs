@@ -58,6 +58,9 @@ public sealed partial class BrokerServer : IAsyncDisposable
 
     internal GroupCoordinator Groups => _groups;
 
+    /// <summary>Bytes of requests read and not yet answered, over every connection (bounded by MaxQueuedRequestBytes).</summary>
+    internal long QueuedRequestBytes => _listener.QueuedRequestBytes;
+
     public static async Task<BrokerServer> StartAsync(BrokerOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -162,6 +162,10 @@ internal sealed partial class KafkaConnection
         finally
         {
             await _closed.CancelAsync();
+
+            // Requests the write loop never reached (it stopped on a closed socket): their frames and their share of
+            // the broker-wide request budget are given back once their handlers end.
+            DrainAfterFailure(_pending.Reader);
             await reader.CompleteAsync();
             await writer.CompleteAsync();
             _closed.Dispose();
@@ -350,7 +354,24 @@ internal sealed partial class KafkaConnection
         }
     }
 
+    /// <summary>
+    /// Sends the answers in request order. However it ends (the socket failed, the client stopped reading, a request
+    /// could not be answered) it cancels the connection, so a read loop blocked on a full in-flight queue is released
+    /// and the connection closes instead of holding its requests (and their budget) forever.
+    /// </summary>
     private async Task WriteLoopAsync(PipeWriter writer)
+    {
+        try
+        {
+            await WriteAnswersAsync(writer);
+        }
+        finally
+        {
+            await _closed.CancelAsync();
+        }
+    }
+
+    private async Task WriteAnswersAsync(PipeWriter writer)
     {
         var reader = _pending.Reader;
         var failed = false;
