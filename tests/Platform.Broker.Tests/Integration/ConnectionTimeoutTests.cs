@@ -91,4 +91,54 @@ public sealed class ConnectionTimeoutTests : IAsyncLifetime
         Assert.Equal(0, r.Int32());
         Assert.Equal(1, r.Int32());
     }
+
+    [Fact]
+    public async Task SilentConnections_DoNotKeepTheConnectionLimitFull()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory("broker-silent-limit");
+        var options = BrokerFixture.Options(dir.Path);
+        options.MaxConnections = 4;
+        options.ConnectionIdleTimeout = TimeSpan.FromSeconds(2);
+        await using var broker = await BrokerServer.StartAsync(options, BrokerFixture.CreateLoggerFactory(), ct);
+        var silent = new List<RawKafkaClient>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                silent.Add(await RawKafkaClient.ConnectAsync(broker.BootstrapServers));
+            }
+
+            // The limit is full: one more connection is closed at once.
+            await using (var refused = await RawKafkaClient.ConnectAsync(broker.BootstrapServers))
+            {
+                await Assert.ThrowsAsync<IOException>(() => refused.SendAsync(18, 1, _ => { }, ct).WaitAsync(Deadline, ct));
+            }
+
+            // Once the idle timeout has closed the silent ones, a new client gets a slot and is served.
+            await Poll.UntilAsync(async () =>
+            {
+                await using var client = await RawKafkaClient.ConnectAsync(broker.BootstrapServers);
+                try
+                {
+                    return new ResponseReader(await client.SendAsync(18, 1, _ => { }, ct)).Int16() == 0;
+                }
+                catch (IOException)
+                {
+                    return false; // refused: the limit is still full
+                }
+            }, Deadline, "a new connection served after the silent ones timed out", ct);
+            foreach (var s in silent)
+            {
+                Assert.Null(await s.ReadFrameAsync(ct).WaitAsync(Deadline, ct));
+            }
+        }
+        finally
+        {
+            foreach (var s in silent)
+            {
+                await s.DisposeAsync();
+            }
+        }
+    }
 }
