@@ -111,4 +111,37 @@ public class ConsumerGroupTests
         Assert.Equal(ErrorCode.IllegalGeneration, group.ValidateCommit(0, a.MemberId));
         Assert.Equal(ErrorCode.UnknownMemberId, group.ValidateCommit(1, "nobody"));
     }
+
+    [Fact]
+    public async Task ParkedJoin_IsCancelledAndItsMemberRemoved_WhenItsTokenFires_SoTheRebalanceCompletesWithoutIt()
+    {
+        var group = new ConsumerGroup("g", TimeSpan.FromHours(1)); // joins park until the initial delay or a Tick after it
+        using var dead = new CancellationTokenSource();
+        var deadJoin = group.JoinAsync(Join("", "dead", "range"), 0, dead.Token);
+        var liveJoin = group.JoinAsync(Join("", "live", "range"), 0, TestContext.Current.CancellationToken);
+        Assert.Equal(2, group.MemberCount);
+
+        await dead.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => deadJoin);
+        Assert.Equal(1, group.MemberCount);
+        group.Tick(2 * 3600 * Second);
+        var live = await liveJoin;
+        Assert.Equal(ErrorCode.None, live.Error);
+        Assert.Equal(live.MemberId, live.LeaderId);
+        Assert.Single(live.Members);
+    }
+
+    [Fact]
+    public async Task TryMarkDead_OnlyMarksAnEmptyGroup_AndAJoinThenAsksForAFreshGroup()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var busy = new ConsumerGroup("g", TimeSpan.Zero);
+        await busy.JoinAsync(Join("", "c1", "range"), 0, ct);
+        Assert.False(busy.TryMarkDead());
+
+        var empty = new ConsumerGroup("g", TimeSpan.Zero);
+        Assert.True(empty.TryMarkDead());
+        Assert.Same(ConsumerGroup.Removed, empty.JoinAsync(Join("", "c1", "range"), 0, ct));
+    }
 }
