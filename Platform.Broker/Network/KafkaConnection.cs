@@ -39,7 +39,7 @@ internal sealed partial class KafkaConnection
     private long _frameStartTicks;
     private int _inFlight;
 
-    private readonly record struct Pending(RequestContext Context, ValueTask<ResponseBuffer?> Response, int ReservedBytes);
+    private readonly record struct Pending(RequestContext Context, ValueTask<ResponseBuffer?> Response, long ReservedBytes);
 
     public KafkaConnection(Socket socket, long id, RequestDispatcher dispatcher, BrokerOptions options, BrokerMetrics metrics, BrokerSecurity? security, RequestByteBudget budget, ILogger logger, CancellationToken stopping)
     {
@@ -220,7 +220,7 @@ internal sealed partial class KafkaConnection
     private async Task ReadLoopAsync(PipeReader reader)
     {
         var token = _closed.Token;
-        var reserved = 0; // bytes of the frame now being read, reserved from the broker-wide budget
+        long reserved = 0; // bytes of the frame now being read, reserved from the broker-wide budget
         try
         {
             while (true)
@@ -240,14 +240,14 @@ internal sealed partial class KafkaConnection
                             Interlocked.Increment(ref _inFlight); // waiting on the broker is not idleness
                             try
                             {
-                                await _budget.ReserveAsync(size + 4, token);
+                                await _budget.ReserveAsync((long)size + 4, token);
                             }
                             finally
                             {
                                 Interlocked.Decrement(ref _inFlight);
                             }
 
-                            reserved = size + 4;
+                            reserved = (long)size + 4;
                         }
 
                         if (!FrameDecoder.TryReadFrame(ref buffer, _options.MaxFrameBytes, out var frame, MinFrameSize))
@@ -443,7 +443,7 @@ internal sealed partial class KafkaConnection
     }
 
     /// <summary>Ends a request's stay in flight: its bytes go back to the budget and the connection is active again.</summary>
-    private readonly struct Answered(KafkaConnection connection, int reservedBytes) : IDisposable
+    private readonly struct Answered(KafkaConnection connection, long reservedBytes) : IDisposable
     {
         public void Dispose()
         {
