@@ -158,7 +158,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     private async Task TickLoopAsync()
     {
         using var timer = new PeriodicTimer(TickInterval);
-        var expiryEvery = Math.Clamp((int)(_offsetsRetention.Ticks / 4 / TickInterval.Ticks), 1, 600);
+        var expiryEvery = (int)Math.Clamp(_offsetsRetention.Ticks / 4 / TickInterval.Ticks, 1, 600); // a quarter of the retention, at most a minute
         var ticks = 0;
         while (await timer.WaitForNextTickAsync(_stop.Token))
         {
@@ -199,7 +199,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         {
             await Offsets.PersistAsync(_stop.Token);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             LogPersistFailed(_logger, ex.Message);
         }
