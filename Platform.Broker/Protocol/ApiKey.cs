@@ -21,6 +21,7 @@ internal enum ApiKey : short
     DeleteTopics = 20,
     InitProducerId = 22,
     DescribeConfigs = 32,
+    AlterConfigs = 33,
     IncrementalAlterConfigs = 44,
     SaslHandshake = 17,
     SaslAuthenticate = 36,

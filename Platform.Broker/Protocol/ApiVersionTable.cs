@@ -28,6 +28,7 @@ internal static class ApiVersionTable
         new(ApiKey.DeleteTopics, 0, 3),
         new(ApiKey.InitProducerId, 0, 1),
         new(ApiKey.DescribeConfigs, 0, 2),
+        new(ApiKey.AlterConfigs, 0, 1),
         new(ApiKey.IncrementalAlterConfigs, 0, 0),
         new(ApiKey.SaslHandshake, 0, 1),
         new(ApiKey.SaslAuthenticate, 0, 2),

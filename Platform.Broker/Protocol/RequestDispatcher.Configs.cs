@@ -226,7 +226,16 @@ internal sealed partial class RequestDispatcher
     /// (1, back to the broker default) of retention.*, segment.*, max.message.bytes, index.interval.bytes and
     /// message.timestamp.type, persisted in the partitions' metadata and in force from the next append and retention pass.
     /// </summary>
-    private ResponseBuffer IncrementalAlterConfigs(RequestContext ctx)
+    private ResponseBuffer IncrementalAlterConfigs(RequestContext ctx) => AlterConfigs(ctx, incremental: true);
+
+    /// <summary>
+    /// AlterConfigs (Kafka's AlterConfigsRequest/Response.json) v0–1, non-flexible: as IncrementalAlterConfigs, but each
+    /// config is [name, value nullable] and the topic's own settings become exactly the ones given (any other goes back
+    /// to the broker default). Response as IncrementalAlterConfigs'.
+    /// </summary>
+    private ResponseBuffer AlterConfigs(RequestContext ctx) => AlterConfigs(ctx, incremental: false);
+
+    private ResponseBuffer AlterConfigs(RequestContext ctx, bool incremental)
     {
         var reader = ctx.BodyReader();
         var count = reader.ReadArrayCount(1 + 2 + 4);
@@ -235,11 +244,13 @@ internal sealed partial class RequestDispatcher
         {
             var type = reader.ReadInt8();
             var name = reader.ReadString();
-            var configCount = reader.ReadArrayCount(2 + 1 + 2);
+            var configCount = reader.ReadArrayCount(incremental ? 2 + 1 + 2 : 2 + 2);
             var configs = new List<(string, sbyte, string?)>(configCount);
             for (var c = 0; c < configCount; c++)
             {
-                configs.Add((reader.ReadString(), reader.ReadInt8(), reader.ReadNullableString()));
+                var key = reader.ReadString();
+                var operation = incremental ? reader.ReadInt8() : SetOperation;
+                configs.Add((key, operation, reader.ReadNullableString()));
             }
 
             resources.Add((type, name, configs));
@@ -256,7 +267,7 @@ internal sealed partial class RequestDispatcher
             var (error, message) = type switch
             {
                 TopicResource => AuthorizeCreate(ctx, name)
-                    ? AlterTopicConfig(name, configs, validateOnly)
+                    ? AlterTopicConfig(name, configs, validateOnly, replace: !incremental)
                     : (ErrorCode.TopicAuthorizationFailed, $"not authorized to alter topic {name}"),
                 BrokerResource => (ErrorCode.InvalidRequest, "broker settings are fixed at start (Broker:* settings); alter a topic's instead"),
                 _ => (ErrorCode.InvalidRequest, $"resource type {type} is not supported (topics: 2)"),
@@ -270,7 +281,7 @@ internal sealed partial class RequestDispatcher
         return w;
     }
 
-    private (ErrorCode Error, string? Message) AlterTopicConfig(string name, List<(string Key, sbyte Operation, string? Value)> changes, bool validateOnly)
+    private (ErrorCode Error, string? Message) AlterTopicConfig(string name, List<(string Key, sbyte Operation, string? Value)> changes, bool validateOnly, bool replace)
     {
         if (!_log.TryGetTopic(name, out var topic))
         {
@@ -278,9 +289,12 @@ internal sealed partial class RequestDispatcher
         }
 
         var entries = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var (key, value) in topic.Config.ToEntries())
+        if (!replace)
         {
-            entries[key] = value;
+            foreach (var (key, value) in topic.Config.ToEntries())
+            {
+                entries[key] = value;
+            }
         }
 
         foreach (var (key, operation, value) in changes)

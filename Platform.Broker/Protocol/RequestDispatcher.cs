@@ -92,6 +92,7 @@ internal sealed partial class RequestDispatcher
             ApiKey.DeleteTopics => new(DeleteTopics(ctx)),
             ApiKey.InitProducerId => new(InitProducerId(ctx)),
             ApiKey.DescribeConfigs => new(DescribeConfigs(ctx)),
+            ApiKey.AlterConfigs => new(AlterConfigs(ctx)),
             ApiKey.IncrementalAlterConfigs => new(IncrementalAlterConfigs(ctx)),
             ApiKey.SaslHandshake => new(SaslHandshake(ctx)),
             ApiKey.SaslAuthenticate => SaslAuthenticateAsync(ctx, cancellationToken),

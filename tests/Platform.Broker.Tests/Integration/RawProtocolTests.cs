@@ -28,6 +28,7 @@ public class RawProtocolTests(BrokerFixture fixture)
         Assert.Equal((0, 3), apis[18]);
         Assert.Equal((0, 1), apis[22]);
         Assert.Equal((0, 2), apis[32]); // DescribeConfigs
+        Assert.Equal((0, 1), apis[33]); // AlterConfigs
         Assert.Equal((0, 0), apis[44]); // IncrementalAlterConfigs
         Assert.False(apis.ContainsKey(23));
     }
@@ -40,8 +41,8 @@ public class RawProtocolTests(BrokerFixture fixture)
         var body = await raw.SendAsync(18, 3, w => w.Raw([0]).Raw([5, (byte)'t', (byte)'e', (byte)'s', (byte)'t', 2, (byte)'1', 0]), TestContext.Current.CancellationToken);
 
         Assert.Equal(0, BinaryPrimitives.ReadInt16BigEndian(body));
-        Assert.Equal(21 + 1, body[2]); // compact array: count + 1 (19 APIs plus SaslHandshake and SaslAuthenticate)
-        Assert.Equal(2 + 1 + (21 * 7) + 4 + 1, body.Length);
+        Assert.Equal(22 + 1, body[2]); // compact array: count + 1 (20 APIs plus SaslHandshake and SaslAuthenticate)
+        Assert.Equal(2 + 1 + (22 * 7) + 4 + 1, body.Length);
     }
 
     [Fact]

@@ -149,4 +149,23 @@ public class TopicConfigTests(BrokerFixture fixture)
         Assert.Equal([0, 1, 0], r.Bytes(3)); // is_default true
         Assert.Equal(0, r.Remaining);
     }
+
+    [Fact]
+    public async Task AlterConfigs_ReplacesTheTopicsOwnSettings_WithExactlyTheOnesGiven()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("replaced");
+        fixture.Broker.Log.CreateTopic(topic, 1, new TopicConfig { SegmentBytes = 4096, RetentionMs = 60000 });
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+
+        // AlterConfigs v0: [resource type 2, name, configs [retention.bytes = 1000000]], validate_only false.
+        var r = new ResponseReader(await raw.SendAsync(33, 0, w => w.Int32(1).Int8(2).String(topic).Int32(1).String("retention.bytes").String("1000000").Int8(0), ct));
+
+        Assert.Equal(0, r.Int32());
+        Assert.Equal(1, r.Int32());
+        Assert.Equal(0, r.Int16());
+        Assert.Null(r.String());
+        Assert.True(fixture.Broker.Log.TryGetTopic(topic, out var log));
+        Assert.Equal(new TopicConfig { RetentionBytes = 1_000_000 }, log.Config);
+    }
 }
