@@ -58,6 +58,9 @@ public sealed partial class BrokerServer : IAsyncDisposable
 
     internal GroupCoordinator Groups => _groups;
 
+    /// <summary>Bytes of requests read and not yet answered, over every connection (bounded by MaxQueuedRequestBytes).</summary>
+    internal long QueuedRequestBytes => _listener.QueuedRequestBytes;
+
     public static async Task<BrokerServer> StartAsync(BrokerOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -67,6 +70,26 @@ public sealed partial class BrokerServer : IAsyncDisposable
         if (options.DefaultPartitions <= 0)
         {
             throw new ArgumentException($"DefaultPartitions must be positive, was {options.DefaultPartitions}", nameof(options));
+        }
+
+        if (options.ConnectionIdleTimeout <= TimeSpan.Zero || options.FrameTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("ConnectionIdleTimeout and FrameTimeout must be positive.", nameof(options));
+        }
+
+        if (options.AdvertisedListen is { Length: > 0 } advertised)
+        {
+            RequestDispatcher.ParseHostPort(advertised);
+        }
+
+        if (options.OffsetsRetention <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("OffsetsRetention must be positive.", nameof(options));
+        }
+
+        if (options.MaxFetchBytes <= 0)
+        {
+            throw new ArgumentException($"MaxFetchBytes must be positive, was {options.MaxFetchBytes}", nameof(options));
         }
 
         Directory.CreateDirectory(options.DataDirectory);
@@ -79,7 +102,7 @@ public sealed partial class BrokerServer : IAsyncDisposable
         {
             var metrics = new BrokerMetrics();
             groups = new GroupCoordinator(options.DataDirectory, options.GroupInitialRebalanceDelay,
-                options.GroupMinSessionTimeoutMs, options.GroupMaxSessionTimeoutMs, loggerFactory.CreateLogger("Platform.Broker.Groups"));
+                options.GroupMinSessionTimeoutMs, options.GroupMaxSessionTimeoutMs, options.OffsetsRetention, loggerFactory.CreateLogger("Platform.Broker.Groups"));
             metrics.AttachState(log, groups);
             var dispatcher = new RequestDispatcher(log, groups, options, logger);
             security = BrokerSecurity.Create(options, metrics, loggerFactory);

@@ -14,12 +14,14 @@ if (command is not null)
 if (command is null && (args.Contains("--help") || args.Contains("-h")))
 {
     Console.WriteLine("""
-        usage: platform-broker [--listen HOST:PORT] [--data-dir DIR] [--metrics-listen HOST:PORT] [--partitions N]
+        usage: platform-broker [--listen HOST:PORT] [--advertised-listen HOST:PORT] [--data-dir DIR] [--metrics-listen HOST:PORT] [--partitions N]
                                [--auto-create-topics true|false] [--flush-mode Strict|GroupCommit] [--node-id N]
         Every setting is also the configuration key Broker:<Name> and the environment variable BROKER__<NAME>
-        (Listen, DataDirectory, MetricsListen, DefaultPartitions, AutoCreateTopics, FlushMode, FlushInterval, NodeId,
-        ClusterId, MaxFrameBytes, MaxConnections, MaxInFlightRequestsPerConnection, MaxFetchWait, RetentionMs, RetentionBytes,
-        SegmentBytes, MaxMessageBytes, GroupInitialRebalanceDelay, GroupMinSessionTimeoutMs, GroupMaxSessionTimeoutMs).
+        (Listen, AdvertisedListen, DataDirectory, MetricsListen, DefaultPartitions, AutoCreateTopics, FlushMode, FlushInterval,
+        FlushBytes, NodeId, ClusterId, MaxFrameBytes, MaxConnections, MaxInFlightRequestsPerConnection, MaxQueuedRequestBytes,
+        ConnectionIdleTimeout, FrameTimeout, MaxFetchWait, MaxFetchBytes, RetentionMs, RetentionBytes, RetentionCheckInterval,
+        SegmentBytes, SegmentMs, IndexIntervalBytes, MaxMessageBytes, GroupInitialRebalanceDelay, GroupMinSessionTimeoutMs,
+        GroupMaxSessionTimeoutMs, OffsetsRetention).
         Security (Broker:Security:<Name>, BROKER__SECURITY__<NAME>): Enabled, CertificatePath, KeyPath, Mechanisms,
         CredentialsFile, AclFile, SuperUsers, MaxFailedAuthentications, FailureWindow, FailureDelay, HandshakeTimeout;
         switches --security true|false --tls-cert FILE --tls-key FILE.
@@ -32,6 +34,7 @@ Prometheus.Metrics.SuppressDefaultMetrics();
 var switches = new Dictionary<string, string>(StringComparer.Ordinal)
 {
     ["--listen"] = "Broker:Listen",
+    ["--advertised-listen"] = "Broker:AdvertisedListen",
     ["--data-dir"] = "Broker:DataDirectory",
     ["--metrics-listen"] = "Broker:MetricsListen",
     ["--partitions"] = "Broker:DefaultPartitions",

@@ -34,6 +34,27 @@ internal sealed class ConsumerGroup
 
     public string? LeaderId { get; private set; }
 
+    /// <summary>When (Unix ms) the group last became empty (or was created); its offsets' retention counts from here.</summary>
+    public long EmptySinceMs { get; private set; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>Returned by <see cref="JoinAsync"/> when the group was just removed: join a fresh one instead.</summary>
+    internal static Task<JoinGroupResult> Removed { get; } = Task.FromResult(JoinGroupResult.Failed(ErrorCode.CoordinatorNotAvailable, ""));
+
+    /// <summary>Marks an empty group with no members dead (the coordinator then forgets it); false when it is in use.</summary>
+    public bool TryMarkDead()
+    {
+        lock (_lock)
+        {
+            if (State != GroupState.Empty || _members.Count != 0)
+            {
+                return State == GroupState.Dead;
+            }
+
+            State = GroupState.Dead;
+            return true;
+        }
+    }
+
     public int MemberCount
     {
         get
@@ -45,10 +66,40 @@ internal sealed class ConsumerGroup
         }
     }
 
-    public Task<JoinGroupResult> JoinAsync(JoinGroupRequest request, long nowTicks)
+    /// <summary>
+    /// Joins (or rejoins) and parks until the rebalance completes. When <paramref name="cancellationToken"/> fires first
+    /// (the client's connection closed), the member is removed, so the rebalance completes without it, and the task is
+    /// cancelled.
+    /// </summary>
+    public Task<JoinGroupResult> JoinAsync(JoinGroupRequest request, long nowTicks, CancellationToken cancellationToken = default)
     {
+        var task = Join(request, nowTicks, out var member, out var waiter);
+        if (cancellationToken.CanBeCanceled && !task.IsCompleted && member is not null && waiter is not null)
+        {
+            var registration = cancellationToken.UnsafeRegister(
+                static state =>
+                {
+                    var (group, m, w) = ((ConsumerGroup, GroupMember, TaskCompletionSource<JoinGroupResult>))state!;
+                    group.CancelJoin(m, w);
+                },
+                (this, member, waiter));
+            DisposeWhenDone(task, registration);
+        }
+
+        return task;
+    }
+
+    private Task<JoinGroupResult> Join(JoinGroupRequest request, long nowTicks, out GroupMember? parked, out TaskCompletionSource<JoinGroupResult>? parkedWaiter)
+    {
+        parked = null;
+        parkedWaiter = null;
         lock (_lock)
         {
+            if (State == GroupState.Dead)
+            {
+                return Removed;
+            }
+
             if (request.Protocols.Count == 0 || string.IsNullOrEmpty(request.ProtocolType))
             {
                 return Task.FromResult(JoinGroupResult.Failed(ErrorCode.InconsistentGroupProtocol, request.MemberId));
@@ -88,12 +139,78 @@ internal sealed class ConsumerGroup
             }
 
             TryCompleteJoin(nowTicks);
+            parked = member;
+            parkedWaiter = waiter;
             return waiter.Task;
         }
     }
 
-    public Task<SyncGroupResult> SyncAsync(int generationId, string memberId, IReadOnlyList<(string MemberId, byte[] Assignment)> assignments)
+    /// <summary>A parked JoinGroup whose client went away: the member leaves the group (and the pending rebalance).</summary>
+    private void CancelJoin(GroupMember member, TaskCompletionSource<JoinGroupResult> waiter)
     {
+        lock (_lock)
+        {
+            if (member.JoinWaiter != waiter)
+            {
+                return; // already answered
+            }
+
+            member.JoinWaiter = null;
+            if (_members.TryGetValue(member.MemberId, out var current) && current == member)
+            {
+                RemoveMember(member, Stopwatch.GetTimestamp());
+            }
+        }
+
+        waiter.TrySetCanceled();
+    }
+
+    /// <summary>
+    /// Waits for the leader's assignment. When <paramref name="cancellationToken"/> fires first (the client's connection
+    /// closed), the wait is dropped and the task cancelled; the member then expires at its session timeout unless it
+    /// comes back.
+    /// </summary>
+    public Task<SyncGroupResult> SyncAsync(int generationId, string memberId, IReadOnlyList<(string MemberId, byte[] Assignment)> assignments, CancellationToken cancellationToken = default)
+    {
+        var task = Sync(generationId, memberId, assignments, out var member, out var waiter);
+        if (cancellationToken.CanBeCanceled && !task.IsCompleted && member is not null && waiter is not null)
+        {
+            var registration = cancellationToken.UnsafeRegister(
+                static state =>
+                {
+                    var (group, m, w) = ((ConsumerGroup, GroupMember, TaskCompletionSource<SyncGroupResult>))state!;
+                    group.CancelSync(m, w);
+                },
+                (this, member, waiter));
+            DisposeWhenDone(task, registration);
+        }
+
+        return task;
+    }
+
+    private void CancelSync(GroupMember member, TaskCompletionSource<SyncGroupResult> waiter)
+    {
+        lock (_lock)
+        {
+            if (member.SyncWaiter != waiter)
+            {
+                return;
+            }
+
+            member.SyncWaiter = null;
+        }
+
+        waiter.TrySetCanceled();
+    }
+
+    private static void DisposeWhenDone(Task task, CancellationTokenRegistration registration) =>
+        task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), registration, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    private Task<SyncGroupResult> Sync(int generationId, string memberId, IReadOnlyList<(string MemberId, byte[] Assignment)> assignments, out GroupMember? parked, out TaskCompletionSource<SyncGroupResult>? parkedWaiter)
+    {
+        parked = null;
+        parkedWaiter = null;
         lock (_lock)
         {
             if (!_members.TryGetValue(memberId, out var member))
@@ -147,6 +264,8 @@ internal sealed class ConsumerGroup
                 }
             }
 
+            parked = member;
+            parkedWaiter = waiter;
             return waiter.Task;
         }
     }
@@ -343,6 +462,7 @@ internal sealed class ConsumerGroup
     private void GoEmpty()
     {
         State = GroupState.Empty;
+        EmptySinceMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         GenerationId++;
         ProtocolName = null;
         LeaderId = null;

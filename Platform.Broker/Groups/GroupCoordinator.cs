@@ -19,9 +19,17 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     private readonly Task _ticker;
     private readonly ILogger _logger;
 
+    private readonly TimeSpan _offsetsRetention;
+
     public GroupCoordinator(string stateDirectory, TimeSpan initialRebalanceDelay, int minSessionTimeoutMs, int maxSessionTimeoutMs, ILogger logger)
+        : this(stateDirectory, initialRebalanceDelay, minSessionTimeoutMs, maxSessionTimeoutMs, TimeSpan.FromDays(7), logger)
+    {
+    }
+
+    public GroupCoordinator(string stateDirectory, TimeSpan initialRebalanceDelay, int minSessionTimeoutMs, int maxSessionTimeoutMs, TimeSpan offsetsRetention, ILogger logger)
     {
         _logger = logger;
+        _offsetsRetention = offsetsRetention;
         _initialRebalanceDelay = initialRebalanceDelay;
         MinSessionTimeoutMs = minSessionTimeoutMs;
         MaxSessionTimeoutMs = maxSessionTimeoutMs;
@@ -62,7 +70,8 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     public bool TryGetGroup(string groupId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ConsumerGroup? group) =>
         _groups.TryGetValue(groupId, out group);
 
-    public Task<JoinGroupResult> JoinAsync(JoinGroupRequest request)
+    /// <summary>Joins a member; <paramref name="cancellationToken"/> is the client connection's (closing it removes a parked member).</summary>
+    public Task<JoinGroupResult> JoinAsync(JoinGroupRequest request, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(request.GroupId))
         {
@@ -74,14 +83,24 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
             return Task.FromResult(JoinGroupResult.Failed(ErrorCode.InvalidSessionTimeout, request.MemberId));
         }
 
-        var group = _groups.GetOrAdd(request.GroupId, static (id, delay) => new ConsumerGroup(id, delay), _initialRebalanceDelay);
         LogJoin(_logger, request.GroupId, request.MemberId, request.ClientId);
-        return group.JoinAsync(request, Now);
+        while (true)
+        {
+            var group = _groups.GetOrAdd(request.GroupId, static (id, delay) => new ConsumerGroup(id, delay), _initialRebalanceDelay);
+            var joined = group.JoinAsync(request, Now, cancellationToken);
+            if (joined != ConsumerGroup.Removed)
+            {
+                return joined;
+            }
+
+            // The group was forgotten (empty, no offsets) between the lookup and the join: start a fresh one.
+            _groups.TryRemove(new KeyValuePair<string, ConsumerGroup>(request.GroupId, group));
+        }
     }
 
-    public Task<SyncGroupResult> SyncAsync(string groupId, int generationId, string memberId, IReadOnlyList<(string MemberId, byte[] Assignment)> assignments) =>
+    public Task<SyncGroupResult> SyncAsync(string groupId, int generationId, string memberId, IReadOnlyList<(string MemberId, byte[] Assignment)> assignments, CancellationToken cancellationToken = default) =>
         _groups.TryGetValue(groupId, out var group)
-            ? group.SyncAsync(generationId, memberId, assignments)
+            ? group.SyncAsync(generationId, memberId, assignments, cancellationToken)
             : Task.FromResult(SyncGroupResult.Failed(ErrorCode.UnknownMemberId));
 
     public ErrorCode Heartbeat(string groupId, int generationId, string memberId) =>
@@ -139,6 +158,8 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
     private async Task TickLoopAsync()
     {
         using var timer = new PeriodicTimer(TickInterval);
+        var expiryEvery = (int)Math.Clamp(_offsetsRetention.Ticks / 4 / TickInterval.Ticks, 1, 600); // a quarter of the retention, at most a minute
+        var ticks = 0;
         while (await timer.WaitForNextTickAsync(_stop.Token))
         {
             var now = Now;
@@ -153,8 +174,58 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
                     LogTickFailed(_logger, group.GroupId, ex);
                 }
             }
+
+            if (++ticks % expiryEvery == 0)
+            {
+                await ExpireAsync();
+            }
+
+            ForgetEmptyGroups();
         }
     }
+
+    /// <summary>Drops committed offsets of groups with no members once <see cref="BrokerOptions.OffsetsRetention"/> has passed.</summary>
+    internal async Task ExpireAsync()
+    {
+        var removed = Offsets.Expire(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), (long)_offsetsRetention.TotalMilliseconds,
+            id => _groups.TryGetValue(id, out var g) ? (g.MemberCount > 0, g.EmptySinceMs) : (false, null));
+        if (removed == 0)
+        {
+            return;
+        }
+
+        LogExpired(_logger, removed, _offsetsRetention);
+        try
+        {
+            await Offsets.PersistAsync(_stop.Token);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogPersistFailed(_logger, ex.Message);
+        }
+    }
+
+    /// <summary>Forgets groups that are empty, have no members and no committed offsets (so group state does not only grow).</summary>
+    private void ForgetEmptyGroups()
+    {
+        foreach (var (id, group) in _groups)
+        {
+            if (group.State == GroupState.Empty && group.MemberCount == 0 && !Offsets.HasOffsets(id) && group.TryMarkDead())
+            {
+                _groups.TryRemove(new KeyValuePair<string, ConsumerGroup>(id, group));
+                LogForgotten(_logger, id);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Expired {Count} committed offsets of groups empty for more than {Retention} (OffsetsRetention)")]
+    private static partial void LogExpired(ILogger logger, int count, TimeSpan retention);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not persist committed offsets after expiring some: {Reason}")]
+    private static partial void LogPersistFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Group {GroupId} is empty with no committed offsets: forgotten")]
+    private static partial void LogForgotten(ILogger logger, string groupId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "JoinGroup {GroupId} member '{MemberId}' client {ClientId}")]
     private static partial void LogJoin(ILogger logger, string groupId, string memberId, string clientId);

@@ -16,6 +16,7 @@ internal sealed partial class OffsetStore : IDisposable
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly string _path;
+    private readonly string _directory;
     private readonly ILogger _logger;
     private long _version;
     private long _persistedVersion;
@@ -23,6 +24,7 @@ internal sealed partial class OffsetStore : IDisposable
     public OffsetStore(string directory, ILogger logger)
     {
         Directory.CreateDirectory(directory);
+        _directory = directory;
         _path = Path.Combine(directory, FileName);
         _logger = logger;
         Load();
@@ -80,6 +82,78 @@ internal sealed partial class OffsetStore : IDisposable
             offsets[(topic, partition)] = committed;
             _version++;
         }
+    }
+
+    /// <summary>True when the group has at least one committed offset.</summary>
+    public bool HasOffsets(string group)
+    {
+        lock (_lock)
+        {
+            return _groups.TryGetValue(group, out var offsets) && offsets.Count > 0;
+        }
+    }
+
+    /// <summary>
+    /// Drops the commits of groups without members whose retention has run out: a commit expires
+    /// <paramref name="retentionMs"/> after the later of its own time and the time its group became empty
+    /// (from <paramref name="groupState"/>; null when the group is unknown since the last restart). Returns how many.
+    /// </summary>
+    public int Expire(long nowMs, long retentionMs, Func<string, (bool HasMembers, long? EmptySinceMs)> groupState)
+    {
+        ArgumentNullException.ThrowIfNull(groupState);
+        var removed = 0;
+        lock (_lock)
+        {
+            List<string>? emptied = null;
+            foreach (var (group, offsets) in _groups)
+            {
+                var (hasMembers, emptySince) = groupState(group);
+                if (hasMembers)
+                {
+                    continue;
+                }
+
+                List<(string, int)>? expired = null;
+                foreach (var (key, committed) in offsets)
+                {
+                    if (Math.Max(committed.CommitTimestamp, emptySince ?? 0) + retentionMs <= nowMs)
+                    {
+                        (expired ??= []).Add(key);
+                    }
+                }
+
+                if (expired is null)
+                {
+                    continue;
+                }
+
+                foreach (var key in expired)
+                {
+                    offsets.Remove(key);
+                }
+
+                removed += expired.Count;
+                if (offsets.Count == 0)
+                {
+                    (emptied ??= []).Add(group);
+                }
+            }
+
+            if (emptied is not null)
+            {
+                foreach (var group in emptied)
+                {
+                    _groups.Remove(group);
+                }
+            }
+
+            if (removed > 0)
+            {
+                _version++;
+            }
+        }
+
+        return removed;
     }
 
     /// <summary>Drops every commit for a deleted topic.</summary>
@@ -143,6 +217,9 @@ internal sealed partial class OffsetStore : IDisposable
                 }
 
                 File.Move(temp, _path, overwrite: true);
+
+                // The rename itself must reach the disk before the commit is acknowledged.
+                Storage.DirectorySync.Flush(_directory);
             }
             finally
             {
@@ -166,7 +243,22 @@ internal sealed partial class OffsetStore : IDisposable
             return;
         }
 
-        var entries = OffsetCheckpoint.Parse(File.ReadAllBytes(_path));
+        List<OffsetCheckpoint.Entry> entries;
+        try
+        {
+            entries = OffsetCheckpoint.Parse(File.ReadAllBytes(_path));
+        }
+        catch (InvalidDataException ex)
+        {
+            // A damaged checkpoint must not keep the broker from starting: it is set aside for inspection and the
+            // groups start with no committed offsets (consumers fall back to auto.offset.reset).
+            var aside = $"{_path}.corrupt-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}";
+            File.Move(_path, aside, overwrite: true);
+            Storage.DirectorySync.Flush(_directory);
+            LogCorrupt(_logger, _path, ex.Message, aside);
+            return;
+        }
+
         foreach (var e in entries)
         {
             Commit(e.Group, e.Topic, e.Partition, e.Committed);
@@ -175,6 +267,9 @@ internal sealed partial class OffsetStore : IDisposable
         _persistedVersion = _version;
         LogLoaded(_logger, entries.Count, _path);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Committed offsets checkpoint {Path} is unreadable ({Reason}); moved it to {Aside} and started with no committed offsets")]
+    private static partial void LogCorrupt(ILogger logger, string path, string reason, string aside);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Count} committed offsets from {Path}")]
     private static partial void LogLoaded(ILogger logger, int count, string path);

@@ -47,6 +47,7 @@ internal sealed class BrokerMetrics
         BytesOut = factory.CreateCounter("broker_network_sent_bytes_total", "Bytes of response frames sent.");
         Connections = factory.CreateGauge("broker_connections", "Open client connections.");
         RejectedConnections = factory.CreateCounter("broker_connections_rejected_total", "Connections closed at once because the connection limit was reached.");
+        TimedOutConnections = factory.CreateCounter("broker_connections_timed_out_total", "Connections closed for idling past ConnectionIdleTimeout or not finishing a frame within FrameTimeout.");
         ProtocolErrors = factory.CreateCounter("broker_protocol_errors_total", "Connections closed because of a malformed, truncated or oversized request.");
         _partitionBytes = factory.CreateGauge("broker_partition_size_bytes", "Bytes on disk of a partition's segments.", "topic", "partition");
         _partitionEnd = factory.CreateGauge("broker_partition_log_end_offset", "A partition's log end offset (high watermark).", "topic", "partition");
@@ -95,6 +96,8 @@ internal sealed class BrokerMetrics
     public Counter RejectedConnections { get; }
 
     public Counter ProtocolErrors { get; }
+
+    public Counter TimedOutConnections { get; }
 
     public void RecordRequest(short apiKey, double seconds)
     {

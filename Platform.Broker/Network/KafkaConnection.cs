@@ -31,11 +31,19 @@ internal sealed partial class KafkaConnection
     private readonly ClientIdCache _clientIds = new();
     private readonly BrokerSecurity? _security;
     private readonly ConnectionSession _session;
+    private readonly RequestByteBudget _budget;
 
-    private readonly record struct Pending(RequestContext Context, ValueTask<ResponseBuffer?> Response);
+    // Timeouts, checked by the listener's sweep (CheckTimeouts) from other threads: the last time bytes came in or an
+    // answer went out, when the frame now being received started (0: none), and requests read and not yet answered.
+    private long _lastActivityTicks = Stopwatch.GetTimestamp();
+    private long _frameStartTicks;
+    private int _inFlight;
 
-    public KafkaConnection(Socket socket, long id, RequestDispatcher dispatcher, BrokerOptions options, BrokerMetrics metrics, BrokerSecurity? security, ILogger logger, CancellationToken stopping)
+    private readonly record struct Pending(RequestContext Context, ValueTask<ResponseBuffer?> Response, long ReservedBytes);
+
+    public KafkaConnection(Socket socket, long id, RequestDispatcher dispatcher, BrokerOptions options, BrokerMetrics metrics, BrokerSecurity? security, RequestByteBudget budget, ILogger logger, CancellationToken stopping)
     {
+        _budget = budget;
         _security = security;
         _socket = socket;
         _dispatcher = dispatcher;
@@ -71,6 +79,35 @@ internal sealed partial class KafkaConnection
         catch (ObjectDisposedException)
         {
             // Already closed on its own.
+        }
+    }
+
+    /// <summary>
+    /// Closes the connection, with a logged reason, when it has been idle longer than
+    /// <see cref="BrokerOptions.ConnectionIdleTimeout"/> or has spent longer than <see cref="BrokerOptions.FrameTimeout"/>
+    /// on one frame. Called periodically by the listener.
+    /// </summary>
+    public void CheckTimeouts(long nowTicks)
+    {
+        var frameStart = Volatile.Read(ref _frameStartTicks);
+        if (frameStart != 0)
+        {
+            if (Stopwatch.GetElapsedTime(frameStart, nowTicks) > _options.FrameTimeout)
+            {
+                _metrics.TimedOutConnections.Inc();
+                LogFrameTimeout(_logger, _info.Id, _info.RemoteHost, _options.FrameTimeout);
+                Abort();
+            }
+
+            return;
+        }
+
+        if (Volatile.Read(ref _inFlight) == 0
+            && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastActivityTicks), nowTicks) > _options.ConnectionIdleTimeout)
+        {
+            _metrics.TimedOutConnections.Inc();
+            LogIdleTimeout(_logger, _info.Id, _info.RemoteHost, _options.ConnectionIdleTimeout);
+            Abort();
         }
     }
 
@@ -125,6 +162,10 @@ internal sealed partial class KafkaConnection
         finally
         {
             await _closed.CancelAsync();
+
+            // Requests the write loop never reached (it stopped on a closed socket): their frames and their share of
+            // the broker-wide request budget are given back once their handlers end.
+            DrainAfterFailure(_pending.Reader);
             await reader.CompleteAsync();
             await writer.CompleteAsync();
             _closed.Dispose();
@@ -179,44 +220,96 @@ internal sealed partial class KafkaConnection
     private async Task ReadLoopAsync(PipeReader reader)
     {
         var token = _closed.Token;
-        while (true)
+        long reserved = 0; // bytes of the frame now being read, reserved from the broker-wide budget
+        try
         {
-            var result = await reader.ReadAsync(token);
-            var buffer = result.Buffer;
-            try
+            while (true)
             {
-                while (FrameDecoder.TryReadFrame(ref buffer, _options.MaxFrameBytes, out var frame))
+                var result = await reader.ReadAsync(token);
+                Volatile.Write(ref _lastActivityTicks, Stopwatch.GetTimestamp());
+                var buffer = result.Buffer;
+                try
                 {
-                    var context = CreateContext(frame);
-                    if (!_session.MayHandle(context.Header.ApiKey))
+                    while (FrameDecoder.TryReadFrameSize(buffer, _options.MaxFrameBytes, out var size, MinFrameSize))
                     {
-                        // Before (or after a failed) authentication only ApiVersions and the SASL exchange are served; as
-                        // Kafka does, anything else closes the connection.
-                        _session.Security!.RejectedBeforeAuthentication(_info.Id, _info.RemoteHost, context.Header.ApiKey);
-                        context.Dispose();
+                        if (reserved == 0)
+                        {
+                            // The size is known from the header: reserve it before the body is buffered. While the budget
+                            // is spent this connection stops reading, and the frame clock does not run.
+                            Volatile.Write(ref _frameStartTicks, 0);
+                            Interlocked.Increment(ref _inFlight); // waiting on the broker is not idleness
+                            try
+                            {
+                                await _budget.ReserveAsync((long)size + 4, token);
+                            }
+                            finally
+                            {
+                                Interlocked.Decrement(ref _inFlight);
+                            }
+
+                            reserved = (long)size + 4;
+                        }
+
+                        if (!FrameDecoder.TryReadFrame(ref buffer, _options.MaxFrameBytes, out var frame, MinFrameSize))
+                        {
+                            break;
+                        }
+
+                        Volatile.Write(ref _frameStartTicks, 0);
+                        var context = CreateContext(frame);
+                        if (!_session.MayHandle(context.Header.ApiKey))
+                        {
+                            // Before (or after a failed) authentication only ApiVersions and the SASL exchange are served; as
+                            // Kafka does, anything else closes the connection.
+                            _session.Security!.RejectedBeforeAuthentication(_info.Id, _info.RemoteHost, context.Header.ApiKey);
+                            context.Dispose();
+                            return;
+                        }
+
+                        Interlocked.Increment(ref _inFlight);
+                        var pending = new Pending(context, Dispatch(context, token), reserved);
+                        reserved = 0;
+                        try
+                        {
+                            await _pending.Writer.WriteAsync(pending, token);
+                        }
+                        catch
+                        {
+                            _ = ReleaseWhenDoneAsync(pending);
+                            throw;
+                        }
+                    }
+
+                    if (result.IsCompleted)
+                    {
+                        if (!buffer.IsEmpty)
+                        {
+                            KafkaProtocolException.Throw($"connection closed in the middle of a frame ({buffer.Length} bytes left unread)");
+                        }
+
                         return;
                     }
 
-                    var response = Dispatch(context, token);
-                    await _pending.Writer.WriteAsync(new Pending(context, response), token);
-                }
-
-                if (result.IsCompleted)
-                {
-                    if (!buffer.IsEmpty)
+                    if (!buffer.IsEmpty && Volatile.Read(ref _frameStartTicks) == 0)
                     {
-                        KafkaProtocolException.Throw($"connection closed in the middle of a frame ({buffer.Length} bytes left unread)");
+                        Volatile.Write(ref _frameStartTicks, Stopwatch.GetTimestamp());
                     }
-
-                    return;
                 }
-            }
-            finally
-            {
-                reader.AdvanceTo(buffer.Start, buffer.End);
+                finally
+                {
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                }
             }
         }
+        finally
+        {
+            Volatile.Write(ref _frameStartTicks, 0);
+            _budget.Release(reserved);
+        }
     }
+
+    /// <summary>A request header's minimum, or 1 for a bare SASL token after SaslHandshake v0 (no header).</summary>
+    private int MinFrameSize => _session.ExpectsRawToken ? 1 : FrameDecoder.MinFrameSize;
 
     /// <summary>
     /// Copies the frame once into a pooled contiguous array (so decoders take the span fast path only): Produce hands
@@ -261,7 +354,24 @@ internal sealed partial class KafkaConnection
         }
     }
 
+    /// <summary>
+    /// Sends the answers in request order. However it ends (the socket failed, the client stopped reading, a request
+    /// could not be answered) it cancels the connection, so a read loop blocked on a full in-flight queue is released
+    /// and the connection closes instead of holding its requests (and their budget) forever.
+    /// </summary>
     private async Task WriteLoopAsync(PipeWriter writer)
+    {
+        try
+        {
+            await WriteAnswersAsync(writer);
+        }
+        finally
+        {
+            await _closed.CancelAsync();
+        }
+    }
+
+    private async Task WriteAnswersAsync(PipeWriter writer)
     {
         var reader = _pending.Reader;
         var failed = false;
@@ -270,6 +380,7 @@ internal sealed partial class KafkaConnection
             while (reader.TryRead(out var pending))
             {
                 using var context = pending.Context;
+                using var done = new Answered(this, pending.ReservedBytes);
                 ResponseBuffer? response;
                 try
                 {
@@ -323,7 +434,7 @@ internal sealed partial class KafkaConnection
         }
     }
 
-    private static void DrainAfterFailure(ChannelReader<Pending> reader)
+    private void DrainAfterFailure(ChannelReader<Pending> reader)
     {
         while (reader.TryRead(out var pending))
         {
@@ -331,8 +442,20 @@ internal sealed partial class KafkaConnection
         }
     }
 
-    private static async Task ReleaseWhenDoneAsync(Pending pending)
+    /// <summary>Ends a request's stay in flight: its bytes go back to the budget and the connection is active again.</summary>
+    private readonly struct Answered(KafkaConnection connection, long reservedBytes) : IDisposable
     {
+        public void Dispose()
+        {
+            connection._budget.Release(reservedBytes);
+            Volatile.Write(ref connection._lastActivityTicks, Stopwatch.GetTimestamp());
+            Interlocked.Decrement(ref connection._inFlight);
+        }
+    }
+
+    private async Task ReleaseWhenDoneAsync(Pending pending)
+    {
+        using var done = new Answered(this, pending.ReservedBytes);
         try
         {
             (await pending.Response)?.Dispose();
@@ -355,6 +478,12 @@ internal sealed partial class KafkaConnection
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {Id} from {Remote} closed: bad request: {Reason}")]
     private static partial void LogProtocolError(ILogger logger, long id, string remote, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {Id} from {Remote} closed: idle for more than {Timeout} (ConnectionIdleTimeout)")]
+    private static partial void LogIdleTimeout(ILogger logger, long id, string remote, TimeSpan timeout);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {Id} from {Remote} closed: a request frame was not complete within {Timeout} (FrameTimeout)")]
+    private static partial void LogFrameTimeout(ILogger logger, long id, string remote, TimeSpan timeout);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Id}: read ended: {Reason}")]
     private static partial void LogReadEnded(ILogger logger, long id, string reason);

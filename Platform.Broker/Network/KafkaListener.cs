@@ -22,6 +22,8 @@ internal sealed partial class KafkaListener : IAsyncDisposable
     private readonly ConcurrentDictionary<long, KafkaConnection> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _acceptLoop;
+    private readonly Task _timeoutLoop;
+    private readonly RequestByteBudget _budget;
     private long _nextId;
 
     private readonly BrokerSecurity? _security;
@@ -33,6 +35,7 @@ internal sealed partial class KafkaListener : IAsyncDisposable
         _options = options;
         _metrics = metrics;
         _logger = logger;
+        _budget = new RequestByteBudget(options.MaxQueuedRequestBytes);
         _socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -52,7 +55,11 @@ internal sealed partial class KafkaListener : IAsyncDisposable
 
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         _acceptLoop = AcceptLoopAsync();
+        _timeoutLoop = TimeoutLoopAsync();
     }
+
+    /// <summary>Bytes of requests read and not yet answered, over every connection.</summary>
+    public long QueuedRequestBytes => _budget.Used;
 
     public IPEndPoint LocalEndPoint { get; }
 
@@ -70,6 +77,7 @@ internal sealed partial class KafkaListener : IAsyncDisposable
         {
         }
 
+        await _timeoutLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         foreach (var connection in _connections.Values)
         {
             connection.Abort();
@@ -109,10 +117,33 @@ internal sealed partial class KafkaListener : IAsyncDisposable
 
             client.NoDelay = true;
             var id = Interlocked.Increment(ref _nextId);
-            var connection = new KafkaConnection(client, id, _dispatcher, _options, _metrics, _security, _logger, _stopping.Token);
+            var connection = new KafkaConnection(client, id, _dispatcher, _options, _metrics, _security, _budget, _logger, _stopping.Token);
             _metrics.Connections.Inc();
             _connections[id] = connection;
             connection.Completion = RunConnectionAsync(connection);
+        }
+    }
+
+    /// <summary>Closes idle connections and connections stuck in the middle of a frame (checked 4 times per shorter timeout, at most every second).</summary>
+    private async Task TimeoutLoopAsync()
+    {
+        var shortest = _options.ConnectionIdleTimeout < _options.FrameTimeout ? _options.ConnectionIdleTimeout : _options.FrameTimeout;
+        var period = TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+        using var timer = new PeriodicTimer(period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                var now = System.Diagnostics.Stopwatch.GetTimestamp();
+                foreach (var connection in _connections.Values)
+                {
+                    connection.CheckTimeouts(now);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
         }
     }
 

@@ -20,6 +20,9 @@ internal enum ApiKey : short
     CreateTopics = 19,
     DeleteTopics = 20,
     InitProducerId = 22,
+    DescribeConfigs = 32,
+    AlterConfigs = 33,
+    IncrementalAlterConfigs = 44,
     SaslHandshake = 17,
     SaslAuthenticate = 36,
 }

@@ -27,12 +27,15 @@ internal static class ApiVersionTable
         new(ApiKey.CreateTopics, 0, 4),
         new(ApiKey.DeleteTopics, 0, 3),
         new(ApiKey.InitProducerId, 0, 1),
+        new(ApiKey.DescribeConfigs, 0, 2),
+        new(ApiKey.AlterConfigs, 0, 1),
+        new(ApiKey.IncrementalAlterConfigs, 0, 0),
         new(ApiKey.SaslHandshake, 0, 1),
         new(ApiKey.SaslAuthenticate, 0, 2),
     ];
 
     /// <summary>The highest API key in <see cref="Supported"/> (sizes the per-key tables).</summary>
-    internal const int MaxApiKey = 36;
+    internal const int MaxApiKey = 44;
 
     private static readonly (short Min, short Max)[] ByKey = BuildByKey();
 

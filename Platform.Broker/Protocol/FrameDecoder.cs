@@ -13,19 +13,18 @@ internal static class FrameDecoder
     public const int MinFrameSize = 10;
 
     /// <summary>
-    /// Takes one whole frame body off the front of <paramref name="buffer"/>. Returns false and leaves
-    /// <paramref name="buffer"/> untouched when more bytes are needed; throws <see cref="KafkaProtocolException"/>
-    /// for a size below <see cref="MinFrameSize"/> or above <paramref name="maxFrameSize"/>.
+    /// Reads the size of the frame at the front of <paramref name="buffer"/> without consuming anything. Returns false
+    /// when fewer than 4 bytes are there; throws <see cref="KafkaProtocolException"/> for a size below
+    /// <paramref name="minFrameSize"/> or above <paramref name="maxFrameSize"/>.
     /// </summary>
-    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, int maxFrameSize, out ReadOnlySequence<byte> frame)
+    public static bool TryReadFrameSize(in ReadOnlySequence<byte> buffer, int maxFrameSize, out int size, int minFrameSize = MinFrameSize)
     {
-        frame = default;
+        size = 0;
         if (buffer.Length < 4)
         {
             return false;
         }
 
-        int size;
         var first = buffer.FirstSpan;
         if (first.Length >= 4)
         {
@@ -38,9 +37,9 @@ internal static class FrameDecoder
             size = BinaryPrimitives.ReadInt32BigEndian(header);
         }
 
-        if (size < MinFrameSize)
+        if (size < minFrameSize)
         {
-            KafkaProtocolException.Throw($"frame size {size} is below the minimum request size {MinFrameSize}");
+            KafkaProtocolException.Throw($"frame size {size} is below the minimum request size {minFrameSize}");
         }
 
         if (size > maxFrameSize)
@@ -48,7 +47,19 @@ internal static class FrameDecoder
             KafkaProtocolException.Throw($"frame size {size} exceeds the limit of {maxFrameSize} bytes");
         }
 
-        if (buffer.Length - 4 < size)
+        return true;
+    }
+
+    /// <summary>
+    /// Takes one whole frame body off the front of <paramref name="buffer"/>. Returns false and leaves
+    /// <paramref name="buffer"/> untouched when more bytes are needed; throws <see cref="KafkaProtocolException"/>
+    /// for a size below <paramref name="minFrameSize"/> (a request header's <see cref="MinFrameSize"/>; a bare SASL token
+    /// after SaslHandshake v0 has no header and may be shorter) or above <paramref name="maxFrameSize"/>.
+    /// </summary>
+    public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, int maxFrameSize, out ReadOnlySequence<byte> frame, int minFrameSize = MinFrameSize)
+    {
+        frame = default;
+        if (!TryReadFrameSize(buffer, maxFrameSize, out var size, minFrameSize) || buffer.Length - 4 < size)
         {
             return false;
         }

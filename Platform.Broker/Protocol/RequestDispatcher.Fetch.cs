@@ -21,6 +21,9 @@ internal sealed partial class RequestDispatcher
     private async ValueTask<ResponseBuffer?> FetchAsync(RequestContext ctx, CancellationToken cancellationToken)
     {
         var partitions = ParseFetch(ctx, out var maxWaitMs, out var minBytes, out var maxBytes);
+
+        // A client may ask for up to 2 GiB; the broker answers at most MaxFetchBytes (still at least one batch).
+        maxBytes = Math.Min(maxBytes, _options.MaxFetchBytes);
         maxWaitMs = (int)Math.Min(maxWaitMs, _options.MaxFetchWait.TotalMilliseconds);
         var deadline = Stopwatch.GetTimestamp() + (Math.Max(0, maxWaitMs) * Stopwatch.Frequency / 1000);
         while (true)
@@ -30,9 +33,9 @@ internal sealed partial class RequestDispatcher
             {
                 foreach (var p in partitions)
                 {
-                    if (p.Log is null || p.Offset != p.Log.LogEndOffset)
+                    if (p.Log is null || p.Log.IsClosed || p.Offset != p.Log.LogEndOffset)
                     {
-                        ready = true; // data, or an error to report
+                        ready = true; // data, or an error to report (a partition deleted while parked)
                         break;
                     }
                 }
@@ -63,7 +66,7 @@ internal sealed partial class RequestDispatcher
     {
         foreach (var p in partitions)
         {
-            if (p.Log is null || p.Offset < p.Log.LogStartOffset || p.Offset > p.Log.LogEndOffset)
+            if (p.Log is null || p.Log.IsClosed || p.Offset < p.Log.LogStartOffset || p.Offset > p.Log.LogEndOffset)
             {
                 return true;
             }
@@ -75,6 +78,13 @@ internal sealed partial class RequestDispatcher
     /// <summary>Waits until any partition's log end moves past what this fetch has seen, or the time is up.</summary>
     private static async Task WaitForAnyAsync(List<FetchPartition> partitions, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        if (partitions.Count == 0)
+        {
+            // Nothing to wait on (a Fetch naming no partition): it is answered, empty, after its max_wait.
+            await Task.Delay(timeout, cancellationToken);
+            return;
+        }
+
         if (partitions.Count == 1)
         {
             var p = partitions[0];
@@ -132,7 +142,7 @@ internal sealed partial class RequestDispatcher
 
             w.WriteInt32(p.Index);
             var log = p.Log;
-            if (log is null)
+            if (log is null || log.IsClosed)
             {
                 WriteFetchPartitionHeader(w, version, p.Denied ? ErrorCode.TopicAuthorizationFailed : ErrorCode.UnknownTopicOrPartition, -1, -1);
                 w.WriteInt32(0);
@@ -159,6 +169,11 @@ internal sealed partial class RequestDispatcher
                 {
                     error = ErrorCode.OffsetOutOfRange;
                 }
+                catch (ObjectDisposedException)
+                {
+                    // Deleted (its topic) between the check above and the read.
+                    error = ErrorCode.UnknownTopicOrPartition;
+                }
             }
 
             w.PatchInt32(recordsAt, written);
@@ -168,6 +183,13 @@ internal sealed partial class RequestDispatcher
             // The high watermark is read after the records, so it is never below what was returned.
             var end = w.Length;
             w.Truncate(errorAt);
+            if (error == ErrorCode.UnknownTopicOrPartition)
+            {
+                WriteFetchPartitionHeader(w, version, error, -1, -1);
+                w.WriteInt32(0);
+                continue;
+            }
+
             WriteFetchPartitionHeader(w, version, error, log.LogEndOffset, log.LogStartOffset);
             w.Truncate(end);
         }

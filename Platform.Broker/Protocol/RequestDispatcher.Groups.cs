@@ -9,9 +9,10 @@ internal sealed partial class RequestDispatcher
     /// JoinGroup (JoinGroupRequest/Response.json) v0–5. Request: group_id, session_timeout_ms, rebalance_timeout_ms (v1+),
     /// member_id, group_instance_id (v5+), protocol_type, protocols [name, metadata bytes]. Response: throttle (v2+),
     /// error, generation_id, protocol_name, leader, member_id, members [member_id, group_instance_id (v5+), metadata].
-    /// A new member gets its id at once (never MEMBER_ID_REQUIRED). Parks until the rebalance completes.
+    /// A new member gets its id at once (never MEMBER_ID_REQUIRED). Parks until the rebalance completes; when the
+    /// connection closes meanwhile the member is removed, so the rebalance completes without it.
     /// </summary>
-    private async ValueTask<ResponseBuffer?> JoinGroupAsync(RequestContext ctx)
+    private async ValueTask<ResponseBuffer?> JoinGroupAsync(RequestContext ctx, CancellationToken cancellationToken)
     {
         var version = ctx.Version;
         JoinGroupRequest request;
@@ -36,7 +37,7 @@ internal sealed partial class RequestDispatcher
         }
 
         var result = Authorize(ctx, AclResourceType.Group, request.GroupId, AclOperation.Read)
-            ? await _groups.JoinAsync(request)
+            ? await _groups.JoinAsync(request, cancellationToken)
             : JoinGroupResult.Failed(ErrorCode.GroupAuthorizationFailed, request.MemberId);
         var w = ctx.NewResponse(128);
         if (version >= 2)
@@ -68,7 +69,7 @@ internal sealed partial class RequestDispatcher
     /// SyncGroup (SyncGroupRequest/Response.json) v0–3. Request: group_id, generation_id, member_id, group_instance_id
     /// (v3+), assignments [member_id, assignment bytes]. Response: throttle (v1+), error, assignment bytes.
     /// </summary>
-    private async ValueTask<ResponseBuffer?> SyncGroupAsync(RequestContext ctx)
+    private async ValueTask<ResponseBuffer?> SyncGroupAsync(RequestContext ctx, CancellationToken cancellationToken)
     {
         var version = ctx.Version;
         string groupId, memberId;
@@ -95,7 +96,7 @@ internal sealed partial class RequestDispatcher
         }
 
         var result = Authorize(ctx, AclResourceType.Group, groupId, AclOperation.Read)
-            ? await _groups.SyncAsync(groupId, generation, memberId, assignments)
+            ? await _groups.SyncAsync(groupId, generation, memberId, assignments, cancellationToken)
             : SyncGroupResult.Failed(ErrorCode.GroupAuthorizationFailed);
         var w = ctx.NewResponse(64 + result.Assignment.Length);
         if (version >= 1)
@@ -265,6 +266,8 @@ internal sealed partial class RequestDispatcher
     /// </summary>
     private async ValueTask<ResponseBuffer?> OffsetCommitAsync(RequestContext ctx, CancellationToken cancellationToken)
     {
+        // The whole request is parsed (and checked to end where its schema does) before anything is committed: a
+        // malformed or truncated OffsetCommit changes no state.
         var version = ctx.Version;
         var reader = ctx.BodyReader();
         var groupId = reader.ReadString();
@@ -280,6 +283,27 @@ internal sealed partial class RequestDispatcher
             reader.ReadInt64();
         }
 
+        var partitionSize = 4 + 8 + 2 + (version >= 6 ? 4 : 0);
+        var topicCount = reader.ReadArrayCount(2 + 4);
+        var topics = new List<(string Name, List<(int Index, long Offset, int Epoch, string? Metadata)> Partitions)>(topicCount);
+        for (var t = 0; t < topicCount; t++)
+        {
+            var name = reader.ReadString();
+            var partitionCount = reader.ReadArrayCount(partitionSize);
+            var partitions = new List<(int, long, int, string?)>(partitionCount);
+            for (var i = 0; i < partitionCount; i++)
+            {
+                var index = reader.ReadInt32();
+                var offset = reader.ReadInt64();
+                var epoch = version >= 6 ? reader.ReadInt32() : -1;
+                partitions.Add((index, offset, epoch, reader.ReadNullableString()));
+            }
+
+            topics.Add((name, partitions));
+        }
+
+        EndOfBody(ref reader, ctx);
+
         var groupError = Authorize(ctx, AclResourceType.Group, groupId, AclOperation.Read)
             ? _groups.ValidateCommit(groupId, generation, memberId)
             : ErrorCode.GroupAuthorizationFailed;
@@ -290,24 +314,16 @@ internal sealed partial class RequestDispatcher
             w.WriteInt32(0);
         }
 
-        var partitionSize = 4 + 8 + 2 + (version >= 6 ? 4 : 0);
-        var topicCount = reader.ReadArrayCount(2 + 4);
-        w.WriteInt32(topicCount);
+        w.WriteInt32(topics.Count);
         var committedAny = false;
-        for (var t = 0; t < topicCount; t++)
+        foreach (var (name, partitions) in topics)
         {
-            var name = reader.ReadString();
             _log.TryGetTopic(name, out var topic);
             var topicAuthorized = groupError != ErrorCode.None || Authorize(ctx, AclResourceType.Topic, name, AclOperation.Read);
-            var partitionCount = reader.ReadArrayCount(partitionSize);
             w.WriteString(name);
-            w.WriteInt32(partitionCount);
-            for (var i = 0; i < partitionCount; i++)
+            w.WriteInt32(partitions.Count);
+            foreach (var (index, offset, epoch, metadata) in partitions)
             {
-                var index = reader.ReadInt32();
-                var offset = reader.ReadInt64();
-                var epoch = version >= 6 ? reader.ReadInt32() : -1;
-                var metadata = reader.ReadNullableString();
                 var error = groupError;
                 if (error == ErrorCode.None)
                 {
@@ -335,7 +351,6 @@ internal sealed partial class RequestDispatcher
             }
         }
 
-        EndOfBody(ref reader, ctx);
         if (committedAny)
         {
             await _groups.Offsets.PersistAsync(cancellationToken);

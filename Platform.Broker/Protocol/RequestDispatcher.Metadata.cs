@@ -91,8 +91,9 @@ internal sealed partial class RequestDispatcher
         var nodeId = _options.NodeId;
         w.WriteInt32(1);
         w.WriteInt32(nodeId);
-        w.WriteString(ctx.Connection.LocalHost);
-        w.WriteInt32(ctx.Connection.LocalPort);
+        var (host, port) = AdvertisedAddress(ctx);
+        w.WriteString(host);
+        w.WriteInt32(port);
         w.WriteString(null);
         if (version >= 2)
         {
@@ -263,8 +264,9 @@ internal sealed partial class RequestDispatcher
         }
 
         w.WriteInt32(_options.NodeId);
-        w.WriteString(ctx.Connection.LocalHost);
-        w.WriteInt32(ctx.Connection.LocalPort);
+        var (host, port) = AdvertisedAddress(ctx);
+        w.WriteString(host);
+        w.WriteInt32(port);
         return w;
     }
 

@@ -99,13 +99,19 @@ internal sealed partial class RequestDispatcher
         }
 
         TopicConfig config;
+        var ignored = new List<string>();
         try
         {
-            config = TopicConfig.Parse(configs);
+            config = TopicConfig.Parse(configs, ignored);
         }
         catch (ArgumentException ex)
         {
             return (ErrorCode.InvalidConfig, ex.Message);
+        }
+
+        if (ignored.Count > 0)
+        {
+            LogConfigsIgnored(_logger, name, ignored);
         }
 
         if (_log.TryGetTopic(name, out _))
@@ -271,12 +277,27 @@ internal sealed partial class RequestDispatcher
                             {
                                 error = ErrorCode.InvalidRequest;
                             }
-                            else if (partition.FindOffsetByTimestamp(timestamp) is { } found)
+                            else
                             {
-                                (offset, foundTimestamp) = found;
+                                try
+                                {
+                                    if (partition.FindOffsetByTimestamp(timestamp) is { } found)
+                                    {
+                                        (offset, foundTimestamp) = found;
+                                    }
+                                }
+                                catch (ObjectDisposedException)
+                                {
+                                    error = ErrorCode.UnknownTopicOrPartition; // its topic was just deleted
+                                }
                             }
 
                             break;
+                    }
+
+                    if (partition.IsClosed)
+                    {
+                        (error, offset, foundTimestamp) = (ErrorCode.UnknownTopicOrPartition, -1, -1);
                     }
                 }
 

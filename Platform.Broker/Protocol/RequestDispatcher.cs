@@ -17,6 +17,7 @@ internal sealed partial class RequestDispatcher
     private readonly GroupCoordinator _groups;
     private readonly BrokerOptions _options;
     private readonly ILogger _logger;
+    private readonly (string Host, int Port)? _advertised;
 
     public RequestDispatcher(LogManager log, GroupCoordinator groups, BrokerOptions options, ILogger logger)
     {
@@ -24,7 +25,34 @@ internal sealed partial class RequestDispatcher
         _groups = groups;
         _options = options;
         _logger = logger;
+        _advertised = options.AdvertisedListen is { Length: > 0 } advertised ? ParseHostPort(advertised) : null;
     }
+
+    /// <summary>
+    /// Splits <c>host:port</c> (an IPv6 host in brackets); throws <see cref="ArgumentException"/> for anything else or a
+    /// port outside 1–65535.
+    /// </summary>
+    internal static (string Host, int Port) ParseHostPort(string value)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+            || port is < 1 or > 65535)
+        {
+            throw new ArgumentException($"AdvertisedListen must be host:port with a port from 1 to 65535, was '{value}'", nameof(value));
+        }
+
+        var host = value[..colon].Trim('[', ']');
+        if (host.Length == 0)
+        {
+            throw new ArgumentException($"AdvertisedListen has no host: '{value}'", nameof(value));
+        }
+
+        return (host, port);
+    }
+
+    /// <summary>The address Metadata and FindCoordinator hand out: AdvertisedListen, or else the one this client dialled.</summary>
+    private (string Host, int Port) AdvertisedAddress(RequestContext ctx) =>
+        _advertised ?? (ctx.Connection.LocalHost, ctx.Connection.LocalPort);
 
     public ValueTask<ResponseBuffer?> DispatchAsync(RequestContext ctx, CancellationToken cancellationToken)
     {
@@ -54,15 +82,18 @@ internal sealed partial class RequestDispatcher
             ApiKey.OffsetCommit => OffsetCommitAsync(ctx, cancellationToken),
             ApiKey.OffsetFetch => new(OffsetFetch(ctx)),
             ApiKey.FindCoordinator => new(FindCoordinator(ctx)),
-            ApiKey.JoinGroup => JoinGroupAsync(ctx),
+            ApiKey.JoinGroup => JoinGroupAsync(ctx, cancellationToken),
             ApiKey.Heartbeat => new(Heartbeat(ctx)),
             ApiKey.LeaveGroup => new(LeaveGroup(ctx)),
-            ApiKey.SyncGroup => SyncGroupAsync(ctx),
+            ApiKey.SyncGroup => SyncGroupAsync(ctx, cancellationToken),
             ApiKey.DescribeGroups => new(DescribeGroups(ctx)),
             ApiKey.ListGroups => new(ListGroups(ctx)),
             ApiKey.CreateTopics => new(CreateTopics(ctx)),
             ApiKey.DeleteTopics => new(DeleteTopics(ctx)),
             ApiKey.InitProducerId => new(InitProducerId(ctx)),
+            ApiKey.DescribeConfigs => new(DescribeConfigs(ctx)),
+            ApiKey.AlterConfigs => new(AlterConfigs(ctx)),
+            ApiKey.IncrementalAlterConfigs => new(IncrementalAlterConfigs(ctx)),
             ApiKey.SaslHandshake => new(SaslHandshake(ctx)),
             ApiKey.SaslAuthenticate => SaslAuthenticateAsync(ctx, cancellationToken),
             _ => new(UnsupportedVersion(ctx)),

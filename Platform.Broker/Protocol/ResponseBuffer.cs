@@ -175,6 +175,22 @@ internal sealed class ResponseBuffer : IBufferWriter<byte>, IDisposable
         }
     }
 
+    /// <summary>
+    /// The new capacity for <paramref name="written"/> bytes plus <paramref name="sizeHint"/> more: double the current
+    /// one, computed without overflowing and capped at <see cref="Array.MaxLength"/>. Throws
+    /// <see cref="InvalidOperationException"/> when the response cannot fit in one array at all.
+    /// </summary>
+    internal static int GrowTo(int capacity, int written, int sizeHint)
+    {
+        var needed = (long)written + sizeHint;
+        if (needed > Array.MaxLength)
+        {
+            throw new InvalidOperationException($"A response of {needed} bytes does not fit in one buffer.");
+        }
+
+        return (int)Math.Max(needed, Math.Min((long)capacity * 2, Array.MaxLength));
+    }
+
     private void Ensure(int sizeHint)
     {
         if (sizeHint < 1)
@@ -187,8 +203,7 @@ internal sealed class ResponseBuffer : IBufferWriter<byte>, IDisposable
             return;
         }
 
-        var newSize = Math.Max(_buffer.Length * 2, _written + sizeHint);
-        var bigger = ArrayPool<byte>.Shared.Rent(newSize);
+        var bigger = ArrayPool<byte>.Shared.Rent(GrowTo(_buffer.Length, _written, sizeHint));
         _buffer.AsSpan(0, _written).CopyTo(bigger);
         ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = bigger;

@@ -139,6 +139,37 @@ public sealed class LogManager : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Replaces a topic's own settings (persisted in every partition's metadata file before they take effect; the next
+    /// append and retention pass use them). False when the topic does not exist; <see cref="ArgumentException"/> for an
+    /// out-of-range value.
+    /// </summary>
+    public bool AlterTopicConfig(string name, TopicConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        lock (_topicsLock)
+        {
+            if (!_topics.TryGetValue(name, out var topic))
+            {
+                return false;
+            }
+
+            var entries = config.ToEntries();
+            var partitions = topic.Partitions;
+            foreach (var partition in partitions)
+            {
+                new TopicMetadata(name, topic.TopicId, partition.Partition, partitions.Count, entries).Write(partition.Directory);
+                DirectorySync.Flush(partition.Directory);
+            }
+
+            topic.Reconfigure(config, Options.Defaults);
+        }
+
+        StorageLog.TopicReconfigured(_logger, name, string.Join(", ", config.ToEntries().Select(e => $"{e.Key}={e.Value}")));
+        return true;
+    }
+
     /// <summary>Deletes a topic and its files; false if it does not exist.</summary>
     public bool DeleteTopic(string name)
     {

@@ -376,8 +376,8 @@ internal sealed class LogSegment
 
     /// <summary>
     /// The first (offset, timestamp) at or after <paramref name="timestamp"/> in this segment, or null. Records of
-    /// uncompressed create-time batches are decoded for the exact record; for a compressed or log-append-time batch the
-    /// batch's base offset and max timestamp are the answer.
+    /// create-time batches are decoded (compressed ones inflated first) for the exact record; for a log-append-time
+    /// batch (one time for all its records) the batch's base offset and max timestamp are the answer.
     /// </summary>
     public (long Offset, long Timestamp)? FindByTimestamp(long timestamp)
     {
@@ -401,14 +401,23 @@ internal sealed class LogSegment
             var header = new RecordBatchHeader(headerBytes);
             if (header.MaxTimestamp >= timestamp)
             {
-                if (header.Compression != 0 || header.IsLogAppendTime)
+                if (header.IsLogAppendTime)
                 {
+                    // Every record of the batch carries the time the broker stamped on it.
                     return (header.BaseOffset, header.MaxTimestamp);
                 }
 
                 var buffer = RentBatch(position, out var length);
                 try
                 {
+                    if (header.Compression != 0)
+                    {
+                        // Inflate the records (this path only; produce and fetch keep batches compressed).
+                        var inflated = BatchDecompressor.Decompress(buffer.AsSpan(0, length), out length);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = inflated;
+                    }
+
                     var reader = new RecordReader(buffer.AsSpan(0, length));
                     while (reader.TryRead(out var record))
                     {
@@ -417,6 +426,10 @@ internal sealed class LogSegment
                             return (record.Offset, record.Timestamp);
                         }
                     }
+                }
+                catch (InvalidDataException)
+                {
+                    // Records that cannot be decoded (or inflated): the batch as a whole is the best answer.
                 }
                 finally
                 {

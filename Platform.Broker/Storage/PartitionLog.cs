@@ -312,6 +312,9 @@ public sealed partial class PartitionLog : IDisposable
         }
     }
 
+    /// <summary>True once the partition is closed (broker stopping, or its topic deleted): reads throw, waits end.</summary>
+    public bool IsClosed => _closed;
+
     /// <summary>
     /// Copies whole batches starting with the one that contains <paramref name="offset"/> into <paramref name="output"/>,
     /// up to <paramref name="maxBytes"/> — but always at least one whole batch when one exists at that offset.

@@ -40,4 +40,7 @@ internal static partial class StorageLog
 
     [LoggerMessage(12, LogLevel.Information, "Topic {Topic} deleted")]
     public static partial void TopicDeleted(ILogger logger, string topic);
+
+    [LoggerMessage(13, LogLevel.Information, "Topic {Topic} reconfigured: {Config}")]
+    public static partial void TopicReconfigured(ILogger logger, string topic, string config);
 }

@@ -19,6 +19,44 @@ public sealed record TopicConfig
     /// <summary>Accepted for compatibility with clients that always send it; only "delete" is supported.</summary>
     public const string CleanupPolicyKey = "cleanup.policy";
 
+    /// <summary>Accepted with its default "producer" only: batches are stored as the producer compressed them.</summary>
+    public const string CompressionTypeKey = "compression.type";
+
+    /// <summary>The keys a topic can set here, in the order DescribeConfigs lists them.</summary>
+    public static IReadOnlyList<string> Keys { get; } =
+        [RetentionMsKey, RetentionBytesKey, SegmentBytesKey, SegmentMsKey, MaxMessageBytesKey, IndexIntervalBytesKey, MessageTimestampTypeKey];
+
+    /// <summary>
+    /// Kafka topic configs that have no meaning for a single-node log without compaction or tiered storage (replication,
+    /// leader election, down-conversion, preallocation, flush-per-topic, compaction tuning): tools send them routinely, so
+    /// they are accepted when their value is well-formed, and ignored.
+    /// </summary>
+    private static readonly Dictionary<string, Func<string?, bool>> IgnoredKeys = new(StringComparer.Ordinal)
+    {
+        ["min.insync.replicas"] = v => IsLong(v, 1),
+        ["unclean.leader.election.enable"] = IsBool,
+        ["message.downconversion.enable"] = IsBool,
+        ["preallocate"] = IsBool,
+        ["message.format.version"] = v => !string.IsNullOrEmpty(v),
+        ["flush.messages"] = v => IsLong(v, 1),
+        ["flush.ms"] = v => IsLong(v, 0),
+        ["delete.retention.ms"] = v => IsLong(v, 0),
+        ["file.delete.delay.ms"] = v => IsLong(v, 0),
+        ["segment.index.bytes"] = v => IsLong(v, 4),
+        ["segment.jitter.ms"] = v => IsLong(v, 0),
+        ["min.cleanable.dirty.ratio"] = v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d is >= 0 and <= 1,
+        ["min.compaction.lag.ms"] = v => IsLong(v, 0),
+        ["max.compaction.lag.ms"] = v => IsLong(v, 1),
+        ["message.timestamp.difference.max.ms"] = v => IsLong(v, 0),
+        ["message.timestamp.before.max.ms"] = v => IsLong(v, 0),
+        ["message.timestamp.after.max.ms"] = v => IsLong(v, 0),
+        ["follower.replication.throttled.replicas"] = _ => true,
+        ["leader.replication.throttled.replicas"] = _ => true,
+        ["local.retention.ms"] = v => IsLong(v, -2),
+        ["local.retention.bytes"] = v => IsLong(v, -2),
+        ["remote.storage.enable"] = v => v == "false",
+    };
+
     /// <summary>The smallest segment.bytes accepted (small values are useful in tests; Kafka's minimum is 14).</summary>
     public const int MinSegmentBytes = 128;
 
@@ -72,12 +110,30 @@ public sealed record TopicConfig
     /// Parses Kafka config entries (as CreateTopics carries them). Throws <see cref="ArgumentException"/> naming the key
     /// for an unknown key or a bad value.
     /// </summary>
-    public static TopicConfig Parse(IEnumerable<KeyValuePair<string, string?>> entries)
+    public static TopicConfig Parse(IEnumerable<KeyValuePair<string, string?>> entries) => Parse(entries, ignored: null);
+
+    /// <summary>
+    /// Parses Kafka config entries; a known Kafka topic key that does not apply to this log is accepted when its value is
+    /// well-formed and added to <paramref name="ignored"/>. Throws <see cref="ArgumentException"/> naming the key for an
+    /// unknown key or a bad value.
+    /// </summary>
+    public static TopicConfig Parse(IEnumerable<KeyValuePair<string, string?>> entries, ICollection<string>? ignored)
     {
         ArgumentNullException.ThrowIfNull(entries);
         var config = new TopicConfig();
         foreach (var (key, value) in entries)
         {
+            if (IgnoredKeys.TryGetValue(key, out var isValid))
+            {
+                if (!isValid(value))
+                {
+                    throw new ArgumentException($"Config {key}=\"{value}\" is not a valid value.", nameof(entries));
+                }
+
+                ignored?.Add(key);
+                continue;
+            }
+
             config = key switch
             {
                 RetentionMsKey => config with { RetentionMs = ParseLong(key, value, -1) },
@@ -90,7 +146,10 @@ public sealed record TopicConfig
                 CleanupPolicyKey => value == "delete"
                     ? config
                     : throw new ArgumentException($"Config {key}={value} is not supported: only \"delete\" (log compaction is not implemented).", nameof(entries)),
-                _ => throw new ArgumentException($"Unknown topic config \"{key}\"; known are {RetentionMsKey}, {RetentionBytesKey}, {SegmentBytesKey}, {SegmentMsKey}, {MaxMessageBytesKey}, {IndexIntervalBytesKey}, {MessageTimestampTypeKey}, {CleanupPolicyKey}.", nameof(entries)),
+                CompressionTypeKey => value == "producer"
+                    ? config
+                    : throw new ArgumentException($"Config {key}={value} is not supported: only \"producer\" (batches are stored as the producer compressed them).", nameof(entries)),
+                _ => throw new ArgumentException($"Unknown topic config \"{key}\"; known are {RetentionMsKey}, {RetentionBytesKey}, {SegmentBytesKey}, {SegmentMsKey}, {MaxMessageBytesKey}, {IndexIntervalBytesKey}, {MessageTimestampTypeKey}, {CleanupPolicyKey}, {CompressionTypeKey} (and Kafka's replication and compaction settings, accepted and ignored).", nameof(entries)),
             };
         }
 
@@ -143,6 +202,11 @@ public sealed record TopicConfig
             entries[key] = v.ToString(CultureInfo.InvariantCulture);
         }
     }
+
+    private static bool IsBool(string? value) => value is "true" or "false";
+
+    private static bool IsLong(string? value, long min) =>
+        long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= min;
 
     private static long ParseLong(string key, string? value, long min, long max = long.MaxValue)
     {

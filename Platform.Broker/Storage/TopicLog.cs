@@ -4,13 +4,16 @@ namespace Platform.Broker.Storage;
 public sealed class TopicLog
 {
     private PartitionLog[] _partitions = [];
+    private volatile Settings _settings;
+
+    /// <summary>The topic's own settings and the ones in force, swapped together when the topic is reconfigured.</summary>
+    private sealed record Settings(TopicConfig Own, TopicConfig Effective);
 
     internal TopicLog(string name, Guid topicId, TopicConfig config, TopicConfig defaults)
     {
         Name = name;
         TopicId = topicId;
-        Config = config;
-        EffectiveConfig = config.WithDefaults(defaults).WithDefaults(TopicConfig.Default);
+        _settings = new Settings(config, config.WithDefaults(defaults).WithDefaults(TopicConfig.Default));
     }
 
     public string Name { get; }
@@ -21,10 +24,13 @@ public sealed class TopicLog
     public IReadOnlyList<PartitionLog> Partitions => _partitions;
 
     /// <summary>The topic's own settings (nulls are broker defaults).</summary>
-    public TopicConfig Config { get; }
+    public TopicConfig Config => _settings.Own;
 
-    /// <summary>The settings in force: the topic's own over the broker defaults.</summary>
-    public TopicConfig EffectiveConfig { get; }
+    /// <summary>The settings in force: the topic's own over the broker defaults (read afresh by each append and retention pass).</summary>
+    public TopicConfig EffectiveConfig => _settings.Effective;
+
+    internal void Reconfigure(TopicConfig config, TopicConfig defaults) =>
+        _settings = new Settings(config, config.WithDefaults(defaults).WithDefaults(TopicConfig.Default));
 
     internal void SetPartitions(PartitionLog[] partitions) => _partitions = partitions;
 

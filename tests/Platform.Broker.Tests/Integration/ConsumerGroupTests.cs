@@ -118,6 +118,71 @@ public class ConsumerGroupTests(BrokerFixture fixture)
     }
 
     [Fact]
+    public async Task RangeAssignor_SplitsPartitionsBetweenTwoMembers_AndConsumesEverything()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("range");
+        var group = "gr-" + Guid.NewGuid().ToString("N");
+        fixture.Broker.Log.CreateTopic(topic, 4);
+        var seen = new ConcurrentBag<(int Partition, long Offset, string Value, bool Committed)>();
+        var config = fixture.ConsumerConfig(group);
+        config.PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range;
+        using var producer = new ProducerBuilder<Null, string>(fixture.ProducerConfig()).Build();
+        using var first = new Member(config, topic, seen);
+        using var second = new Member(config, topic, seen);
+
+        await Poll.UntilAsync(() => first.Assignment.Count == 2 && second.Assignment.Count == 2, Deadline, "4 partitions split 2 + 2", ct);
+        // Range hands each member a contiguous run of partitions.
+        var ranges = new[] { first.Assignment, second.Assignment }.Select(a => a.Select(tp => tp.Partition.Value).Order().ToArray()).OrderBy(a => a[0]).ToList();
+        Assert.Equal([0, 1], ranges[0]);
+        Assert.Equal([2, 3], ranges[1]);
+        for (var i = 0; i < 100; i++)
+        {
+            producer.Produce(new TopicPartition(topic, i % 4), new Message<Null, string> { Value = $"r{i}" });
+        }
+
+        producer.Flush(Deadline);
+        await Poll.UntilAsync(() => seen.Select(s => s.Value).Distinct().Count() >= 100, Deadline, "all 100 records consumed", ct);
+    }
+
+    [Fact]
+    public async Task ParkedJoinGroup_LeavesTheRebalance_WhenItsConnectionCloses_SoTheOtherMemberGetsEveryPartition()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("deadjoin");
+        var group = "gd-" + Guid.NewGuid().ToString("N");
+        fixture.Broker.Log.CreateTopic(topic, 2);
+        var seen = new ConcurrentBag<(int Partition, long Offset, string Value, bool Committed)>();
+        using var producer = new ProducerBuilder<Null, string>(fixture.ProducerConfig()).Build();
+        using var member = new Member(fixture.ConsumerConfig(group), topic, seen);
+        await Poll.UntilAsync(() => member.Assignment.Count == 2, Deadline, "the consumer owning both partitions", ct);
+
+        // A raw JoinGroup v1 (session and rebalance timeouts 120 s, the "range" protocol with a valid subscription) parks
+        // in the rebalance it starts; then its connection closes.
+        var subscription = new RequestWriter().Int16(0).Int32(1).String(topic).Bytes(null).ToFrame()[4..];
+        var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+        await raw.SendRawAsync(new RequestWriter().Int16(11).Int16(1).Int32(1).String("dead-member")
+            .String(group).Int32(120_000).Int32(120_000).String("").String("consumer").Int32(1).String("range").Bytes(subscription).ToFrame(), ct);
+        Assert.True(fixture.Broker.Groups.TryGetGroup(group, out var state));
+        var generation = state.GenerationId;
+        await Poll.UntilAsync(() => state.MemberCount == 2, Deadline, "the raw member to join", ct);
+        await raw.DisposeAsync();
+
+        // The rebalance completes without the dead member, promptly (its timeouts are 120 s): the consumer gets both
+        // partitions in the next generation and reads both.
+        await Poll.UntilAsync(() => state.State == Platform.Broker.Groups.GroupState.Stable && state.GenerationId > generation && state.MemberCount == 1,
+            TimeSpan.FromSeconds(20), "a stable generation with the live member alone", ct);
+        for (var i = 0; i < 20; i++)
+        {
+            producer.Produce(new TopicPartition(topic, i % 2), new Message<Null, string> { Value = $"d{i}" });
+        }
+
+        producer.Flush(Deadline);
+        await Poll.UntilAsync(() => seen.Select(s => s.Value).Distinct().Count() >= 20, TimeSpan.FromSeconds(30), "all 20 records consumed by the live member", ct);
+        await Poll.UntilAsync(() => member.Assignment.Count == 2, Deadline, "the consumer owning both partitions again", ct);
+    }
+
+    [Fact]
     public async Task CooperativeStickyAssignor_SpreadsPartitions_AndConsumesEverything()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -35,15 +35,59 @@ public class MetricsTests(BrokerFixture fixture)
         var health = await http.GetAsync("/health", ct);
         Assert.True(health.IsSuccessStatusCode);
 
-        if (File.Exists("/usr/bin/promtool"))
+    }
+
+    /// <summary>
+    /// The exposition passes <c>promtool check metrics</c>. Without promtool the test is reported as skipped, and fails
+    /// when CI=true: the CI image installs Debian's prometheus package, so a missing promtool there is a broken setup,
+    /// not a pass.
+    /// </summary>
+    [Fact]
+    public async Task Metrics_PassPromtoolCheckMetrics()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var promtool = FindPromtool();
+        if (promtool is null)
         {
-            var info = new ProcessStartInfo("/usr/bin/promtool", "check metrics") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-            using var promtool = Process.Start(info)!;
-            await promtool.StandardInput.WriteAsync(text.AsMemory(), ct);
-            promtool.StandardInput.Close();
-            var errors = await promtool.StandardError.ReadToEndAsync(ct) + await promtool.StandardOutput.ReadToEndAsync(ct);
-            await promtool.WaitForExitAsync(ct);
-            Assert.True(promtool.ExitCode == 0, errors);
+            Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase),
+                "promtool is not installed (Debian package prometheus) but CI=true requires this check to run");
+            Assert.Skip("promtool is not installed (Debian package prometheus)");
         }
+
+        var topic = BrokerFixture.UniqueTopic("promtool");
+        using (var producer = new ProducerBuilder<Null, string>(fixture.ProducerConfig()).Build())
+        {
+            await producer.ProduceAsync(new TopicPartition(topic, 0), new Message<Null, string> { Value = "m" }, ct);
+        }
+
+        using (var consumer = new ConsumerBuilder<Null, string>(fixture.ConsumerConfig("promtool-group")).Build())
+        {
+            consumer.Commit([new TopicPartitionOffset(topic, 0, 0)]);
+        }
+
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.Broker.MetricsUrl!) };
+        var text = await http.GetStringAsync("/metrics", ct);
+        var info = new ProcessStartInfo(promtool, "check metrics") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(info)!;
+        await process.StandardInput.WriteAsync(text.AsMemory(), ct);
+        process.StandardInput.Close();
+        var errors = await process.StandardError.ReadToEndAsync(ct) + await process.StandardOutput.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        Assert.True(process.ExitCode == 0, errors);
+    }
+
+    private static string? FindPromtool()
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        foreach (var directory in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Append("/usr/bin"))
+        {
+            var candidate = Path.Combine(directory, "promtool");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
     }
 }

@@ -139,6 +139,48 @@ public class ProduceConsumeTests(BrokerFixture fixture)
         Assert.Equal("t5", first.Message.Value);
     }
 
+    [Theory]
+    [InlineData(CompressionType.Gzip)]
+    [InlineData(CompressionType.Snappy)]
+    [InlineData(CompressionType.Lz4)]
+    [InlineData(CompressionType.Zstd)]
+    public async Task OffsetsForTimes_FindsTheExactRecord_InsideACompressedBatch(CompressionType codec)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("by-time-" + codec.ToString().ToLowerInvariant());
+        await CreateTopicAsync(topic, 1);
+        var baseTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 100_000;
+        var config = fixture.ProducerConfig();
+        config.CompressionType = codec;
+        config.LingerMs = 1000; // the 10 records leave together, in one compressed batch
+        using (var producer = new ProducerBuilder<Null, string>(config).Build())
+        {
+            // A first record (offset 0) connects the producer and learns the leader, so the next ten are batched.
+            await producer.ProduceAsync(topic, new Message<Null, string> { Value = "warm-up", Timestamp = new Timestamp(baseTime - 10_000, TimestampType.CreateTime) }, ct);
+            for (var i = 0; i < 10; i++)
+            {
+                producer.Produce(topic, new Message<Null, string> { Value = $"{codec} record {i} " + new string('z', 100), Timestamp = new Timestamp(baseTime + (i * 1000), TimestampType.CreateTime) });
+            }
+
+            Assert.Equal(0, producer.Flush(Deadline));
+        }
+
+        // The record at offset 6 (timestamp baseTime + 5000) sits inside a compressed batch, not at its start.
+        Assert.True(fixture.Broker.Log.TryGetTopic(topic, out var log));
+        var stored = new System.Buffers.ArrayBufferWriter<byte>();
+        log.Partitions[0].Read(6, 1 << 20, stored);
+        var header = new Platform.Broker.Storage.RecordBatchHeader(stored.WrittenSpan);
+        Assert.NotEqual(0, header.Compression);
+        Assert.True(header.BaseOffset < 6 && header.BaseOffset + header.LastOffsetDelta >= 6, $"batch {header.BaseOffset}+{header.LastOffsetDelta}");
+
+        using var consumer = new ConsumerBuilder<Null, string>(fixture.ConsumerConfig("by-time-" + Guid.NewGuid().ToString("N"))).Build();
+        var tp = new TopicPartition(topic, 0);
+        var found = consumer.OffsetsForTimes([new TopicPartitionTimestamp(tp, new Timestamp(baseTime + 4500, TimestampType.CreateTime))], Deadline);
+        Assert.Equal(6, found.Single().Offset.Value);
+        var exact = consumer.OffsetsForTimes([new TopicPartitionTimestamp(tp, new Timestamp(baseTime + 7000, TimestampType.CreateTime))], Deadline);
+        Assert.Equal(8, exact.Single().Offset.Value);
+    }
+
     [Fact]
     public async Task AdminClient_CreatesDescribesAndDeletesTopics()
     {

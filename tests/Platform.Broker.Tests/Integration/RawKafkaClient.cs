@@ -202,6 +202,14 @@ internal sealed class ResponseReader(byte[] data)
         return s;
     }
 
+    /// <summary>The next <paramref name="count"/> raw bytes.</summary>
+    public byte[] Bytes(int count)
+    {
+        var b = data.AsSpan(_position, count).ToArray();
+        _position += count;
+        return b;
+    }
+
     public byte[]? Bytes()
     {
         var n = Int32();

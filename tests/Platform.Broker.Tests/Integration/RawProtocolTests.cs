@@ -27,6 +27,9 @@ public class RawProtocolTests(BrokerFixture fixture)
         Assert.Equal((4, 11), apis[1]);
         Assert.Equal((0, 3), apis[18]);
         Assert.Equal((0, 1), apis[22]);
+        Assert.Equal((0, 2), apis[32]); // DescribeConfigs
+        Assert.Equal((0, 1), apis[33]); // AlterConfigs
+        Assert.Equal((0, 0), apis[44]); // IncrementalAlterConfigs
         Assert.False(apis.ContainsKey(23));
     }
 
@@ -38,8 +41,8 @@ public class RawProtocolTests(BrokerFixture fixture)
         var body = await raw.SendAsync(18, 3, w => w.Raw([0]).Raw([5, (byte)'t', (byte)'e', (byte)'s', (byte)'t', 2, (byte)'1', 0]), TestContext.Current.CancellationToken);
 
         Assert.Equal(0, BinaryPrimitives.ReadInt16BigEndian(body));
-        Assert.Equal(19 + 1, body[2]); // compact array: count + 1 (17 APIs plus SaslHandshake and SaslAuthenticate)
-        Assert.Equal(2 + 1 + (19 * 7) + 4 + 1, body.Length);
+        Assert.Equal(22 + 1, body[2]); // compact array: count + 1 (20 APIs plus SaslHandshake and SaslAuthenticate)
+        Assert.Equal(2 + 1 + (22 * 7) + 4 + 1, body.Length);
     }
 
     [Fact]
@@ -289,12 +292,89 @@ public class RawProtocolTests(BrokerFixture fixture)
         Assert.Equal(new byte[] { 7, 7 }, sync.Bytes());
         Assert.Equal(0, new ResponseReader(await raw.SendAsync(12, 0, w => w.String(group).Int32(generation).String(memberId), ct)).Int16());
 
-        // No more heartbeats: the coordinator expels the member and the group goes back to Empty.
-        await Poll.UntilAsync(() => fixture.Broker.Groups.Describe(group).State == Platform.Broker.Groups.GroupState.Empty, Deadline, "the silent member expelled", ct);
+        // No more heartbeats: the coordinator expels the member and the group goes back to Empty (and, with no
+        // committed offsets, is then forgotten: Dead).
+        await Poll.UntilAsync(() => fixture.Broker.Groups.Describe(group).State is Platform.Broker.Groups.GroupState.Empty or Platform.Broker.Groups.GroupState.Dead,
+            Deadline, "the silent member expelled", ct);
         Assert.Equal(25, new ResponseReader(await raw.SendAsync(12, 0, w => w.String(group).Int32(generation).String(memberId), ct)).Int16());
     }
 
-    private static async Task<(short Error, long BaseOffset)> ProduceAsync(RawKafkaClient raw, string topic, byte[] batch, CancellationToken ct)
+    [Fact]
+    public async Task ParkedFetch_IsAnsweredPromptlyWithUnknownTopic_WhenItsTopicIsDeleted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("deleted");
+        fixture.Broker.Log.CreateTopic(topic, 1);
+        await using var fetcher = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+        await using var admin = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var fetch = fetcher.SendAsync(1, 4, w => FetchV4(w, topic, maxWaitMs: 60000, offset: 0), ct);
+        // A round trip on another connection after sending the fetch: the fetch has had time to park (it cannot have
+        // answered, there is no data).
+        Assert.Equal(1, new ResponseReader(await admin.SendAsync(3, 1, w => w.Int32(0), ct)).Int32());
+        Assert.False(fetch.IsCompleted);
+
+        // DeleteTopics v0: [name], timeout.
+        var deleted = new ResponseReader(await admin.SendAsync(20, 0, w => w.Int32(1).String(topic).Int32(5000), ct));
+        Assert.Equal(1, deleted.Int32());
+        Assert.Equal(topic, deleted.String());
+        Assert.Equal(0, deleted.Int16());
+
+        var r = new ResponseReader(await fetch.WaitAsync(Deadline, ct));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"answered after {clock.Elapsed}"); // MaxFetchWait is 10 s
+        Assert.Equal(0, r.Int32());
+        Assert.Equal(1, r.Int32());
+        Assert.Equal(topic, r.String());
+        Assert.Equal(1, r.Int32());
+        Assert.Equal(0, r.Int32());
+        Assert.Equal(3, r.Int16()); // UNKNOWN_TOPIC_OR_PARTITION
+
+        // The connection is still usable.
+        Assert.Equal(0, new ResponseReader(await fetcher.SendAsync(18, 1, _ => { }, ct)).Int16());
+    }
+
+    [Fact]
+    public async Task FetchWithNoPartitions_IsAnsweredEmptyAfterMaxWait_AndKeepsTheConnection()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+
+        // Fetch v4: replica -1, max wait 300 ms, min bytes 1, max bytes, isolation, no topics.
+        var r = new ResponseReader(await raw.SendAsync(1, 4, w => w.Int32(-1).Int32(300).Int32(1).Int32(1 << 20).Int8(0).Int32(0), ct).WaitAsync(Deadline, ct));
+
+        Assert.Equal(0, r.Int32());
+        Assert.Equal(0, r.Int32());
+        Assert.Equal(0, new ResponseReader(await raw.SendAsync(18, 1, _ => { }, ct)).Int16());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task MalformedOffsetCommit_CommitsNothing_AndClosesTheConnection(bool truncated)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = BrokerFixture.UniqueTopic("badcommit");
+        var group = "gb-" + Guid.NewGuid().ToString("N");
+        fixture.Broker.Log.CreateTopic(topic, 2);
+        await using var raw = await RawKafkaClient.ConnectAsync(fixture.Bootstrap);
+
+        // OffsetCommit v2: group, generation -1, member "", retention -1, [topic [partition 0 → 5 "m"], topic [partition 1 → ...]]:
+        // the first topic is whole, so a handler committing while it parses would already have stored it.
+        var w = new RequestWriter().Int16(8).Int16(2).Int32(1).String("raw-test")
+            .String(group).Int32(-1).String("").Int64(-1)
+            .Int32(2).String(topic).Int32(1).Int32(0).Int64(5).String("m")
+            .String(topic).Int32(1);
+        w = truncated
+            ? w.Int32(1).Int64(7) // the second topic's partition stops before its metadata
+            : w.Int32(1).Int64(7).String("m").Raw([0xAB, 0xCD]); // complete, then bytes past the last field
+        await raw.SendRawAsync(w.ToFrame(), ct);
+
+        Assert.Null(await raw.ReadFrameAsync(ct).WaitAsync(Deadline, ct));
+        Assert.False(fixture.Broker.Groups.Offsets.TryGet(group, topic, 0, out _));
+        Assert.False(fixture.Broker.Groups.Offsets.TryGet(group, topic, 1, out _));
+    }
+
+    internal static async Task<(short Error, long BaseOffset)> ProduceAsync(RawKafkaClient raw, string topic, byte[] batch, CancellationToken ct)
     {
         // Produce v3: transactional id null, acks -1, timeout, [topic [partition 0, records]].
         var r = new ResponseReader(await raw.SendAsync(0, 3, w => w.String(null).Int16(-1).Int32(10000)
@@ -307,6 +387,6 @@ public class RawProtocolTests(BrokerFixture fixture)
     }
 
     /// <summary>A Fetch v4 body: replica -1, max wait, min bytes 1, max bytes 1 MiB, isolation 0, [topic [partition 0, offset, 1 MiB]].</summary>
-    private static RequestWriter FetchV4(RequestWriter w, string topic, int maxWaitMs, long offset) =>
+    internal static RequestWriter FetchV4(RequestWriter w, string topic, int maxWaitMs, long offset) =>
         w.Int32(-1).Int32(maxWaitMs).Int32(1).Int32(1 << 20).Int8(0).Int32(1).String(topic).Int32(1).Int32(0).Int64(offset).Int32(1 << 20);
 }

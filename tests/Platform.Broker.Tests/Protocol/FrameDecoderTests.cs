@@ -69,4 +69,26 @@ public class FrameDecoderTests
 
         Assert.Throws<KafkaProtocolException>(() => FrameDecoder.TryReadFrame(ref buffer, 1024, out _));
     }
+
+    [Fact]
+    public void TryReadFrame_AcceptsAShortFrame_WhenTheMinimumIsLowered_ForABareSaslToken()
+    {
+        // A 3-byte SASL PLAIN token ("\0a\0" would be 3 bytes) after SaslHandshake v0 has no request header.
+        var buffer = new ReadOnlySequence<byte>(new byte[] { 0, 0, 0, 3, 0, (byte)'a', 0 });
+
+        Assert.True(FrameDecoder.TryReadFrame(ref buffer, 1024, out var frame, minFrameSize: 1));
+        Assert.Equal(3, frame.Length);
+        Assert.True(buffer.IsEmpty);
+    }
+
+    [Fact]
+    public void TryReadFrameSize_ReadsTheSizeWithoutConsuming_AndReturnsFalseBeforeFourBytes()
+    {
+        Assert.False(FrameDecoder.TryReadFrameSize(new ReadOnlySequence<byte>(new byte[] { 0, 0, 1 }), 1024, out _));
+        var buffer = new ReadOnlySequence<byte>(new byte[] { 0, 0, 1, 0, 9 });
+
+        Assert.True(FrameDecoder.TryReadFrameSize(buffer, 1024, out var size));
+        Assert.Equal(256, size);
+        Assert.Equal(5, buffer.Length);
+    }
 }

@@ -37,4 +37,26 @@ public class ResponseBufferTests
 
         Assert.Equal(new byte[] { 0xAC, 0x02 }, w.Memory.ToArray()[8..]);
     }
+
+    [Theory]
+    [InlineData(1 << 30, 1 << 30, 16)]          // doubling 1 GiB would overflow int
+    [InlineData(int.MaxValue - 100, int.MaxValue - 200, 10)]
+    public void GrowTo_StaysWithinArrayMaxLength_WithoutOverflowing_PastOneGiB(int capacity, int written, int hint)
+    {
+        var size = ResponseBuffer.GrowTo(capacity, written, hint);
+
+        Assert.InRange(size, (long)written + hint, Array.MaxLength);
+    }
+
+    [Fact]
+    public void GrowTo_DoublesTheCapacity_WhenItFits()
+    {
+        Assert.Equal(8192, ResponseBuffer.GrowTo(4096, 4000, 200));
+    }
+
+    [Fact]
+    public void GrowTo_Throws_WhenTheResponseCannotFitInOneArray()
+    {
+        Assert.Throws<InvalidOperationException>(() => ResponseBuffer.GrowTo(Array.MaxLength, Array.MaxLength - 10, 100));
+    }
 }
