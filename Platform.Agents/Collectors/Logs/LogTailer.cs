@@ -13,7 +13,9 @@ namespace Platform.Agents.Collectors.Logs;
 /// <item>Files are tracked by identity (device, inode), not by name: a file renamed by rotation is read to its
 /// end through the handle still open (for one more poll after it left the pattern), and the new file at the
 /// old name is read from its start.</item>
-/// <item>A file shorter than the position read (copytruncate) is read again from its start.</item>
+/// <item>A file shorter than the position read (copytruncate) is read again from its start; so is a file whose
+/// first bytes no longer match its fingerprint when its size changed (truncated and regrown past the position
+/// between two polls), and the old content's unread tail is read from the copy next to it.</item>
 /// <item>While the agent is stopped: a file renamed away (rotation) is found again next to its saved path
 /// (<c>app.log.1</c>, <c>app.log-20261207</c>; compressed names skipped) by its (device, inode) and read from the
 /// saved position to its end; a file truncated and rewritten (copytruncate, even regrown past the saved
@@ -115,7 +117,18 @@ internal sealed class LogTailer : IDisposable
                     Flush(file, records, nowUnixMs);
                     file.ResetTo(0);
                 }
+                else if (size != file.LastSize && file.FingerprintLength > 0
+                    && !FingerprintMatches(file, new SavedPosition(file.ReadOffset, file.Path, file.FingerprintLength, file.Fingerprint)))
+                {
+                    // Truncated and already regrown past the position (between two polls): the first bytes tell.
+                    // What was left unread of the old content is in the copy next to it.
+                    var old = new SavedPosition(file.ReadOffset, file.Path, file.FingerprintLength, file.Fingerprint);
+                    Flush(file, records, nowUnixMs);
+                    file.ResetTo(0);
+                    OpenRotatedCopy(old);
+                }
 
+                file.LastSize = size;
                 continue;
             }
 
@@ -576,6 +589,8 @@ internal sealed class LogTailer : IDisposable
         public ReadOnlySpan<byte> Partial => _partial.AsSpan(0, PartialLength);
         public StringBuilder? Group { get; set; }
         public int GroupBytes { get; set; }
+        /// <summary>The size seen at the last scan (the fingerprint is checked when it changes).</summary>
+        public long LastSize { get; set; } = -1;
         public int GroupLines { get; set; }
         /// <summary>The CRC-32C of the first <see cref="FingerprintLength"/> bytes (0: none yet).</summary>
         public uint Fingerprint { get; private set; }

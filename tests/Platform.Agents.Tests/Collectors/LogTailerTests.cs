@@ -380,6 +380,30 @@ public sealed class LogTailerTests : IDisposable
     }
 
     [Fact]
+    public void Poll_RestartsAtZero_AfterCopyTruncateAndRegrowth_BetweenTwoPolls()
+    {
+        using var tailer = Tailer();
+        Append(_log, "old1\nold2\n");
+        Assert.Equal(["old1", "old2"], Poll(tailer));
+
+        Append(_log, "old3\n");
+        File.Copy(_log, _log + ".1");
+        using (var stream = new FileStream(_log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            stream.SetLength(0);
+        }
+
+        Append(_log, "new line one\nnew2\n"); // longer than the position read (10): the size alone cannot tell
+
+        var lines = Poll(tailer);
+        lines.AddRange(Poll(tailer));
+        lines.AddRange(Poll(tailer));
+        Assert.Equal(["new line one", "new2", "old3"], lines.Order(StringComparer.Ordinal));
+        Append(_log, "new3\n");
+        Assert.Equal(["new3"], Poll(tailer));
+    }
+
+    [Fact]
     public void Restart_WithTheFileUnchanged_ResumesAtTheSavedOffset()
     {
         using (var tailer = Tailer())
