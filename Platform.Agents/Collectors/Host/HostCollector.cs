@@ -50,6 +50,8 @@ internal sealed class HostCollector : ICollector
     private int[] _previousIds = [];
     private int[] _cpuIds = [];
     private bool _cpuFrequencyMissing;
+    private string? _mountsText;
+    private List<Mount> _mounts = [];
 
     /// <param name="paths">procfs, sysfs and the root filesystem.</param>
     /// <param name="counters">Where errors are counted.</param>
@@ -507,7 +509,14 @@ internal sealed class HostCollector : ICollector
 
     private void CollectFilesystems(SampleSink sink, string text)
     {
-        foreach (var mount in ParseMounts(text))
+        // /proc/mounts rarely changes: parse it again only when its text did.
+        if (!string.Equals(text, _mountsText, StringComparison.Ordinal))
+        {
+            _mounts = ParseMounts(text);
+            _mountsText = text;
+        }
+
+        foreach (var mount in _mounts)
         {
             var network = IsNetworkFilesystem(mount.Type);
             if (network && !_networkFilesystems)
