@@ -345,7 +345,10 @@ internal sealed class LogTailer : IDisposable
     /// <summary>A file saved at the last run under another name: found next to it by identity, read from the saved position to its end.</summary>
     private void OpenRenamed(FileIdentity id, SavedPosition saved)
     {
-        foreach (var candidate in RotationSiblings(saved.Path))
+        // The saved path itself first: a rotated file the last run was still reading to its end is there.
+        var candidates = RotationSiblings(saved.Path);
+        candidates.Insert(0, saved.Path);
+        foreach (var candidate in candidates)
         {
             if (FileIdentity.TryGet(candidate, out var candidateId, out var size) && candidateId == id)
             {

@@ -404,6 +404,27 @@ public sealed class LogTailerTests : IDisposable
     }
 
     [Fact]
+    public void Restart_WhileARotatedFileIsBeingReadToItsEnd_ReadsItsRestAfterTheRestart()
+    {
+        using (var tailer = Tailer())
+        {
+            Append(_log, "a1\n");
+            Assert.Equal(["a1"], Poll(tailer));
+            File.Move(_log, _log + ".1");
+            Append(_log, "b1\n");
+            // The renamed file is followed (by its handle) and saved under its new name.
+            Assert.Equal(["b1"], Poll(tailer));
+        }
+
+        Append(_log + ".1", "a2\n"); // the writer still had the old file open
+
+        using var next = Tailer(fromBeginning: false);
+        var lines = Poll(next);
+        lines.AddRange(Poll(next));
+        Assert.Equal(["a2"], lines);
+    }
+
+    [Fact]
     public void Restart_WithTheFileUnchanged_ResumesAtTheSavedOffset()
     {
         using (var tailer = Tailer())
