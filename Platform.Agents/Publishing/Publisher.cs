@@ -159,7 +159,7 @@ internal sealed class Publisher : IAsyncDisposable
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         _counters.SpoolError();
-                        Log.SpoolFailed(_logger, ex.Message, 0);
+                        Log.CollectorFailed(_logger, "spool", ex.Message);
                     }
                 }
 
