@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Reflection;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
@@ -17,7 +18,8 @@ namespace Platform.Agents;
 
 /// <summary>
 /// The host agent: every interval it collects a <see cref="MetricBatch"/> (host, containers, scraped
-/// Prometheus samples, its own health) and a <see cref="LogBatch"/> of new log lines, and hands them to
+/// Prometheus samples, its own health; split into several when it would pass <see cref="MaxMetricBatchBytes"/>)
+/// and <see cref="LogBatch"/>es of new log lines, and hands them to
 /// the spool and publisher (see <see cref="Publisher"/>) that deliver them to the <c>metrics</c> and
 /// <c>logs</c> topics, keyed by host id.
 /// </summary>
@@ -28,6 +30,9 @@ public sealed class Agent : IAsyncDisposable
 
     /// <summary>Encoded bytes per log batch at most (one record longer than this goes alone; lines are cut at <see cref="LogTailer.MaxLineBytes"/>).</summary>
     internal const int MaxLogBatchBytes = 512 * 1024;
+
+    /// <summary>Encoded bytes per metrics batch at most; a larger tick (many scraped samples) is split into several batches.</summary>
+    internal const int MaxMetricBatchBytes = 512 * 1024;
 
     /// <summary>After this long the agent hands back its start-up pages a last time (<see cref="StartupPages"/>).</summary>
     private static readonly TimeSpan StartupLength = TimeSpan.FromSeconds(5);
@@ -42,7 +47,8 @@ public sealed class Agent : IAsyncDisposable
     private readonly byte[] _key;
     private readonly CancellationTokenSource _stop = new();
     private readonly HealthEndpoint? _health;
-    private readonly Label _hostCollectorLabel;
+    private readonly Label[] _collectorLabels = new Label[CollectorKinds.Count];
+    private readonly long[] _lastFailureLogged = new long[CollectorKinds.Count];
     private Task? _loop;
     private ulong _metricSequence;
     private ulong _logSequence;
@@ -59,9 +65,37 @@ public sealed class Agent : IAsyncDisposable
         Version = typeof(Agent).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
         _key = TelemetryCodec.EncodeKey(HostId);
         _hostPaths = new HostPaths(options.ProcRoot, options.SysRoot, options.RootFs);
-        _hostCollectorLabel = LabelCache.Get(LabelNames.Collector, "host");
 
-        _spool = new DiskSpool(Path.Join(options.StateDirectory, "spool"), options.SpoolMaxBytes);
+        for (var i = 0; i < CollectorKinds.Count; i++)
+        {
+            _collectorLabels[i] = LabelCache.Get(LabelNames.Collector, CollectorKinds.Label((CollectorKind)i));
+        }
+
+        // What can fail at start for reasons outside the options (a port in use, a spool that cannot be
+        // opened) fails first, as a configuration error with a clear message.
+        if (options.MetricsListen is not null)
+        {
+            try
+            {
+                _health = new HealthEndpoint(options.MetricsListen, this);
+            }
+            catch (Exception e) when (e is SocketException or IOException or ArgumentException)
+            {
+                throw new AgentConfigurationException($"metrics_listen: cannot listen on {options.MetricsListen}: {e.Message}", e);
+            }
+        }
+
+        var spoolDirectory = Path.Join(options.StateDirectory, "spool");
+        try
+        {
+            _spool = new DiskSpool(spoolDirectory, options.SpoolMaxBytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _health?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw new AgentConfigurationException($"state_dir: the spool '{spoolDirectory}' cannot be opened: {e.Message}", e);
+        }
+
         var transportLogger = loggerFactory.CreateLogger("Platform.Agents.Publishing");
         Func<ITransport> transport = options.Output == AgentOutput.Null
             ? () => new NullTransport()
@@ -70,13 +104,13 @@ public sealed class Agent : IAsyncDisposable
 
         if (options.CollectHost)
         {
-            HostCollector = new HostCollector(_hostPaths, Counters);
+            HostCollector = new HostCollector(_hostPaths, Counters, statFs: null, options.NetworkFilesystems);
             _collectors.Add(HostCollector);
         }
 
         if (options.CollectContainers && Directory.Exists(options.CgroupRoot))
         {
-            _collectors.Add(new CgroupCollector(options.CgroupRoot, options.DockerSocket, () => HostCollector?.CpuCount ?? Environment.ProcessorCount, Counters));
+            _collectors.Add(new CgroupCollector(options.CgroupRoot, options.DockerSocket, options.SysRoot, () => HostCollector?.CpuCount ?? Environment.ProcessorCount, Counters));
         }
 
         if (options.ScrapeTargets.Count > 0)
@@ -89,10 +123,6 @@ public sealed class Agent : IAsyncDisposable
             _tailer = new LogTailer([.. options.LogPaths], options.StateDirectory, options.LogsFromBeginning, options.MultilineStart, Counters, _logger);
         }
 
-        if (options.MetricsListen is not null)
-        {
-            _health = new HealthEndpoint(options.MetricsListen, this);
-        }
     }
 
     /// <summary>The record key of this host's batches.</summary>
@@ -127,6 +157,11 @@ public sealed class Agent : IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         options.Validate();
         var agent = new Agent(options, loggerFactory);
+        foreach (var warning in OptionsValidator.Warnings(options))
+        {
+            Log.ConfigurationWarning(agent._logger, warning);
+        }
+
         agent._health?.Start();
         agent._publisher.Start();
         agent._loop = Task.Run(() => agent.RunAsync(agent._stop.Token), CancellationToken.None);
@@ -149,7 +184,16 @@ public sealed class Agent : IAsyncDisposable
             var releases = 0;
             do
             {
-                await TickAsync(cancellationToken);
+                try
+                {
+                    await TickAsync(cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    // Whatever went wrong, the next tick runs: count it and log it (at most once a minute).
+                    CollectFailed(CollectorKind.Agent, "tick", e);
+                }
+
                 KeepHeapSmall();
 
                 // Start-up ends with the first tick and with the first deliveries (a few seconds in).
@@ -182,7 +226,7 @@ public sealed class Agent : IAsyncDisposable
         }
     }
 
-    /// <summary>One collection: a metrics batch and, when there are new lines, log batches.</summary>
+    /// <summary>One collection: metrics batches (one, or several when large) and, when there are new lines, log batches.</summary>
     internal async Task TickAsync(CancellationToken cancellationToken)
     {
         Counters.Tick();
@@ -192,7 +236,6 @@ public sealed class Agent : IAsyncDisposable
             SchemaVersion = Topics.SchemaVersion,
             HostId = HostId,
             TimestampUnixMs = now,
-            Sequence = Interlocked.Increment(ref _metricSequence),
             AgentRunId = RunId,
         };
 
@@ -215,51 +258,135 @@ public sealed class Agent : IAsyncDisposable
             {
                 await collector.CollectAsync(sink, now, cancellationToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 // A collector bug must not stop the agent: count it, log it, go on with the others.
-                Counters.CollectError();
-                Log.CollectorFailed(_logger, collector.Name, e.Message);
+                CollectFailed(collector.Kind, collector.Name, e);
             }
         }
 
-        sink.Counter(MetricNames.AgentCollectErrors, "{error}", Counters.CollectErrors, _hostCollectorLabel);
-        sink.Counter(MetricNames.AgentSpoolDropped, "{record}", Counters.SpoolDropped);
-        sink.Gauge(MetricNames.AgentSpoolBytes, "By", Counters.SpoolBytes);
-        _publisher.Enqueue(new OutgoingRecord(SpoolTopic.Metrics, _key, batch.ToByteArray()));
-
+        // Log lines are read before the health samples so that this tick's log errors are in them.
+        List<LogRecord>? records = null;
+        LogTailer.Checkpoint? checkpoint = null;
         if (_tailer is not null)
         {
-            var (records, checkpoint) = _tailer.Poll(now);
-            var start = 0;
-            while (start < records.Count)
+            try
             {
-                // Cut batches by count and encoded size, well under the 1 MB record limit of Kafka and the broker.
-                var end = start;
-                var size = 0;
-                while (end < records.Count && end - start < MaxLogRecordsPerBatch && (end == start || size + records[end].CalculateSize() <= MaxLogBatchBytes))
-                {
-                    size += records[end].CalculateSize() + 4;
-                    end++;
-                }
-
-                var logs = new LogBatch
-                {
-                    SchemaVersion = Topics.SchemaVersion,
-                    HostId = HostId,
-                    TimestampUnixMs = now,
-                    Sequence = Interlocked.Increment(ref _logSequence),
-                    AgentRunId = RunId,
-                };
-                for (var i = start; i < end; i++)
-                {
-                    logs.Records.Add(records[i]);
-                }
-
-                var last = end == records.Count;
-                _publisher.Enqueue(new OutgoingRecord(SpoolTopic.Logs, _key, logs.ToByteArray(), last ? checkpoint.Save : null));
-                start = end;
+                (records, checkpoint) = _tailer.Poll(now);
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                CollectFailed(CollectorKind.Logs, "logs", e);
+            }
+        }
+
+        for (var i = 0; i < CollectorKinds.Count; i++)
+        {
+            sink.Counter(MetricNames.AgentCollectErrors, "{error}", Counters.CollectErrorsOf((CollectorKind)i), _collectorLabels[i]);
+        }
+
+        sink.Counter(MetricNames.AgentSpoolDropped, "{record}", Counters.SpoolDropped);
+        sink.Counter(MetricNames.AgentSpoolErrors, "{error}", Counters.SpoolErrors);
+        sink.Gauge(MetricNames.AgentSpoolBytes, "By", Counters.SpoolBytes);
+
+        // Cut by encoded size, well under the 1 MB record limit of Kafka and the broker; the first part carries
+        // the inventory and the host's samples (collected first), every part its own sequence number.
+        foreach (var part in SplitMetricBatch(batch, MaxMetricBatchBytes))
+        {
+            part.Sequence = Interlocked.Increment(ref _metricSequence);
+            await _publisher.EnqueueAsync(new OutgoingRecord(SpoolTopic.Metrics, _key, part.ToByteArray()), cancellationToken);
+        }
+
+        if (records is null || checkpoint is null)
+        {
+            return;
+        }
+
+        var start = 0;
+        while (start < records.Count)
+        {
+            // Cut batches by count and encoded size, well under the 1 MB record limit of Kafka and the broker.
+            var end = start;
+            var size = 0;
+            while (end < records.Count && end - start < MaxLogRecordsPerBatch && (end == start || size + records[end].CalculateSize() <= MaxLogBatchBytes))
+            {
+                size += records[end].CalculateSize() + 4;
+                end++;
+            }
+
+            var logs = new LogBatch
+            {
+                SchemaVersion = Topics.SchemaVersion,
+                HostId = HostId,
+                TimestampUnixMs = now,
+                Sequence = Interlocked.Increment(ref _logSequence),
+                AgentRunId = RunId,
+            };
+            for (var i = start; i < end; i++)
+            {
+                logs.Records.Add(records[i]);
+            }
+
+            var last = end == records.Count;
+            await _publisher.EnqueueAsync(new OutgoingRecord(SpoolTopic.Logs, _key, logs.ToByteArray(), last ? checkpoint.Save : null), cancellationToken);
+            start = end;
+        }
+    }
+
+    /// <summary>
+    /// The batch itself when it encodes to at most <paramref name="maxBytes"/>; else parts of at most that size
+    /// (a single sample larger goes alone), in sample order, the first with the inventory. Sequence numbers are
+    /// the caller's.
+    /// </summary>
+    internal static List<MetricBatch> SplitMetricBatch(MetricBatch batch, int maxBytes)
+    {
+        if (batch.CalculateSize() <= maxBytes)
+        {
+            return [batch];
+        }
+
+        var parts = new List<MetricBatch>();
+        MetricBatch? current = null;
+        var size = 0;
+        foreach (var sample in batch.Samples)
+        {
+            // A repeated field costs its tag, its length varint (at most 5 bytes) and the sample.
+            var sampleSize = sample.CalculateSize() + 6;
+            if (current is null || (current.Samples.Count > 0 && size + sampleSize > maxBytes))
+            {
+                current = new MetricBatch
+                {
+                    SchemaVersion = batch.SchemaVersion,
+                    HostId = batch.HostId,
+                    TimestampUnixMs = batch.TimestampUnixMs,
+                    AgentRunId = batch.AgentRunId,
+                    Sequence = ulong.MaxValue, // the largest the caller can set: the size check stays an upper bound
+                };
+                if (parts.Count == 0 && batch.Host is not null)
+                {
+                    current.Host = batch.Host;
+                }
+
+                parts.Add(current);
+                size = current.CalculateSize();
+            }
+
+            current.Samples.Add(sample);
+            size += sampleSize;
+        }
+
+        return parts;
+    }
+
+    private void CollectFailed(CollectorKind kind, string name, Exception e)
+    {
+        Counters.CollectError(kind);
+        var now = Environment.TickCount64;
+        ref var last = ref _lastFailureLogged[(int)kind];
+        if (last == 0 || now - last >= 60_000)
+        {
+            last = now;
+            Log.CollectorFailed(_logger, name, $"{e.GetType().Name}: {e.Message}");
         }
     }
 

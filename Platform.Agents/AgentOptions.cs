@@ -52,17 +52,24 @@ public sealed class AgentOptions
     /// <summary>procfs root.</summary>
     public string ProcRoot { get; set; } = "/proc";
 
-    /// <summary>sysfs root.</summary>
-    public string SysRoot { get; set; } = "/sys";
+    /// <summary>sysfs root. The default missing is a warning at start; a configured one missing is an error.</summary>
+    public string SysRoot { get; set; } = DefaultSysRoot;
 
-    /// <summary>The host's root filesystem (mount usage and os-release are looked up under it).</summary>
+    /// <summary>The host's root filesystem (mount usage and os-release are looked up under it); must exist.</summary>
     public string RootFs { get; set; } = "/";
 
-    /// <summary>The cgroup filesystem root.</summary>
-    public string CgroupRoot { get; set; } = "/sys/fs/cgroup";
+    /// <summary>The cgroup filesystem root. The default missing turns container metrics off with a warning at start; a configured one missing is an error.</summary>
+    public string CgroupRoot { get; set; } = DefaultCgroupRoot;
 
-    /// <summary>The Docker Engine API socket; used for container names when it exists.</summary>
-    public string DockerSocket { get; set; } = "/var/run/docker.sock";
+    /// <summary>The Docker Engine API socket; used for container names when it exists. Empty = no names from Docker; a configured (non-default) path that does not exist is an error.</summary>
+    public string DockerSocket { get; set; } = DefaultDockerSocket;
+
+    /// <summary>Report network filesystems (nfs, cifs, ceph, fuse.sshfs, ...) too; their statvfs then runs with a timeout. Default off.</summary>
+    public bool NetworkFilesystems { get; set; }
+
+    internal const string DefaultSysRoot = "/sys";
+    internal const string DefaultCgroupRoot = "/sys/fs/cgroup";
+    internal const string DefaultDockerSocket = "/var/run/docker.sock";
 
     /// <summary>Prometheus text-format endpoints to scrape every interval (http://HOST:PORT/metrics).</summary>
     public IList<string> ScrapeTargets { get; init; } = [];

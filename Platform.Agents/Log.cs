@@ -46,4 +46,16 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Warning, "scrape of {Url} failed: {Error}")]
     public static partial void ScrapeFailed(ILogger logger, string url, string error);
+
+    [LoggerMessage(15, LogLevel.Warning, "{Warning}")]
+    public static partial void ConfigurationWarning(ILogger logger, string warning);
+
+    [LoggerMessage(16, LogLevel.Error, "the spool failed ({Error}); trying again in {BackoffMs} ms")]
+    public static partial void SpoolFailed(ILogger logger, string error, double backoffMs);
+
+    [LoggerMessage(17, LogLevel.Warning, "the queue to the spool is full: a {Topic} batch is dropped")]
+    public static partial void QueueFull(ILogger logger, string topic);
+
+    [LoggerMessage(18, LogLevel.Warning, "multiline_start timed out (100 ms) on a line of {Length} characters; such lines join the record before them")]
+    public static partial void MultilineTimeout(ILogger logger, int length);
 }

@@ -5,7 +5,42 @@ namespace Platform.Agents;
 /// <summary>Checks <see cref="AgentOptions"/> before anything starts, and lists every problem at once.</summary>
 internal static class OptionsValidator
 {
+    /// <exception cref="AgentConfigurationException">One message listing every problem.</exception>
     public static void Validate(AgentOptions o)
+    {
+        var problems = Problems(o);
+        if (problems.Count > 0)
+        {
+            throw new AgentConfigurationException(Message(problems));
+        }
+    }
+
+    /// <summary>The one message for a list of problems.</summary>
+    public static string Message(IEnumerable<string> problems) =>
+        "invalid configuration:" + Environment.NewLine + "  " + string.Join(Environment.NewLine + "  ", problems);
+
+    /// <summary>
+    /// What the agent can run with but should say at start: a default path that does not exist on this host
+    /// turns its part off (an explicitly configured one that does not exist is a problem instead).
+    /// </summary>
+    public static List<string> Warnings(AgentOptions o)
+    {
+        var warnings = new List<string>();
+        if (o.CollectHost && o.SysRoot == AgentOptions.DefaultSysRoot && !Directory.Exists(o.SysRoot))
+        {
+            warnings.Add($"sys_root: '{o.SysRoot}' does not exist: disks, CPU frequency and block device details are not collected");
+        }
+
+        if (o.CollectContainers && o.CgroupRoot == AgentOptions.DefaultCgroupRoot && !Directory.Exists(o.CgroupRoot))
+        {
+            warnings.Add($"cgroup_root: '{o.CgroupRoot}' does not exist: container metrics are off (set cgroup_root, or collect_containers = false)");
+        }
+
+        return warnings;
+    }
+
+    /// <summary>Every problem with the options (empty when they are valid).</summary>
+    public static List<string> Problems(AgentOptions o)
     {
         var problems = new List<string>();
         if (o.Output == AgentOutput.Kafka)
@@ -100,6 +135,26 @@ internal static class OptionsValidator
             problems.Add($"proc_root: '{o.ProcRoot}' is not a readable directory");
         }
 
+        if (o.CollectHost && o.SysRoot != AgentOptions.DefaultSysRoot && !Directory.Exists(o.SysRoot))
+        {
+            problems.Add($"sys_root: '{o.SysRoot}' is not a readable directory");
+        }
+
+        if (o.CollectHost && !Directory.Exists(o.RootFs))
+        {
+            problems.Add($"rootfs: '{o.RootFs}' is not a readable directory");
+        }
+
+        if (o.CollectContainers && o.CgroupRoot != AgentOptions.DefaultCgroupRoot && !Directory.Exists(o.CgroupRoot))
+        {
+            problems.Add($"cgroup_root: '{o.CgroupRoot}' is not a readable directory");
+        }
+
+        if (o.CollectContainers && o.DockerSocket.Length > 0 && o.DockerSocket != AgentOptions.DefaultDockerSocket && !File.Exists(o.DockerSocket))
+        {
+            problems.Add($"docker_socket: '{o.DockerSocket}' does not exist (empty: no container names from Docker)");
+        }
+
         foreach (var target in o.ScrapeTargets)
         {
             if (!Uri.TryCreate(target, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
@@ -129,10 +184,7 @@ internal static class OptionsValidator
             }
         }
 
-        if (problems.Count > 0)
-        {
-            throw new AgentConfigurationException("invalid configuration:" + Environment.NewLine + "  " + string.Join(Environment.NewLine + "  ", problems));
-        }
+        return problems;
     }
 
     internal static bool IsHostPort(string value)

@@ -11,13 +11,13 @@ public static class MetricNames
     // Host: CPU.
     /// <summary>Gauge, unit "1": busy fraction (0..1) of the interval, per core (label cpu) and in total (no cpu label).</summary>
     public const string CpuUtilization = "system.cpu.utilization";
-    /// <summary>Counter, unit "s": CPU time per core and state (labels cpu, state).</summary>
+    /// <summary>Counter, unit "s": CPU time of the whole host per state (label state; no cpu label).</summary>
     public const string CpuTime = "system.cpu.time";
-    /// <summary>Gauge, unit "1": logical CPUs.</summary>
+    /// <summary>Gauge, unit "1": logical CPUs online (OpenTelemetry writes "{cpu}"; the unit is part of a series' identity, so it stays "1").</summary>
     public const string CpuLogicalCount = "system.cpu.logical.count";
     /// <summary>Gauge, unit "Hz": current frequency per core (label cpu), from /sys when the kernel exposes it.</summary>
     public const string CpuFrequency = "system.cpu.frequency";
-    /// <summary>Gauge, unit "1": load average over 1 minute.</summary>
+    /// <summary>Gauge, unit "1": load average over 1 minute (OpenTelemetry writes "{thread}"; kept "1", see <see cref="CpuLogicalCount"/>).</summary>
     public const string LoadAverage1m = "system.cpu.load_average.1m";
     /// <summary>Gauge, unit "1": load average over 5 minutes.</summary>
     public const string LoadAverage5m = "system.cpu.load_average.5m";
@@ -59,7 +59,7 @@ public static class MetricNames
     // Host: uptime, processes, pressure.
     /// <summary>Gauge, unit "s": seconds since boot.</summary>
     public const string Uptime = "system.uptime";
-    /// <summary>Gauge, unit "{process}": all processes (threads excluded), from /proc/loadavg.</summary>
+    /// <summary>Gauge, unit "{process}": all processes (threads excluded): the numeric directories of /proc.</summary>
     public const string ProcessCount = "system.process.count";
     /// <summary>Gauge, unit "{process}": processes by status (label status = running | blocked).</summary>
     public const string ProcessesByStatus = "system.processes.count";
@@ -93,12 +93,14 @@ public static class MetricNames
     public const string ContainerPidsLimit = "container.pids.limit";
 
     // The agent itself (also served on its optional /metrics port).
-    /// <summary>Counter, unit "{record}": records dropped from the spool by its size bound.</summary>
+    /// <summary>Counter, unit "{record}": batches lost: never handed to the Kafka client before the spool's size bound deleted them, handed over but failed and deleted before they could be sent again, refused for good by the broker, or refused by a full spool queue.</summary>
     public const string AgentSpoolDropped = "platform.agent.spool.dropped";
     /// <summary>Gauge, unit "By": bytes waiting in the spool.</summary>
     public const string AgentSpoolBytes = "platform.agent.spool.usage";
-    /// <summary>Counter, unit "{error}": collection errors (unreadable file, vanished container, failed scrape), label collector.</summary>
+    /// <summary>Counter, unit "{error}": collection errors (unreadable file, vanished container, failed scrape, a failed tick), one series per label collector = host | containers | logs | scrape | agent.</summary>
     public const string AgentCollectErrors = "platform.agent.collect.errors";
+    /// <summary>Counter, unit "{error}": failed spool reads and commit-file writes (the publisher backs off and tries again).</summary>
+    public const string AgentSpoolErrors = "platform.agent.spool.errors";
 }
 
 /// <summary>The label names the agent uses (OpenTelemetry attribute names where one exists).</summary>

@@ -8,7 +8,7 @@ namespace Platform.Agents.Cli;
 internal sealed class CommandLine
 {
     private static readonly HashSet<string> InstallFlags = new(StringComparer.Ordinal) { "config_path", "unit_path", "exec", "username", "password_file", "ca_file" };
-    private static readonly HashSet<string> BoolKeys = new(StringComparer.Ordinal) { "logs_from_beginning", "collect_host", "collect_containers" };
+    private static readonly HashSet<string> BoolKeys = new(StringComparer.Ordinal) { "logs_from_beginning", "collect_host", "collect_containers", "network_filesystems" };
 
     public required string Command { get; init; }
 

@@ -36,7 +36,8 @@ internal static class Settings
         ("sys_root", "DIR", "sysfs (default /sys)"),
         ("rootfs", "DIR", "the host's root filesystem, for mount usage and os-release (default /)"),
         ("cgroup_root", "DIR", "cgroup filesystem (default /sys/fs/cgroup)"),
-        ("docker_socket", "PATH", "Docker Engine API socket for container names (default /var/run/docker.sock)"),
+        ("docker_socket", "PATH", "Docker Engine API socket for container names (default /var/run/docker.sock; empty: none)"),
+        ("network_filesystems", "BOOL", "report nfs, cifs and other network filesystems too, statvfs with a 500 ms timeout (default false)"),
         ("kafka", "KEY=VALUE", "an extra librdkafka producer setting (security.protocol, sasl.*); repeat for more"),
     ];
 
@@ -44,8 +45,8 @@ internal static class Settings
 
     public static bool IsKnown(string key) => KnownKeys.Contains(key);
 
-    /// <summary>Builds options from settings in order (later scalar values win; lists accumulate).</summary>
-    /// <exception cref="AgentConfigurationException">Unknown keys or bad values, all listed.</exception>
+    /// <summary>Builds options from settings in order (later scalar values win; lists accumulate) and validates them.</summary>
+    /// <exception cref="AgentConfigurationException">Unknown keys, bad values and invalid options, all in one message.</exception>
     public static AgentOptions ToOptions(IEnumerable<Setting> settings)
     {
         var options = new AgentOptions();
@@ -62,9 +63,11 @@ internal static class Settings
             }
         }
 
+        // The options' own checks too, so that one message lists every problem (a bad value above leaves its default).
+        problems.AddRange(OptionsValidator.Problems(options));
         if (problems.Count > 0)
         {
-            throw new AgentConfigurationException("invalid configuration:" + Environment.NewLine + "  " + string.Join(Environment.NewLine + "  ", problems));
+            throw new AgentConfigurationException(OptionsValidator.Message(problems));
         }
 
         return options;
@@ -102,6 +105,7 @@ internal static class Settings
             case "inventory_interval": o.InventoryInterval = ParseDuration(v); break;
             case "collect_host": o.CollectHost = ParseBool(v); break;
             case "collect_containers": o.CollectContainers = ParseBool(v); break;
+            case "network_filesystems": o.NetworkFilesystems = ParseBool(v); break;
             case "proc_root": o.ProcRoot = v; break;
             case "sys_root": o.SysRoot = v; break;
             case "rootfs": o.RootFs = v; break;

@@ -105,7 +105,8 @@ internal sealed class HealthEndpoint : IAsyncDisposable
         Metric(text, "platform_agent_batches_spooled_total", "counter", "Batches written to the spool.", c.BatchesSpooled);
         Metric(text, "platform_agent_batches_published_total", "counter", "Batches acknowledged by the broker.", c.BatchesPublished);
         Metric(text, "platform_agent_publish_errors_total", "counter", "Failed deliveries (each is sent again from the spool).", c.PublishErrors);
-        Metric(text, "platform_agent_spool_dropped_records_total", "counter", "Unsent batches dropped by the spool's size bound or refused by the broker.", c.SpoolDropped);
+        Metric(text, "platform_agent_spool_dropped_records_total", "counter", "Batches lost: deleted unsent by the spool's size bound, refused by the broker, or refused by a full queue.", c.SpoolDropped);
+        Metric(text, "platform_agent_spool_errors_total", "counter", "Failed spool reads and commit-file writes (tried again after a back-off).", c.SpoolErrors);
         Metric(text, "platform_agent_spool_bytes", "gauge", "Bytes in the spool.", c.SpoolBytes);
         Metric(text, "platform_agent_spool_records", "gauge", "Batches waiting in the spool.", c.SpoolRecords);
         Metric(text, "platform_agent_log_records_total", "counter", "Log records read.", c.LogLines);

@@ -16,11 +16,24 @@ namespace Platform.Agents.Publishing;
 /// were acknowledged meanwhile (the other topic's), after a back-off of up to <see cref="MaxBackoff"/>.
 /// So an outage costs nothing that fits the spool, and a sample is neither reordered nor duplicated by it.
 /// </para>
+/// <para>
+/// The queue in front of the spool holds at most <see cref="QueueCapacity"/> batches: the collection loop
+/// waits for room (<see cref="EnqueueAsync"/>), so a stalled disk pauses collection instead of growing memory;
+/// <see cref="TryEnqueue"/> drops and counts instead. A failing spool read or commit-file write (disk full,
+/// I/O error) is logged and counted (<see cref="AgentCounters.SpoolErrors"/>) and tried again after a back-off;
+/// the loop never ends before <see cref="StopAsync"/>.
+/// </para>
 /// </summary>
 internal sealed class Publisher : IAsyncDisposable
 {
     internal const int MaxInFlight = 1000;
     internal static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
+
+    /// <summary>Batches queued for the spool at most (about a minute of ticks at the default interval).</summary>
+    internal const int QueueCapacity = 64;
+
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
+    private readonly SemaphoreSlim _queueSlots = new(QueueCapacity, QueueCapacity);
 
     private readonly Channel<PipelineEvent> _events = Channel.CreateUnbounded<PipelineEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly DiskSpool _spool;
@@ -36,7 +49,7 @@ internal sealed class Publisher : IAsyncDisposable
     private int _generation;
     private ulong _readUpTo;
     private long _retryAtTicks;
-    private TimeSpan _backoff = TimeSpan.FromMilliseconds(100);
+    private TimeSpan _backoff = FirstBackoff;
     private bool _rewindPending;
     private long _lastDroppedReported;
     private bool _wasDown;
@@ -89,8 +102,34 @@ internal sealed class Publisher : IAsyncDisposable
         });
     }
 
-    /// <summary>Queues a batch for the spool. Never blocks the collectors.</summary>
-    public bool Enqueue(OutgoingRecord record) => _events.Writer.TryWrite(PipelineEvent.Record(record));
+    /// <summary>Queues a batch for the spool, waiting while the queue is full.</summary>
+    public async ValueTask EnqueueAsync(OutgoingRecord record, CancellationToken cancellationToken)
+    {
+        await _queueSlots.WaitAsync(cancellationToken);
+        if (!_events.Writer.TryWrite(PipelineEvent.Record(record)))
+        {
+            _queueSlots.Release();
+        }
+    }
+
+    /// <summary>Queues a batch for the spool without waiting; false (the batch dropped and counted) when the queue is full.</summary>
+    public bool TryEnqueue(OutgoingRecord record)
+    {
+        if (!_queueSlots.Wait(0))
+        {
+            _counters.Dropped(1);
+            Log.QueueFull(_logger, record.Topic.ToString());
+            return false;
+        }
+
+        if (!_events.Writer.TryWrite(PipelineEvent.Record(record)))
+        {
+            _queueSlots.Release();
+            return false;
+        }
+
+        return true;
+    }
 
     /// <summary>Waits until everything queued so far is spooled (tests and shutdown).</summary>
     public Task DrainToSpoolAsync() => BarrierAsync();
@@ -106,18 +145,40 @@ internal sealed class Publisher : IAsyncDisposable
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var reader = _events.Reader;
+        var failureBackoff = FirstBackoff;
         try
         {
             while (await reader.WaitToReadAsync(cancellationToken))
             {
                 while (reader.TryRead(out var e))
                 {
-                    Handle(e);
+                    try
+                    {
+                        Handle(e);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        _counters.SpoolError();
+                        Log.CollectorFailed(_logger, "spool", ex.Message);
+                    }
                 }
 
-                Pump();
-                _spool.PersistCommit();
-                UpdateSpoolCounters();
+                try
+                {
+                    Pump();
+                    _spool.PersistCommit();
+                    UpdateSpoolCounters();
+                    failureBackoff = FirstBackoff;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A spool read or the commit file failed (disk full, I/O error): the state in memory is
+                    // intact (the cursor only moves past a record read whole), so try again after a back-off.
+                    _counters.SpoolError();
+                    Log.SpoolFailed(_logger, ex.Message, failureBackoff.TotalMilliseconds);
+                    await Task.Delay(failureBackoff, cancellationToken);
+                    failureBackoff = TimeSpan.FromTicks(Math.Min(failureBackoff.Ticks * 2, MaxBackoff.Ticks));
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -130,6 +191,7 @@ internal sealed class Publisher : IAsyncDisposable
         switch (e.Kind)
         {
             case PipelineEventKind.Record:
+                _queueSlots.Release();
                 try
                 {
                     _spool.Append(e.Outgoing.Topic, e.Outgoing.Key, e.Outgoing.Value);
@@ -175,7 +237,7 @@ internal sealed class Publisher : IAsyncDisposable
                     Log.BrokerBack(_logger, _spool.PendingRecords);
                 }
 
-                _backoff = TimeSpan.FromMilliseconds(100);
+                _backoff = FirstBackoff;
                 break;
             case DeliveryOutcome.Rejected:
                 _acknowledged.Add(id);
@@ -213,6 +275,24 @@ internal sealed class Publisher : IAsyncDisposable
             {
                 Commit();
                 return; // wait for every record handed over to report back, then for the back-off
+            }
+
+            // Failed records the size bound deleted meanwhile cannot be sent again: they are lost.
+            var oldest = _spool.OldestId;
+            long lost = 0;
+            foreach (var id in _failed)
+            {
+                if (id >= oldest)
+                {
+                    break;
+                }
+
+                lost++;
+            }
+
+            if (lost > 0)
+            {
+                _counters.Dropped(lost);
             }
 
             var from = _failed.Count > 0 ? _failed.Min : _readUpTo;
@@ -323,6 +403,7 @@ internal sealed class Publisher : IAsyncDisposable
         await StopAsync(TimeSpan.Zero);
         _transport.Dispose();
         _stop.Dispose();
+        _queueSlots.Dispose();
     }
 }
 

@@ -18,7 +18,10 @@ namespace Platform.Agents.Spool;
 /// <para>
 /// Drop policy: when the spool is over <c>maxBytes</c>, the oldest whole segment is deleted, sent or not,
 /// so the spool keeps the newest data (what a monitoring consumer needs most after an outage). Every
-/// unsent record dropped that way is counted in <see cref="DroppedRecords"/>; the active segment is never dropped.
+/// record dropped that way that was never read (handed to the transport) in this run is counted in
+/// <see cref="DroppedRecords"/>; records read but not yet acknowledged may still be delivered, and the
+/// publisher counts those that fail afterwards (they are below <see cref="OldestId"/> then). The active
+/// segment is never dropped.
 /// </para>
 /// <para>Not thread-safe: one pipeline loop owns it.</para>
 /// </summary>
@@ -37,6 +40,7 @@ internal sealed class DiskSpool : IDisposable
     private int _readSegment;
     private long _readOffset;
     private ulong _persistedCommit;
+    private ulong _readHigh;
 
     /// <param name="directory">Created when missing.</param>
     /// <param name="maxBytes">The bound on the spool's size on disk; at least 128 KiB.</param>
@@ -55,6 +59,7 @@ internal sealed class DiskSpool : IDisposable
         Committed = _commitFile.Read();
         _persistedCommit = Committed;
         Recover();
+        _readHigh = Committed;
         Rewind(Committed);
     }
 
@@ -70,7 +75,10 @@ internal sealed class DiskSpool : IDisposable
     /// <summary>Records not yet committed.</summary>
     public long PendingRecords => _segments.Count == 0 ? 0 : (long)(NextId - Math.Max(Committed, _segments[0].FirstId));
 
-    /// <summary>Unsent records deleted by the size bound since this spool was opened.</summary>
+    /// <summary>The id of the oldest record still on disk (<see cref="NextId"/> when there is none).</summary>
+    public ulong OldestId => _segments.Count == 0 ? NextId : Math.Min(_segments[0].FirstId, NextId);
+
+    /// <summary>Records never read in this run that the size bound deleted since this spool was opened.</summary>
     public long DroppedRecords { get; private set; }
 
     /// <summary>Records found torn or corrupt at recovery and cut off.</summary>
@@ -149,6 +157,7 @@ internal sealed class DiskSpool : IDisposable
                 continue;
             }
 
+            _readHigh = Math.Max(_readHigh, header.Id + 1);
             entry = new SpoolEntry(header.Id, header.Topic, key, value);
             return true;
         }
@@ -233,7 +242,7 @@ internal sealed class DiskSpool : IDisposable
         while (Bytes > _maxBytes && _segments.Count > 1)
         {
             var oldest = _segments[0];
-            var firstUnsent = Math.Max(Committed, oldest.FirstId);
+            var firstUnsent = Math.Max(Math.Max(Committed, oldest.FirstId), _readHigh);
             if (oldest.NextId > firstUnsent)
             {
                 DroppedRecords += (long)(oldest.NextId - firstUnsent);

@@ -7,7 +7,7 @@ namespace Platform.Agents.Spool;
 /// <code>
 /// offset size field
 ///  0     4    bodyLength   bytes after this header: key and value
-///  4     4    crc          CRC-32C of bytes 8..24 of this header followed by the body
+///  4     4    crc          CRC-32C(body) XOR (CRC-32C(bytes 8..24 of this header) * 31 mod 2^32), see ComputeCrc
 ///  8     8    id           the spool's record id, strictly increasing across segments and runs
 /// 16     1    topic        1 = metrics, 2 = logs
 /// 17     1    reserved     0

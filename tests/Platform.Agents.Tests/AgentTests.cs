@@ -31,7 +31,7 @@ public sealed class AgentTests : IDisposable
             SysRoot = Path.Join(_host.Path, "sys"),
             RootFs = _host.Path,
             CgroupRoot = _cgroup.Path,
-            DockerSocket = Path.Join(_dir.Path, "no-docker.sock"),
+            DockerSocket = "",
             MetricsListen = "127.0.0.1:0",
             LogsFromBeginning = true,
         };
@@ -134,5 +134,84 @@ public sealed class AgentTests : IDisposable
 
         Assert.Contains("bootstrap: required", e.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Join(options.StateDirectory, "spool")));
+    }
+
+    [Fact]
+    public async Task Ticks_GoOn_WhenTheMultilinePatternTimesOutOnLongLines()
+    {
+        var log = Path.Join(_dir.Path, "slow.log");
+        File.WriteAllText(log, new string('a', 5000) + "!\n" + new string('a', 5000) + "!\n");
+        var options = DryRun(log);
+        options.MultilineStart = "^(a+)+$";
+        await using var agent = await Agent.StartAsync(options, NullLoggerFactory.Instance, TestContext.Current.CancellationToken);
+
+        await Poll.UntilAsync(() => agent.Counters.CollectErrorsOf(Health.CollectorKind.Logs) >= 1, TimeSpan.FromSeconds(30), "the timeout counted", TestContext.Current.CancellationToken);
+        var ticks = agent.Counters.Ticks;
+        File.AppendAllText(log, new string('a', 5000) + "!\n");
+        await Poll.UntilAsync(() => agent.Counters.Ticks >= ticks + 5 && agent.Counters.LogLines >= 1, TimeSpan.FromSeconds(30), "ticks after the timeouts", TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task CollectErrors_AreSentPerCollector()
+    {
+        var options = DryRun();
+        options.ScrapeTargets.Add("http://127.0.0.1:1/metrics"); // nothing listens on port 1
+        options.Interval = TimeSpan.FromSeconds(30);
+        await using var agent = await Agent.StartAsync(options, NullLoggerFactory.Instance, TestContext.Current.CancellationToken);
+
+        await Poll.UntilAsync(() => agent.Counters.BatchesPublished >= 1, TimeSpan.FromSeconds(30), "first batch", TestContext.Current.CancellationToken);
+        var batch = TelemetryCodec.DecodeMetricBatch(((NullTransport)agent.Publisher.Transport).LastMetrics.Value);
+
+        var errors = batch.Samples.Where(s => s.Name == MetricNames.AgentCollectErrors)
+            .ToDictionary(s => s.Labels.Single(l => l.Name == LabelNames.Collector).Value, s => s.Value);
+        Assert.Equal(["agent", "containers", "host", "logs", "scrape"], errors.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(1, errors["scrape"]);
+        Assert.Equal(0, errors["host"]);
+    }
+
+    [Fact]
+    public void SplitMetricBatch_CutsALargeBatch_UnderTheBound_InOrder_InventoryFirst()
+    {
+        var batch = new MetricBatch { SchemaVersion = 1, HostId = "h", TimestampUnixMs = 5, AgentRunId = "run", Host = new HostInfo { HostName = "h" } };
+        for (var i = 0; i < 20_000; i++)
+        {
+            batch.Samples.Add(new Sample { Name = "scraped_metric_" + i, Value = i, Labels = { new Label { Name = "instance", Value = "127.0.0.1:9100" } } });
+        }
+
+        var parts = Agent.SplitMetricBatch(batch, 64 * 1024);
+
+        Assert.True(parts.Count > 10);
+        Assert.All(parts, p => Assert.True(p.CalculateSize() <= 64 * 1024 + 10, $"part of {p.CalculateSize()} bytes"));
+        Assert.Equal("h", parts[0].Host.HostName);
+        Assert.All(parts.Skip(1), p => Assert.Null(p.Host));
+        Assert.All(parts, p => Assert.Equal((5L, "run", "h"), (p.TimestampUnixMs, p.AgentRunId, p.HostId)));
+        Assert.Equal(Enumerable.Range(0, 20_000).Select(i => (double)i), parts.SelectMany(p => p.Samples).Select(s => s.Value));
+        Assert.Same(batch, Assert.Single(Agent.SplitMetricBatch(batch, 10 * 1024 * 1024)));
+    }
+
+    [Fact]
+    public async Task StartAsync_ReportsAMetricsPortInUse_AsAConfigurationError()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var options = DryRun();
+        options.MetricsListen = $"127.0.0.1:{((System.Net.IPEndPoint)taken.LocalEndpoint).Port}";
+
+        var e = await Assert.ThrowsAsync<AgentConfigurationException>(() => Agent.StartAsync(options, NullLoggerFactory.Instance, TestContext.Current.CancellationToken));
+
+        Assert.StartsWith($"metrics_listen: cannot listen on {options.MetricsListen}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_ReportsASpoolThatCannotBeOpened_AsAConfigurationError()
+    {
+        var options = DryRun();
+        options.MetricsListen = null;
+        Directory.CreateDirectory(options.StateDirectory);
+        File.WriteAllText(Path.Join(options.StateDirectory, "spool"), "a file where the spool directory goes");
+
+        var e = await Assert.ThrowsAsync<AgentConfigurationException>(() => Agent.StartAsync(options, NullLoggerFactory.Instance, TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("state_dir: the spool", e.Message, StringComparison.Ordinal);
     }
 }

@@ -82,10 +82,14 @@ public sealed class CliTests : IDisposable
     public void Validate_ListsEveryProblem()
     {
         var line = CommandLine.Parse(["run", "--bootstrap", "no-port", "--interval", "10ms", "--log", "relative.log",
-            "--multiline-start", "([", "--scrape", "ftp://x", "--state-dir", _dir.Path, "--metrics-listen", "nope"]);
-        var options = Settings.ToOptions(line.EffectiveSettings());
+            "--multiline-start", "([", "--scrape", "ftp://x", "--state-dir", _dir.Path, "--metrics-listen", "nope",
+            "--compression", "brotli", "--cgroup-root", "/nonexistent/cgroup"]);
 
-        var e = Assert.Throws<AgentConfigurationException>(options.Validate);
+        // Bad values and invalid settings together: one message.
+        var e = Assert.Throws<AgentConfigurationException>(() => Settings.ToOptions(line.EffectiveSettings()));
+
+        Assert.Contains("--compression: compression: 'brotli' is not one of", e.Message, StringComparison.Ordinal);
+        Assert.Contains("cgroup_root: '/nonexistent/cgroup' is not a readable directory", e.Message, StringComparison.Ordinal);
 
         Assert.Contains("bootstrap: 'no-port' is not HOST:PORT", e.Message, StringComparison.Ordinal);
         Assert.Contains("interval: 10 ms is outside", e.Message, StringComparison.Ordinal);
@@ -105,6 +109,43 @@ public sealed class CliTests : IDisposable
     {
         var e = Assert.Throws<AgentConfigurationException>(() => Settings.ToOptions([new Setting(key, value, "agent.conf:7")]));
         Assert.Contains($"agent.conf:7: {key}: {expected}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_RejectsConfiguredPathsThatDoNotExist()
+    {
+        var options = new AgentOptions
+        {
+            Output = AgentOutput.Null,
+            StateDirectory = _dir.Path,
+            SysRoot = "/nonexistent/sys",
+            RootFs = "/nonexistent/root",
+            CgroupRoot = "/nonexistent/cgroup",
+            DockerSocket = "/nonexistent/docker.sock",
+        };
+
+        var e = Assert.Throws<AgentConfigurationException>(options.Validate);
+
+        Assert.Contains("sys_root: '/nonexistent/sys' is not a readable directory", e.Message, StringComparison.Ordinal);
+        Assert.Contains("rootfs: '/nonexistent/root' is not a readable directory", e.Message, StringComparison.Ordinal);
+        Assert.Contains("cgroup_root: '/nonexistent/cgroup' is not a readable directory", e.Message, StringComparison.Ordinal);
+        Assert.Contains("docker_socket: '/nonexistent/docker.sock' does not exist", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_AcceptsMissingPaths_OfPartsThatAreOff_AndAnEmptyDockerSocket()
+    {
+        var options = new AgentOptions
+        {
+            Output = AgentOutput.Null,
+            StateDirectory = _dir.Path,
+            CollectContainers = false,
+            CgroupRoot = "/nonexistent/cgroup",
+            DockerSocket = "",
+        };
+
+        options.Validate();
+        Assert.Empty(OptionsValidator.Warnings(options));
     }
 
     [Fact]

@@ -86,9 +86,8 @@ public sealed class InstallSecurityTests : IDisposable
     [Fact]
     public void Run_WithAMissingCaLocation_FailsValidationWithTheReason()
     {
-        var options = Settings.ToOptions([new Setting("bootstrap", "127.0.0.1:9092", "test"), new Setting("kafka", "ssl.ca.location=/nonexistent/ca.pem", "test")]);
-
-        var ex = Assert.Throws<AgentConfigurationException>(options.Validate);
+        var ex = Assert.Throws<AgentConfigurationException>(() => Settings.ToOptions(
+            [new Setting("bootstrap", "127.0.0.1:9092", "test"), new Setting("kafka", "ssl.ca.location=/nonexistent/ca.pem", "test")]));
 
         Assert.Contains("/nonexistent/ca.pem", ex.Message, StringComparison.Ordinal);
     }

@@ -11,25 +11,44 @@ namespace Platform.Agents.Collectors.Containers;
 /// Per-container CPU, throttling, memory, block IO and pids from the cgroup filesystem, v2 (unified: a
 /// <c>cgroup.controllers</c> file at the root) or v1 (one hierarchy per controller: cpuacct, cpu, memory, blkio,
 /// pids). A container is a cgroup whose directory name carries a 64-hex-digit id (<c>docker-ID.scope</c>,
-/// <c>docker/ID</c>, <c>cri-containerd-ID.scope</c>, <c>libpod-ID.scope</c>, <c>crio-ID.scope</c>, kubepods pods' containers).
-/// Names come from the Docker Engine API when its socket exists, else the cgroup path. A container that
-/// vanishes mid-read is skipped and counted.
+/// <c>docker/ID</c>, <c>cri-containerd-ID.scope</c>, <c>libpod-ID.scope</c>, <c>crio-ID.scope</c>, kubepods pods' containers);
+/// the conmon monitors of podman and CRI-O (<c>libpod-conmon-ID.scope</c>, <c>crio-conmon-ID.scope</c>) carry the
+/// container's id too and are not containers. Names come from the Docker Engine API when its socket exists, else
+/// the cgroup path. A container that vanishes mid-read or has an unreadable file is skipped and counted; the
+/// others are read. A missing memory file (controller not enabled) skips only the memory samples.
+/// <para>
+/// Block IO counts only devices not stacked on others: io.stat and blkio list a device-mapper or md device and
+/// the disks under it, and the same bytes would be counted twice. A device whose
+/// <c>SYSROOT/dev/block/MAJ:MIN/slaves</c> directory has entries is left out (the physical disks under it are
+/// counted); without that sysfs information every device counts.
+/// </para>
 /// </summary>
 internal sealed partial class CgroupCollector : ICollector, IDisposable
 {
     private const int MaxDepth = 8;
     private const long V1Unlimited = 1L << 62;
+    private const int MaxStackedCache = 4096;
 
     private readonly string _root;
+    private readonly string? _sysRoot;
     private readonly Func<int> _cpuCount;
     private readonly AgentCounters _counters;
     private readonly DockerNames? _docker;
     private readonly Dictionary<string, CpuState> _previous = new(StringComparer.Ordinal);
     private readonly List<(string RelativePath, string Id)> _found = [];
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private readonly List<string> _gone = [];
+    private readonly Dictionary<string, bool> _stacked = new(StringComparer.Ordinal);
 
-    public CgroupCollector(string root, string dockerSocket, Func<int> cpuCount, AgentCounters counters)
+    /// <param name="root">The cgroup filesystem root.</param>
+    /// <param name="dockerSocket">The Docker Engine API socket (names), used when it exists.</param>
+    /// <param name="sysRoot">sysfs, to tell stacked block devices; null = count every device.</param>
+    /// <param name="cpuCount">The host's CPU count (utilization is a share of the host).</param>
+    /// <param name="counters">Where errors are counted.</param>
+    public CgroupCollector(string root, string dockerSocket, string? sysRoot, Func<int> cpuCount, AgentCounters counters)
     {
         _root = root;
+        _sysRoot = sysRoot;
         _cpuCount = cpuCount;
         _counters = counters;
         IsV2 = File.Exists(Path.Join(root, "cgroup.controllers"));
@@ -40,6 +59,8 @@ internal sealed partial class CgroupCollector : ICollector, IDisposable
     }
 
     public string Name => "containers";
+
+    public CollectorKind Kind => CollectorKind.Containers;
 
     /// <summary>True when the root is a cgroup v2 (unified) hierarchy.</summary>
     public bool IsV2 { get; }
@@ -68,10 +89,10 @@ internal sealed partial class CgroupCollector : ICollector, IDisposable
             await _docker.RefreshIfUnknownAsync(_found, cancellationToken);
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        _seen.Clear();
         foreach (var (relative, id) in _found)
         {
-            seen.Add(id);
+            _seen.Add(id);
             var name = _docker?.NameOf(id) ?? relative;
             var labels = new[] { LabelCache.Get(LabelNames.ContainerId, id), LabelCache.Get(LabelNames.ContainerName, name) };
             try
@@ -85,15 +106,25 @@ internal sealed partial class CgroupCollector : ICollector, IDisposable
                     CollectV1(sink, relative, id, labels, nowUnixMs);
                 }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or OverflowException)
             {
-                // Vanished between the listing and the read (or unreadable): skip it this tick.
-                _counters.CollectError();
+                // Vanished between the listing and the read, unreadable, or not what a cgroup file holds: skip
+                // this container this tick (what it emitted before the failure stays), go on with the others.
+                _counters.CollectError(CollectorKind.Containers);
                 _previous.Remove(id);
             }
         }
 
-        foreach (var id in _previous.Keys.Where(k => !seen.Contains(k)).ToList())
+        _gone.Clear();
+        foreach (var id in _previous.Keys)
+        {
+            if (!_seen.Contains(id))
+            {
+                _gone.Add(id);
+            }
+        }
+
+        foreach (var id in _gone)
         {
             _previous.Remove(id);
         }
@@ -106,13 +137,16 @@ internal sealed partial class CgroupCollector : ICollector, IDisposable
             return;
         }
 
-        IEnumerable<string> subdirectories;
         try
         {
-            subdirectories = Directory.EnumerateDirectories(directory);
-            foreach (var sub in subdirectories)
+            foreach (var sub in Directory.EnumerateDirectories(directory))
             {
                 var name = Path.GetFileName(sub);
+                if (name.Contains("conmon", StringComparison.Ordinal))
+                {
+                    continue; // podman's and CRI-O's container monitor, named after the container it watches
+                }
+
                 var childRelative = relative.Length == 0 ? name : relative + "/" + name;
                 var match = ContainerDirectory().Match(name);
                 if (match.Success)
@@ -133,31 +167,37 @@ internal sealed partial class CgroupCollector : ICollector, IDisposable
     private void CollectV2(SampleSink sink, string relative, string id, Label[] labels, long nowUnixMs)
     {
         var directory = Path.Join(_root, relative);
-        var cpu = ReadKeyValues(Path.Join(directory, "cpu.stat"));
-        if (cpu.TryGetValue("usage_usec", out var usageUsec))
+        var cpu = PseudoFile.ReadAllText(Path.Join(directory, "cpu.stat"));
+        if (TryFind(cpu, "usage_usec", out var usageUsec))
         {
             EmitCpu(sink, id, labels, nowUnixMs, usageUsec / 1e6,
-                cpu.TryGetValue("user_usec", out var user) ? user / 1e6 : double.NaN,
-                cpu.TryGetValue("system_usec", out var system) ? system / 1e6 : double.NaN);
+                TryFind(cpu, "user_usec", out var user) ? user / 1e6 : double.NaN,
+                TryFind(cpu, "system_usec", out var system) ? system / 1e6 : double.NaN);
         }
 
-        if (cpu.TryGetValue("nr_periods", out var periods))
+        if (TryFind(cpu, "nr_periods", out var periods))
         {
-            EmitThrottling(sink, labels, periods, cpu.GetValueOrDefault("nr_throttled"), cpu.GetValueOrDefault("throttled_usec") / 1e6);
+            EmitThrottling(sink, labels, periods, Find(cpu, "nr_throttled"), Find(cpu, "throttled_usec") / 1e6);
         }
 
-        var usage = ReadNumber(Path.Join(directory, "memory.current"));
-        var memoryStat = ReadKeyValues(Path.Join(directory, "memory.stat"));
-        EmitMemory(sink, labels, usage, memoryStat.GetValueOrDefault("inactive_file"), ReadLimit(Path.Join(directory, "memory.max")));
+        if (TryReadOptional(Path.Join(directory, "memory.current"), out var current))
+        {
+            var usage = ParseNumber(current, "memory.current");
+            var inactiveFile = TryReadOptional(Path.Join(directory, "memory.stat"), out var memoryStat) ? Find(memoryStat, "inactive_file") : 0;
+            EmitMemory(sink, labels, usage, inactiveFile, ReadLimit(Path.Join(directory, "memory.max")));
+        }
 
-        var ioPath = Path.Join(directory, "io.stat");
-        if (File.Exists(ioPath))
+        if (TryReadOptional(Path.Join(directory, "io.stat"), out var io))
         {
             long read = 0, written = 0;
-            foreach (var line in File.ReadAllLines(ioPath))
+            foreach (var range in io.AsSpan().Split('\n'))
             {
-                var fields = new TextFields(line);
-                fields.TryNext(out _); // MAJ:MIN
+                var fields = new TextFields(io.AsSpan(range));
+                if (!fields.TryNext(out var device) || IsStacked(device))
+                {
+                    continue;
+                }
+
                 while (fields.TryNext(out var pair))
                 {
                     var eq = pair.IndexOf('=');
@@ -187,36 +227,34 @@ internal sealed partial class CgroupCollector : ICollector, IDisposable
         if (cpuacct is not null)
         {
             var usageNs = ReadNumber(Path.Join(cpuacct, "cpuacct.usage"));
-            var stat = ReadKeyValues(Path.Join(cpuacct, "cpuacct.stat"));
+            var stat = TryReadOptional(Path.Join(cpuacct, "cpuacct.stat"), out var text) ? text : "";
             EmitCpu(sink, id, labels, nowUnixMs, usageNs / 1e9,
-                stat.TryGetValue("user", out var user) ? user / HostCollector.UserHz : double.NaN,
-                stat.TryGetValue("system", out var system) ? system / HostCollector.UserHz : double.NaN);
+                TryFind(stat, "user", out var user) ? user / HostCollector.UserHz : double.NaN,
+                TryFind(stat, "system", out var system) ? system / HostCollector.UserHz : double.NaN);
         }
 
         var cpu = FirstExisting(Path.Join(_root, "cpu", relative), Path.Join(_root, "cpu,cpuacct", relative));
-        if (cpu is not null && File.Exists(Path.Join(cpu, "cpu.stat")))
+        if (cpu is not null && TryReadOptional(Path.Join(cpu, "cpu.stat"), out var cpuStat))
         {
-            var stat = ReadKeyValues(Path.Join(cpu, "cpu.stat"));
-            EmitThrottling(sink, labels, stat.GetValueOrDefault("nr_periods"), stat.GetValueOrDefault("nr_throttled"), stat.GetValueOrDefault("throttled_time") / 1e9);
+            EmitThrottling(sink, labels, Find(cpuStat, "nr_periods"), Find(cpuStat, "nr_throttled"), Find(cpuStat, "throttled_time") / 1e9);
         }
 
         var memory = Path.Join(_root, "memory", relative);
-        if (Directory.Exists(memory))
+        if (TryReadOptional(Path.Join(memory, "memory.usage_in_bytes"), out var usageText))
         {
-            var usage = ReadNumber(Path.Join(memory, "memory.usage_in_bytes"));
-            var stat = ReadKeyValues(Path.Join(memory, "memory.stat"));
+            var usage = ParseNumber(usageText, "memory.usage_in_bytes");
+            var inactiveFile = TryReadOptional(Path.Join(memory, "memory.stat"), out var stat) ? Find(stat, "total_inactive_file") : 0;
             var limit = ReadNumber(Path.Join(memory, "memory.limit_in_bytes"));
-            EmitMemory(sink, labels, usage, stat.GetValueOrDefault("total_inactive_file"), limit >= V1Unlimited ? -1 : limit);
+            EmitMemory(sink, labels, usage, inactiveFile, limit >= V1Unlimited ? -1 : limit);
         }
 
-        var blkio = Path.Join(_root, "blkio", relative, "blkio.throttle.io_service_bytes");
-        if (File.Exists(blkio))
+        if (TryReadOptional(Path.Join(_root, "blkio", relative, "blkio.throttle.io_service_bytes"), out var blkio))
         {
             long read = 0, written = 0;
-            foreach (var line in File.ReadAllLines(blkio))
+            foreach (var range in blkio.AsSpan().Split('\n'))
             {
-                var fields = new TextFields(line);
-                if (fields.TryNext(out var device) && device.Contains(':') && fields.TryNext(out var op) && fields.TryNextUInt64(out var value))
+                var fields = new TextFields(blkio.AsSpan(range));
+                if (fields.TryNext(out var device) && device.Contains(':') && !IsStacked(device) && fields.TryNext(out var op) && fields.TryNextUInt64(out var value))
                 {
                     if (op.SequenceEqual("Read"))
                     {
@@ -237,6 +275,39 @@ internal sealed partial class CgroupCollector : ICollector, IDisposable
         {
             EmitPids(sink, labels, Path.Join(pids, "pids.current"), Path.Join(pids, "pids.max"));
         }
+    }
+
+    /// <summary>Whether block device MAJ:MIN sits on other devices (device-mapper, md): its bytes are counted on them.</summary>
+    private bool IsStacked(ReadOnlySpan<char> device)
+    {
+        if (_sysRoot is null || device.IndexOf(':') <= 0)
+        {
+            return false;
+        }
+
+        var lookup = _stacked.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (lookup.TryGetValue(device, out var stacked))
+        {
+            return stacked;
+        }
+
+        var key = device.ToString();
+        try
+        {
+            var slaves = Path.Join(_sysRoot, "dev/block", key, "slaves");
+            stacked = Directory.Exists(slaves) && Directory.EnumerateFileSystemEntries(slaves).Any();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stacked = false;
+        }
+
+        if (_stacked.Count < MaxStackedCache)
+        {
+            _stacked[key] = stacked;
+        }
+
+        return stacked;
     }
 
     private void EmitCpu(SampleSink sink, string id, Label[] labels, long nowUnixMs, double usageSeconds, double userSeconds, double systemSeconds)
@@ -287,50 +358,75 @@ internal sealed partial class CgroupCollector : ICollector, IDisposable
 
     private static void EmitPids(SampleSink sink, Label[] labels, string currentPath, string maxPath)
     {
-        if (!File.Exists(currentPath))
+        if (!TryReadOptional(currentPath, out var current))
         {
             return;
         }
 
-        sink.Gauge(MetricNames.ContainerPidsCount, "{process}", ReadNumber(currentPath), labels);
-        var max = File.Exists(maxPath) ? ReadLimit(maxPath) : -1;
+        sink.Gauge(MetricNames.ContainerPidsCount, "{process}", ParseNumber(current, "pids.current"), labels);
+        var max = ReadLimit(maxPath);
         if (max >= 0)
         {
             sink.Gauge(MetricNames.ContainerPidsLimit, "{process}", max, labels);
         }
     }
 
-    /// <summary>A single number file; throws when the file is gone (the container vanished).</summary>
-    private static long ReadNumber(string path)
+    /// <summary>A single number file; throws when the file is gone (the container vanished) or holds no number.</summary>
+    private static long ReadNumber(string path) => ParseNumber(PseudoFile.ReadAllText(path), path);
+
+    private static long ParseNumber(string text, string what)
     {
-        var text = PseudoFile.ReadAllText(path).AsSpan().Trim();
-        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value
-            : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? long.MaxValue
-            : throw new InvalidDataException($"{path}: not a number");
+        var trimmed = text.AsSpan().Trim();
+        return long.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value
+            : ulong.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? long.MaxValue
+            : throw new InvalidDataException($"{what}: not a number");
     }
 
-    /// <summary>A limit file: a number, or "max" (unlimited, -1).</summary>
+    /// <summary>A limit file: a number, or "max" (unlimited, -1); a missing file is unlimited too.</summary>
     private static long ReadLimit(string path)
     {
-        var text = PseudoFile.ReadAllText(path).AsSpan().Trim();
-        return text.SequenceEqual("max") ? -1 : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : -1;
+        if (!TryReadOptional(path, out var text))
+        {
+            return -1;
+        }
+
+        var trimmed = text.AsSpan().Trim();
+        return trimmed.SequenceEqual("max") ? -1 : long.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : -1;
     }
 
-    /// <summary>"key value" lines (cpu.stat, memory.stat, cpuacct.stat).</summary>
-    private static Dictionary<string, long> ReadKeyValues(string path)
+    /// <summary>Reads a file that may be absent (a controller not enabled); other failures throw.</summary>
+    private static bool TryReadOptional(string path, out string text)
     {
-        var result = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var line in File.ReadAllLines(path))
+        try
         {
-            var fields = new TextFields(line);
-            if (fields.TryNext(out var key) && fields.TryNextUInt64(out var value))
+            text = PseudoFile.ReadAllText(path);
+            return true;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            text = "";
+            return false;
+        }
+    }
+
+    /// <summary>The value of a "key value" line (cpu.stat, memory.stat, cpuacct.stat); false when absent.</summary>
+    private static bool TryFind(string text, ReadOnlySpan<char> key, out long value)
+    {
+        foreach (var range in text.AsSpan().Split('\n'))
+        {
+            var fields = new TextFields(text.AsSpan(range));
+            if (fields.TryNext(out var name) && name.SequenceEqual(key) && fields.TryNextUInt64(out var number))
             {
-                result[key.ToString()] = (long)Math.Min(value, long.MaxValue);
+                value = (long)Math.Min(number, long.MaxValue);
+                return true;
             }
         }
 
-        return result;
+        value = 0;
+        return false;
     }
+
+    private static long Find(string text, ReadOnlySpan<char> key) => TryFind(text, key, out var value) ? value : 0;
 
     private static string? FirstExisting(params ReadOnlySpan<string> paths)
     {

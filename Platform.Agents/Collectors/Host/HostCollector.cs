@@ -1,7 +1,6 @@
 using System.Globalization;
 using Platform.Agents.Health;
 using Platform.Telemetry;
-using Platform.Telemetry.V1;
 
 namespace Platform.Agents.Collectors.Host;
 
@@ -28,21 +27,60 @@ internal sealed class HostCollector : ICollector
         "rpc_pipefs", "securityfs", "selinuxfs", "squashfs", "sysfs", "tracefs", "tmpfs", "ramfs", "efivarfs",
     };
 
+    // Network and cluster filesystems: statvfs on one can hang as long as its server does not answer.
+    private static readonly HashSet<string> NetworkFilesystemTypes = new(StringComparer.Ordinal)
+    {
+        "nfs", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "ceph", "glusterfs", "lustre", "afs", "9p", "davfs",
+        "gpfs", "beegfs", "ocfs2", "gfs2",
+    };
+
+    /// <summary>How long the tick waits for statvfs of a network filesystem (when those are included).</summary>
+    internal static readonly TimeSpan NetworkStatTimeout = TimeSpan.FromMilliseconds(500);
+
     private static readonly string[] IgnoredMountPrefixes = ["/dev", "/proc", "/sys", "/run/credentials/", "/var/lib/docker/", "/var/lib/containers/storage/"];
 
     private readonly HostPaths _paths;
     private readonly AgentCounters _counters;
-    private readonly Label _collectorLabel = LabelCache.Get(LabelNames.Collector, "host");
+    private readonly Func<string, FilesystemStats> _statFs;
+    private readonly bool _networkFilesystems;
+    private readonly Dictionary<string, Task<FilesystemStats>> _pendingStats = new(StringComparer.Ordinal);
+    private readonly List<CpuTicks> _currentCpu = new(8);
+    private readonly List<int> _currentIds = new(8);
     private CpuTicks[] _previousCpu = [];
+    private int[] _previousIds = [];
+    private int[] _cpuIds = [];
     private bool _cpuFrequencyMissing;
+    private string? _mountsText;
+    private List<Mount> _mounts = [];
 
-    public HostCollector(HostPaths paths, AgentCounters counters)
+    /// <param name="paths">procfs, sysfs and the root filesystem.</param>
+    /// <param name="counters">Where errors are counted.</param>
+    /// <param name="statFs">statvfs of a mount point (tests record values); default <see cref="DriveInfo"/>.</param>
+    /// <param name="networkFilesystems">Report nfs, cifs and other network filesystems too (statvfs then runs with a timeout).</param>
+    public HostCollector(HostPaths paths, AgentCounters counters, Func<string, FilesystemStats>? statFs = null, bool networkFilesystems = false)
     {
         _paths = paths;
         _counters = counters;
+        _statFs = statFs ?? StatFs;
+        _networkFilesystems = networkFilesystems;
     }
 
+    /// <summary>Sizes of a mounted filesystem in bytes: total, free (root included), available to unprivileged users.</summary>
+    internal readonly record struct FilesystemStats(long Total, long Free, long Available);
+
+    private static FilesystemStats StatFs(string path)
+    {
+        var drive = new DriveInfo(path);
+        return new FilesystemStats(drive.TotalSize, drive.TotalFreeSpace, drive.AvailableFreeSpace);
+    }
+
+    /// <summary>Whether a filesystem type is served over the network (nfs, cifs, ceph, fuse.sshfs, ...).</summary>
+    internal static bool IsNetworkFilesystem(string type) =>
+        NetworkFilesystemTypes.Contains(type) || (type.StartsWith("fuse.", StringComparison.Ordinal) && type != "fuse.lxcfs");
+
     public string Name => "host";
+
+    public CollectorKind Kind => CollectorKind.Host;
 
     /// <summary>The number of logical CPUs seen in the last /proc/stat read (0 before the first).</summary>
     public int CpuCount { get; private set; }
@@ -102,8 +140,12 @@ internal sealed class HostCollector : ICollector
 
     private void CollectStat(SampleSink sink, string text)
     {
-        var cores = 0;
-        var currentList = new List<CpuTicks>(_previousCpu.Length == 0 ? 8 : _previousCpu.Length);
+        // Index 0 is the "cpu" total line (id -1); then one "cpuN" line per online CPU, N its number (an offline
+        // CPU has no line, so the position is not the number).
+        var currentList = _currentCpu;
+        var ids = _currentIds;
+        currentList.Clear();
+        ids.Clear();
         foreach (var range in text.AsSpan().Split('\n'))
         {
             var line = text.AsSpan(range);
@@ -111,12 +153,19 @@ internal sealed class HostCollector : ICollector
             {
                 var fields = new TextFields(line);
                 fields.TryNext(out var name);
-                var ticks = CpuTicks.Parse(ref fields);
-                currentList.Add(ticks);
-                if (name.Length > 3)
+                var id = -1;
+                if (name.Length > 3 && !int.TryParse(name[3..], NumberStyles.None, CultureInfo.InvariantCulture, out id))
                 {
-                    cores++;
+                    continue;
                 }
+
+                if ((id < 0) != (currentList.Count == 0))
+                {
+                    continue; // the total line first, then the cores
+                }
+
+                currentList.Add(CpuTicks.Parse(ref fields));
+                ids.Add(id);
             }
             else if (line.StartsWith("procs_running "))
             {
@@ -136,10 +185,11 @@ internal sealed class HostCollector : ICollector
 
         if (currentList.Count == 0)
         {
-            _counters.CollectError();
+            _counters.CollectError(CollectorKind.Host);
             return;
         }
 
+        var cores = currentList.Count - 1;
         CpuCount = cores;
         sink.Gauge(MetricNames.CpuLogicalCount, "1", cores);
 
@@ -154,8 +204,14 @@ internal sealed class HostCollector : ICollector
         sink.Counter(MetricNames.CpuTime, "s", total.SoftIrq / UserHz, LabelCache.Get(LabelNames.State, "softirq"));
         sink.Counter(MetricNames.CpuTime, "s", total.Steal / UserHz, LabelCache.Get(LabelNames.State, "steal"));
 
-        // Utilization needs two reads; a changed CPU count (hotplug) restarts the comparison.
-        if (_previousCpu.Length == currentList.Count)
+        // Utilization needs two reads; a changed set of CPUs (hotplug) restarts the comparison.
+        var sameCpus = _previousIds.Length == ids.Count;
+        for (var i = 0; sameCpus && i < ids.Count; i++)
+        {
+            sameCpus = _previousIds[i] == ids[i];
+        }
+
+        if (sameCpus)
         {
             for (var i = 0; i < currentList.Count; i++)
             {
@@ -171,12 +227,18 @@ internal sealed class HostCollector : ICollector
                 }
                 else
                 {
-                    sink.Gauge(MetricNames.CpuUtilization, "1", utilization, LabelCache.Get(LabelNames.Cpu, CpuName(i - 1)));
+                    sink.Gauge(MetricNames.CpuUtilization, "1", utilization, LabelCache.Get(LabelNames.Cpu, CpuName(ids[i])));
                 }
             }
         }
+        else
+        {
+            _previousIds = [.. ids];
+            _previousCpu = new CpuTicks[currentList.Count];
+            _cpuIds = [.. ids.GetRange(1, cores)];
+        }
 
-        _previousCpu = [.. currentList];
+        currentList.CopyTo(_previousCpu);
     }
 
     private static string CpuName(int index) => index < SmallNumbers.Length ? SmallNumbers[index] : index.ToString(CultureInfo.InvariantCulture);
@@ -194,7 +256,7 @@ internal sealed class HostCollector : ICollector
         }
         else
         {
-            _counters.CollectError();
+            _counters.CollectError(CollectorKind.Host);
         }
     }
 
@@ -247,7 +309,7 @@ internal sealed class HostCollector : ICollector
         var m = ParseMemInfo(text);
         if (m.Total <= 0 || m.Available < 0)
         {
-            _counters.CollectError();
+            _counters.CollectError(CollectorKind.Host);
             return;
         }
 
@@ -447,19 +509,35 @@ internal sealed class HostCollector : ICollector
 
     private void CollectFilesystems(SampleSink sink, string text)
     {
-        foreach (var mount in ParseMounts(text))
+        // /proc/mounts rarely changes: parse it again only when its text did.
+        if (!string.Equals(text, _mountsText, StringComparison.Ordinal))
         {
+            _mounts = ParseMounts(text);
+            _mountsText = text;
+        }
+
+        foreach (var mount in _mounts)
+        {
+            var network = IsNetworkFilesystem(mount.Type);
+            if (network && !_networkFilesystems)
+            {
+                continue;
+            }
+
             long total, free, available;
             try
             {
-                var drive = new DriveInfo(Path.Join(_paths.RootFs, mount.MountPoint));
-                total = drive.TotalSize;
-                free = drive.TotalFreeSpace;
-                available = drive.AvailableFreeSpace;
+                var path = Path.Join(_paths.RootFs, mount.MountPoint);
+                if (!(network ? TryStatWithTimeout(path, out var stats) : TryStat(path, out stats)))
+                {
+                    continue;
+                }
+
+                (total, free, available) = stats;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
-                _counters.CollectError();
+                _counters.CollectError(CollectorKind.Host);
                 continue;
             }
 
@@ -482,6 +560,53 @@ internal sealed class HostCollector : ICollector
         }
     }
 
+    private bool TryStat(string path, out FilesystemStats stats)
+    {
+        stats = _statFs(path);
+        return true;
+    }
+
+    /// <summary>
+    /// statvfs on a thread-pool thread, waited for <see cref="NetworkStatTimeout"/>: a hung mount is counted once
+    /// and skipped on later ticks until the call still pending on it returns.
+    /// </summary>
+    private bool TryStatWithTimeout(string path, out FilesystemStats stats)
+    {
+        if (_pendingStats.TryGetValue(path, out var pending))
+        {
+            if (!pending.IsCompleted)
+            {
+                stats = default;
+                return false; // still hung
+            }
+
+            _pendingStats.Remove(path);
+        }
+
+        var statFs = _statFs;
+        var task = Task.Run(() => statFs(path));
+        bool completed;
+        try
+        {
+            completed = task.Wait(NetworkStatTimeout);
+        }
+        catch (AggregateException)
+        {
+            completed = true; // failed: GetResult below throws the failure itself
+        }
+
+        if (!completed)
+        {
+            _pendingStats[path] = task;
+            _counters.CollectError(CollectorKind.Host);
+            stats = default;
+            return false;
+        }
+
+        stats = task.GetAwaiter().GetResult();
+        return true;
+    }
+
     private void CollectProcessCount(SampleSink sink)
     {
         try
@@ -500,7 +625,7 @@ internal sealed class HostCollector : ICollector
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _counters.CollectError();
+            _counters.CollectError(CollectorKind.Host);
         }
     }
 
@@ -562,9 +687,10 @@ internal sealed class HostCollector : ICollector
             return;
         }
 
-        for (var i = 0; i < CpuCount; i++)
+        var cpus = _cpuIds;
+        for (var i = 0; i < cpus.Length; i++)
         {
-            if (!TryRead(_paths.SysFile($"devices/system/cpu/cpu{i}/cpufreq/scaling_cur_freq"), required: false, out var text))
+            if (!TryRead(_paths.SysFile($"devices/system/cpu/cpu{cpus[i]}/cpufreq/scaling_cur_freq"), required: false, out var text))
             {
                 if (i == 0)
                 {
@@ -577,7 +703,7 @@ internal sealed class HostCollector : ICollector
             var fields = new TextFields(text);
             if (fields.TryNextUInt64(out var khz))
             {
-                sink.Gauge(MetricNames.CpuFrequency, "Hz", khz * 1000.0, LabelCache.Get(LabelNames.Cpu, CpuName(i)));
+                sink.Gauge(MetricNames.CpuFrequency, "Hz", khz * 1000.0, LabelCache.Get(LabelNames.Cpu, CpuName(cpus[i])));
             }
         }
     }
@@ -597,7 +723,7 @@ internal sealed class HostCollector : ICollector
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _counters.CollectError();
+            _counters.CollectError(CollectorKind.Host);
             text = "";
             return false;
         }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Platform.Agents.Health;
+using Platform.Agents.Spool;
 using Platform.Telemetry.V1;
 
 namespace Platform.Agents.Collectors.Logs;
@@ -12,11 +13,21 @@ namespace Platform.Agents.Collectors.Logs;
 /// <item>Files are tracked by identity (device, inode), not by name: a file renamed by rotation is read to its
 /// end through the handle still open (for one more poll after it left the pattern), and the new file at the
 /// old name is read from its start.</item>
-/// <item>A file shorter than the position read (copytruncate) is read again from its start.</item>
+/// <item>A file shorter than the position read (copytruncate) is read again from its start; so is a file whose
+/// first bytes no longer match its fingerprint when its size changed (truncated and regrown past the position
+/// between two polls), and the old content's unread tail is read from the copy next to it.</item>
+/// <item>While the agent is stopped: a file renamed away (rotation) is found again next to its saved path
+/// (<c>app.log.1</c>, <c>app.log-20261207</c>; compressed names skipped) by its (device, inode) and read from the
+/// saved position to its end; a file truncated and rewritten (copytruncate, even regrown past the saved
+/// position) is told by the fingerprint of its first bytes (<see cref="TailPositions"/>), read again from its
+/// start, and the unread tail of the old content is read from the copy next to it whose first bytes match.</item>
 /// <item>A line is emitted only once its newline is there; a partial last line waits (and is emitted when its file
 /// is rotated away or truncated).</item>
 /// <item>With a start pattern, lines that do not match join the record before them; a record is emitted when
-/// the next one starts, or after a poll with no new data in its file.</item>
+/// the next one starts, after a poll with no new data in its file, once it is <see cref="MaxGroupAge"/> old, or
+/// when the next line would take it past <see cref="MaxLineBytes"/> or <see cref="MaxGroupLines"/> (that line then
+/// starts the next record). A line on which the pattern times out (100 ms) counts as not a start line and one
+/// collection error.</item>
 /// <item>The position saved for a file is the first byte not yet emitted; it is saved after the records before it
 /// are in the spool, so a restart neither loses nor repeats a line.</item>
 /// </list>
@@ -24,6 +35,17 @@ namespace Platform.Agents.Collectors.Logs;
 internal sealed class LogTailer : IDisposable
 {
     internal const int MaxLineBytes = 256 * 1024;
+
+    /// <summary>Lines in one multiline record at most.</summary>
+    internal const int MaxGroupLines = 2000;
+
+    /// <summary>A multiline record open this long is emitted even if its file keeps growing.</summary>
+    internal static readonly TimeSpan MaxGroupAge = TimeSpan.FromSeconds(5);
+
+    /// <summary>The saved fingerprint covers at most this many first bytes of a file.</summary>
+    internal const int FingerprintBytes = 1024;
+
+    private static readonly string[] CompressedSuffixes = [".gz", ".bz2", ".xz", ".zst", ".lz4", ".zip"];
     private const int ReadChunk = 64 * 1024;
     private const int MaxBytesPerFilePerPoll = 8 * 1024 * 1024;
 
@@ -34,10 +56,11 @@ internal sealed class LogTailer : IDisposable
     private readonly AgentCounters _counters;
     private readonly ILogger _logger;
     private readonly Dictionary<FileIdentity, TailedFile> _files = [];
-    private readonly Dictionary<FileIdentity, long> _saved;
+    private readonly Dictionary<FileIdentity, SavedPosition> _saved;
     private readonly List<string> _paths = [];
     private readonly byte[] _chunk = new byte[ReadChunk];
     private bool _firstScan = true;
+    private long _lastTimeoutLogged;
 
     public LogTailer(IReadOnlyList<string> patterns, string stateDirectory, bool fromBeginning, string? multilineStart, AgentCounters counters, ILogger logger)
     {
@@ -94,31 +117,56 @@ internal sealed class LogTailer : IDisposable
                     Flush(file, records, nowUnixMs);
                     file.ResetTo(0);
                 }
+                else if (size != file.LastSize && file.FingerprintLength > 0
+                    && !FingerprintMatches(file, new SavedPosition(file.ReadOffset, file.Path, file.FingerprintLength, file.Fingerprint)))
+                {
+                    // Truncated and already regrown past the position (between two polls): the first bytes tell.
+                    // What was left unread of the old content is in the copy next to it.
+                    var old = new SavedPosition(file.ReadOffset, file.Path, file.FingerprintLength, file.Fingerprint);
+                    Flush(file, records, nowUnixMs);
+                    file.ResetTo(0);
+                    OpenRotatedCopy(old);
+                }
 
+                file.LastSize = size;
                 continue;
             }
 
-            long start;
-            if (_saved.TryGetValue(id, out var savedOffset) && savedOffset <= size)
+            var hasSaved = _saved.TryGetValue(id, out var saved);
+            file = Open(id, path, seen: true);
+            if (file is null)
             {
-                start = savedOffset;
+                continue;
+            }
+
+            if (!hasSaved)
+            {
+                file.ResetTo(_firstScan && !_fromBeginning ? size : 0);
+            }
+            else if (saved.Offset <= size && FingerprintMatches(file, saved))
+            {
+                file.ResetTo(saved.Offset);
+                file.SetFingerprint(saved.FingerprintLength, saved.Fingerprint);
             }
             else
             {
-                start = _firstScan && !_fromBeginning ? size : 0;
+                // Truncated (and maybe regrown) while the agent was stopped: the new content from its start, and
+                // the unread tail of the old content from the copy the rotation left, when there is one.
+                file.ResetTo(0);
+                OpenRotatedCopy(saved);
             }
+        }
 
-            try
+        if (_saved.Count > 0)
+        {
+            // Files saved at the last run and not found under the patterns: renamed away while the agent was
+            // stopped. Read what was left unread of each through its new name next to the old one.
+            foreach (var (id, saved) in _saved)
             {
-                var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
-                file = new TailedFile(id, path, stream) { SeenThisScan = true };
-                file.ResetTo(start);
-                _files[id] = file;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _counters.CollectError();
-                Log.LogFileError(_logger, path, e.Message);
+                if (!_files.ContainsKey(id))
+                {
+                    OpenRenamed(id, saved);
+                }
             }
         }
 
@@ -129,9 +177,9 @@ internal sealed class LogTailer : IDisposable
         foreach (var file in _files.Values)
         {
             var gotData = Read(file, records, nowUnixMs);
-            if (!gotData && file.Group is not null)
+            if (file.Group is not null && (!gotData || nowUnixMs - file.GroupTimestamp >= (long)MaxGroupAge.TotalMilliseconds))
             {
-                EmitGroup(file, records); // a poll with nothing new: the record is complete
+                EmitGroup(file, records); // a poll with nothing new, or open long enough: the record is complete
             }
 
             if (!file.SeenThisScan && ++file.UnseenPolls >= 2)
@@ -151,10 +199,12 @@ internal sealed class LogTailer : IDisposable
             }
         }
 
-        var positions = new List<(FileIdentity, long, string)>(_files.Count);
+        var positions = new List<(FileIdentity, SavedPosition)>(_files.Count);
         foreach (var file in _files.Values)
         {
-            positions.Add((file.Id, file.CommittedOffset, file.Path));
+            UpdateFingerprint(file);
+            var length = (int)Math.Min(file.FingerprintLength, file.CommittedOffset);
+            positions.Add((file.Id, new SavedPosition(file.CommittedOffset, file.Path, length == file.FingerprintLength ? length : 0, length == file.FingerprintLength ? file.Fingerprint : 0)));
         }
 
         _counters.LinesRead(records.Count);
@@ -184,7 +234,7 @@ internal sealed class LogTailer : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _counters.CollectError();
+            _counters.CollectError(CollectorKind.Logs);
             Log.LogFileError(_logger, file.Path, e.Message);
         }
 
@@ -225,6 +275,7 @@ internal sealed class LogTailer : IDisposable
         }
 
         var line = Encoding.UTF8.GetString(bytes);
+        var lineBytes = bytes.Length;
         var lineStart = endOffset - file.PartialLength - 1;
         file.ClearPartial();
         if (_multilineStart is null)
@@ -234,16 +285,235 @@ internal sealed class LogTailer : IDisposable
             return;
         }
 
-        if (file.Group is null || _multilineStart.IsMatch(line))
+        if (file.Group is null || IsStartLine(line)
+            || file.GroupBytes + 1 + lineBytes > MaxLineBytes || file.GroupLines >= MaxGroupLines)
         {
             EmitGroup(file, records);
             file.Group = new StringBuilder(line);
+            file.GroupBytes = lineBytes;
+            file.GroupLines = 1;
             file.GroupTimestamp = nowUnixMs;
             file.CommittedOffset = lineStart; // a restart reads the open record again from its first line
         }
         else
         {
             file.Group.Append('\n').Append(line);
+            file.GroupBytes += 1 + lineBytes;
+            file.GroupLines++;
+        }
+    }
+
+    /// <summary>Whether the start pattern matches; a match that times out counts as "no" and one collection error.</summary>
+    private bool IsStartLine(string line)
+    {
+        try
+        {
+            return _multilineStart!.IsMatch(line);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            _counters.CollectError(CollectorKind.Logs);
+            var now = Environment.TickCount64;
+            if (_lastTimeoutLogged == 0 || now - _lastTimeoutLogged >= 60_000)
+            {
+                _lastTimeoutLogged = now;
+                Log.MultilineTimeout(_logger, line.Length);
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Opens a file to follow (not yet positioned); null (counted) when it cannot be opened.</summary>
+    private TailedFile? Open(FileIdentity id, string path, bool seen)
+    {
+        try
+        {
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+            var file = new TailedFile(id, path, stream) { SeenThisScan = seen };
+            _files[id] = file;
+            return file;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _counters.CollectError(CollectorKind.Logs);
+            Log.LogFileError(_logger, path, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>A file saved at the last run under another name: found next to it by identity, read from the saved position to its end.</summary>
+    private void OpenRenamed(FileIdentity id, SavedPosition saved)
+    {
+        // The saved path itself first: a rotated file the last run was still reading to its end is there.
+        var candidates = RotationSiblings(saved.Path);
+        candidates.Insert(0, saved.Path);
+        foreach (var candidate in candidates)
+        {
+            if (FileIdentity.TryGet(candidate, out var candidateId, out var size) && candidateId == id)
+            {
+                var file = Open(id, candidate, seen: false);
+                if (file is null)
+                {
+                    return;
+                }
+
+                if (saved.Offset <= size && FingerprintMatches(file, saved))
+                {
+                    file.ResetTo(saved.Offset);
+                    file.SetFingerprint(saved.FingerprintLength, saved.Fingerprint);
+                }
+                else
+                {
+                    file.ResetTo(0);
+                }
+
+                return;
+            }
+        }
+    }
+
+    /// <summary>After copytruncate while stopped: the copy next to the file whose first bytes match the saved fingerprint, read from the saved position.</summary>
+    private void OpenRotatedCopy(SavedPosition saved)
+    {
+        if (saved.FingerprintLength == 0)
+        {
+            return;
+        }
+
+        string? best = null;
+        FileIdentity bestId = default;
+        var bestTime = DateTime.MinValue;
+        foreach (var candidate in RotationSiblings(saved.Path))
+        {
+            if (!FileIdentity.TryGet(candidate, out var id, out var size) || size < saved.Offset || _files.ContainsKey(id)
+                || !FingerprintOf(candidate, saved.FingerprintLength, out var fingerprint) || fingerprint != saved.Fingerprint)
+            {
+                continue;
+            }
+
+            var time = File.GetLastWriteTimeUtc(candidate);
+            if (best is null || time > bestTime)
+            {
+                (best, bestId, bestTime) = (candidate, id, time);
+            }
+        }
+
+        if (best is not null && Open(bestId, best, seen: false) is { } file)
+        {
+            file.ResetTo(saved.Offset);
+            file.SetFingerprint(saved.FingerprintLength, saved.Fingerprint);
+        }
+
+    }
+
+    /// <summary>Rotated names of <paramref name="path"/> in its directory: <c>NAME.1</c>, <c>NAME-20261207</c>, ... (compressed ones excluded).</summary>
+    private static List<string> RotationSiblings(string path)
+    {
+        var result = new List<string>();
+        var directory = Path.GetDirectoryName(path);
+        var name = Path.GetFileName(path);
+        if (string.IsNullOrEmpty(directory) || name.Length == 0)
+        {
+            return result;
+        }
+
+        try
+        {
+            foreach (var candidate in Directory.EnumerateFiles(directory, name + "*"))
+            {
+                var candidateName = Path.GetFileName(candidate.AsSpan());
+                if (candidateName.Length > name.Length && candidateName[name.Length] is '.' or '-' or '_' && !IsCompressed(candidateName))
+                {
+                    result.Add(candidate);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        result.Sort(StringComparer.Ordinal);
+        return result;
+    }
+
+    private static bool IsCompressed(ReadOnlySpan<char> name)
+    {
+        foreach (var suffix in CompressedSuffixes)
+        {
+            if (name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool FingerprintMatches(TailedFile file, SavedPosition saved)
+    {
+        if (saved.FingerprintLength == 0)
+        {
+            return true; // saved by version 1, or before the file had any bytes
+        }
+
+        return FingerprintOf(file.Stream.SafeFileHandle, saved.FingerprintLength, out var fingerprint) && fingerprint == saved.Fingerprint;
+    }
+
+    private static bool FingerprintOf(string path, int length, out uint fingerprint)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return FingerprintOf(handle, length, out fingerprint);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            fingerprint = 0;
+            return false;
+        }
+    }
+
+    /// <summary>CRC-32C of the first <paramref name="length"/> bytes; false when the file is shorter.</summary>
+    private static bool FingerprintOf(Microsoft.Win32.SafeHandles.SafeFileHandle handle, int length, out uint fingerprint)
+    {
+        Span<byte> buffer = stackalloc byte[FingerprintBytes];
+        buffer = buffer[..Math.Min(length, FingerprintBytes)];
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = RandomAccess.Read(handle, buffer[read..], read);
+            if (n <= 0)
+            {
+                fingerprint = 0;
+                return false;
+            }
+
+            read += n;
+        }
+
+        fingerprint = Crc32C.Compute(buffer);
+        return true;
+    }
+
+    /// <summary>Extends a file's fingerprint to its first <see cref="FingerprintBytes"/> bytes as they are emitted (one small read per poll until then).</summary>
+    private static void UpdateFingerprint(TailedFile file)
+    {
+        var want = (int)Math.Min(FingerprintBytes, file.CommittedOffset);
+        if (want <= file.FingerprintLength)
+        {
+            return;
+        }
+
+        try
+        {
+            if (FingerprintOf(file.Stream.SafeFileHandle, want, out var fingerprint))
+            {
+                file.SetFingerprint(want, fingerprint);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
         }
     }
 
@@ -290,9 +560,9 @@ internal sealed class LogTailer : IDisposable
     }
 
     /// <summary>The positions as of one poll; saved after that poll's records are spooled.</summary>
-    internal sealed class Checkpoint(string path, List<(FileIdentity Id, long Offset, string Path)> positions)
+    internal sealed class Checkpoint(string path, List<(FileIdentity Id, SavedPosition Position)> positions)
     {
-        public IReadOnlyList<(FileIdentity Id, long Offset, string Path)> Positions => positions;
+        public IReadOnlyList<(FileIdentity Id, SavedPosition Position)> Positions => positions;
 
         public void Save()
         {
@@ -321,6 +591,13 @@ internal sealed class LogTailer : IDisposable
         public int PartialLength { get; private set; }
         public ReadOnlySpan<byte> Partial => _partial.AsSpan(0, PartialLength);
         public StringBuilder? Group { get; set; }
+        public int GroupBytes { get; set; }
+        /// <summary>The size seen at the last scan (the fingerprint is checked when it changes).</summary>
+        public long LastSize { get; set; } = -1;
+        public int GroupLines { get; set; }
+        /// <summary>The CRC-32C of the first <see cref="FingerprintLength"/> bytes (0: none yet).</summary>
+        public uint Fingerprint { get; private set; }
+        public int FingerprintLength { get; private set; }
         public long GroupTimestamp { get; set; }
         public bool SeenThisScan { get; set; }
         public int UnseenPolls { get; set; }
@@ -331,6 +608,17 @@ internal sealed class LogTailer : IDisposable
             CommittedOffset = offset;
             PartialLength = 0;
             Group = null;
+            if (offset == 0)
+            {
+                FingerprintLength = 0;
+                Fingerprint = 0;
+            }
+        }
+
+        public void SetFingerprint(int length, uint fingerprint)
+        {
+            FingerprintLength = length;
+            Fingerprint = fingerprint;
         }
 
         public void AppendPartial(ReadOnlySpan<byte> bytes)

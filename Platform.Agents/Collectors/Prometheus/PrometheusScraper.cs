@@ -7,7 +7,9 @@ namespace Platform.Agents.Collectors.Prometheus;
 
 /// <summary>
 /// Scrapes Prometheus text endpoints once per tick and forwards their samples, each with an
-/// <c>instance</c> label (HOST:PORT of the endpoint). A failed scrape is logged, counted and skipped.
+/// <c>instance</c> label (HOST:PORT of the endpoint). A failed scrape is logged, counted and skipped; so is a
+/// response larger than <see cref="MaxResponseBytes"/> (the batches it would make are split by the agent, but
+/// an exporter gone wild must not take the agent's memory).
 /// </summary>
 internal sealed class PrometheusScraper : ICollector, IDisposable
 {
@@ -20,13 +22,18 @@ internal sealed class PrometheusScraper : ICollector, IDisposable
     public PrometheusScraper(IEnumerable<string> targets, TimeSpan timeout, AgentCounters counters, ILogger logger)
     {
         _targets = [.. targets.Select(t => new Uri(t)).Select(u => (u, LabelCache.Get(LabelNames.Instance, u.Authority)))];
-        _client = new HttpClient { Timeout = timeout };
+        _client = new HttpClient { Timeout = timeout, MaxResponseContentBufferSize = MaxResponseBytes };
         _client.DefaultRequestHeaders.Accept.ParseAdd("text/plain; version=0.0.4");
         _counters = counters;
         _logger = logger;
     }
 
+    /// <summary>The largest scrape response read (16 MiB, about 200k samples).</summary>
+    internal const int MaxResponseBytes = 16 * 1024 * 1024;
+
     public string Name => "prometheus";
+
+    public CollectorKind Kind => CollectorKind.Scrape;
 
     public async ValueTask CollectAsync(SampleSink sink, long nowUnixMs, CancellationToken cancellationToken)
     {
@@ -53,7 +60,7 @@ internal sealed class PrometheusScraper : ICollector, IDisposable
             _counters.PrometheusForwarded(samples.Count);
             if (bad > 0)
             {
-                _counters.CollectError();
+                _counters.CollectError(CollectorKind.Scrape);
             }
         }
     }
@@ -66,7 +73,7 @@ internal sealed class PrometheusScraper : ICollector, IDisposable
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException && !cancellationToken.IsCancellationRequested)
         {
-            _counters.CollectError();
+            _counters.CollectError(CollectorKind.Scrape);
             // Counted every time; logged at most once a minute per endpoint.
             var now = Environment.TickCount64;
             lock (_lastLogged)

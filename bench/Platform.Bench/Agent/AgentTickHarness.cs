@@ -24,7 +24,7 @@ internal sealed class AgentTickHarness : IHarness
         var ticks = args.Length >= 2 && args[0] == "--ticks" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
         var counters = new AgentCounters();
         var host = new HostCollector(HostPaths.Default, counters);
-        using var containers = new CgroupCollector("/sys/fs/cgroup", "/var/run/docker.sock", () => Environment.ProcessorCount, counters);
+        using var containers = new CgroupCollector("/sys/fs/cgroup", "/var/run/docker.sock", "/sys", () => Environment.ProcessorCount, counters);
         var hostTime = TimeSpan.Zero;
         var containerTime = TimeSpan.Zero;
         var encodeTime = TimeSpan.Zero;

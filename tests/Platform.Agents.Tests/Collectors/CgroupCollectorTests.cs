@@ -19,8 +19,9 @@ public sealed class CgroupCollectorTests
     public async Task Collect_ReportsExactValues_FromCgroupV2Tree()
     {
         using var tree = Copy("cgroup-v2");
+        using var sys = Copy("cgroup-sys");
         var counters = new AgentCounters();
-        using var collector = new CgroupCollector(tree.Path, "/nonexistent/docker.sock", () => 4, counters);
+        using var collector = new CgroupCollector(tree.Path, "/nonexistent/docker.sock", sys.Path, () => 4, counters);
         var (batch, sink) = NewBatch();
 
         await collector.CollectAsync(sink, 10_000, TestContext.Current.CancellationToken);
@@ -37,7 +38,8 @@ public sealed class CgroupCollectorTests
         Assert.Equal(104857600, Value(batch, MetricNames.ContainerMemoryUsage, IdA, nameA));
         Assert.Equal(104857600 - 20971520, Value(batch, MetricNames.ContainerMemoryWorkingSet, IdA, nameA));
         Assert.Equal(268435456, Value(batch, MetricNames.ContainerMemoryLimit, IdA, nameA));
-        Assert.Equal(1500, Value(batch, MetricNames.ContainerDiskIo, IdA, nameA, ("direction", "read")));  // 1000 + 500 over two devices
+        // io.stat lists sda (8:0) and dm-0 (253:0) stacked on it: the same bytes once, on the physical disk.
+        Assert.Equal(1000, Value(batch, MetricNames.ContainerDiskIo, IdA, nameA, ("direction", "read")));
         Assert.Equal(2000, Value(batch, MetricNames.ContainerDiskIo, IdA, nameA, ("direction", "write")));
         Assert.Equal(12, Value(batch, MetricNames.ContainerPidsCount, IdA, nameA));
         Assert.DoesNotContain(batch.Samples, s => s.Name == MetricNames.ContainerPidsLimit && s.Labels.Any(l => l.Value == A)); // "max"
@@ -47,15 +49,63 @@ public sealed class CgroupCollectorTests
         Assert.Equal(4096, Value(batch, MetricNames.ContainerMemoryUsage, IdB, nameB));
         Assert.Equal(50, Value(batch, MetricNames.ContainerPidsLimit, IdB, nameB));
         Assert.DoesNotContain(batch.Samples, s => s.Name == MetricNames.ContainerMemoryLimit && s.Labels.Any(l => l.Value == B));
-        // ssh.service is not a container.
+        // ssh.service is not a container, nor are podman's and CRI-O's conmon monitors named after container A.
         Assert.Equal(2, batch.Samples.Where(s => s.Name == MetricNames.ContainerMemoryUsage).Count());
+        Assert.Equal([B, A], batch.Samples.Where(s => s.Name == MetricNames.ContainerCpuTime && s.Labels.Count == 2)
+            .Select(s => s.Labels.Single(l => l.Name == "container.id").Value).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Collect_CountsEveryDevice_WithoutSysfs()
+    {
+        using var tree = Copy("cgroup-v2");
+        using var collector = new CgroupCollector(tree.Path, "/nonexistent/docker.sock", "/nonexistent/sys", () => 4, new AgentCounters());
+        var (batch, sink) = NewBatch();
+
+        await collector.CollectAsync(sink, 10_000, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1500, Value(batch, MetricNames.ContainerDiskIo, IdA, ("container.name", $"system.slice/docker-{A}.scope"), ("direction", "read")));
+    }
+
+    [Fact]
+    public async Task Collect_SkipsAndCounts_AContainerWithAGarbledFile_AndReadsTheOthers()
+    {
+        using var tree = Copy("cgroup-v2");
+        File.WriteAllText(Path.Join(tree.Path, $"system.slice/docker-{A}.scope/memory.current"), "garbage\n");
+        var counters = new AgentCounters();
+        using var collector = new CgroupCollector(tree.Path, "/nonexistent/docker.sock", null, () => 4, counters);
+        var (batch, sink) = NewBatch();
+
+        await collector.CollectAsync(sink, 10_000, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, counters.CollectErrorsOf(CollectorKind.Containers));
+        var memory = Assert.Single(batch.Samples, s => s.Name == MetricNames.ContainerMemoryUsage);
+        Assert.Contains(memory.Labels, l => l.Value == B);
+    }
+
+    [Fact]
+    public async Task Collect_SkipsOnlyMemory_WhenTheMemoryControllerIsOff()
+    {
+        using var tree = Copy("cgroup-v2");
+        File.Delete(Path.Join(tree.Path, $"system.slice/docker-{A}.scope/memory.current"));
+        var counters = new AgentCounters();
+        using var collector = new CgroupCollector(tree.Path, "/nonexistent/docker.sock", null, () => 4, counters);
+        var (batch, sink) = NewBatch();
+
+        await collector.CollectAsync(sink, 10_000, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, counters.CollectErrors);
+        var nameA = ("container.name", $"system.slice/docker-{A}.scope");
+        Assert.Equal(2.5, Value(batch, MetricNames.ContainerCpuTime, IdA, nameA));
+        Assert.Equal(12, Value(batch, MetricNames.ContainerPidsCount, IdA, nameA));
+        Assert.DoesNotContain(batch.Samples, s => s.Name == MetricNames.ContainerMemoryUsage && s.Labels.Any(l => l.Value == A));
     }
 
     [Fact]
     public async Task Collect_ComputesCpuUtilization_AsShareOfHostCpus()
     {
         using var tree = Copy("cgroup-v2");
-        using var collector = new CgroupCollector(tree.Path, "/nonexistent/docker.sock", () => 4, new AgentCounters());
+        using var collector = new CgroupCollector(tree.Path, "/nonexistent/docker.sock", null, () => 4, new AgentCounters());
         await collector.CollectAsync(NewBatch().Sink, 10_000, TestContext.Current.CancellationToken);
         var cpuStat = Path.Join(tree.Path, $"system.slice/docker-{A}.scope/cpu.stat");
         File.WriteAllText(cpuStat, File.ReadAllText(cpuStat).Replace("usage_usec 2500000", "usage_usec 3500000", StringComparison.Ordinal));
@@ -72,7 +122,7 @@ public sealed class CgroupCollectorTests
     {
         using var tree = Copy("cgroup-v1");
         var counters = new AgentCounters();
-        using var collector = new CgroupCollector(tree.Path, "/nonexistent/docker.sock", () => 2, counters);
+        using var collector = new CgroupCollector(tree.Path, "/nonexistent/docker.sock", null, () => 2, counters);
         var (batch, sink) = NewBatch();
 
         await collector.CollectAsync(sink, 10_000, TestContext.Current.CancellationToken);
@@ -103,7 +153,7 @@ public sealed class CgroupCollectorTests
         using var tree = Copy("cgroup-v2");
         Directory.CreateDirectory(Path.Join(tree.Path, "system.slice", "docker-" + new string('e', 64) + ".scope")); // listed, files gone
         var counters = new AgentCounters();
-        using var collector = new CgroupCollector(tree.Path, "/nonexistent/docker.sock", () => 4, counters);
+        using var collector = new CgroupCollector(tree.Path, "/nonexistent/docker.sock", null, () => 4, counters);
         var (batch, sink) = NewBatch();
 
         await collector.CollectAsync(sink, 10_000, TestContext.Current.CancellationToken);
@@ -138,7 +188,7 @@ public sealed class CgroupCollectorTests
             await connection.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n"), SocketFlags.None);
             await connection.SendAsync(bytes, SocketFlags.None);
         }, TestContext.Current.CancellationToken);
-        using var collector = new CgroupCollector(tree.Path, socketPath, () => 4, new AgentCounters());
+        using var collector = new CgroupCollector(tree.Path, socketPath, null, () => 4, new AgentCounters());
         var (batch, sink) = NewBatch();
 
         await collector.CollectAsync(sink, 10_000, TestContext.Current.CancellationToken);
@@ -158,7 +208,7 @@ public sealed class CgroupCollectorTests
         }
 
         var counters = new AgentCounters();
-        using var collector = new CgroupCollector("/sys/fs/cgroup", "/var/run/docker.sock", () => Environment.ProcessorCount, counters);
+        using var collector = new CgroupCollector("/sys/fs/cgroup", "/var/run/docker.sock", "/sys", () => Environment.ProcessorCount, counters);
 
         await collector.CollectAsync(NewBatch().Sink, 10_000, TestContext.Current.CancellationToken);
 

@@ -2,6 +2,7 @@ using Platform.Agents.Collectors.Host;
 using Platform.Agents.Health;
 using Platform.Telemetry;
 using Platform.Telemetry.V1;
+using Platform.TestKit;
 using static Platform.Agents.Tests.FixtureTree;
 
 namespace Platform.Agents.Tests.Collectors;
@@ -114,25 +115,104 @@ public sealed class HostCollectorTests
     }
 
     [Fact]
-    public void Collect_ReportsFilesystems_SkippingPseudoAndSystemMounts()
+    public void Collect_ReportsFilesystems_WithExactStatvfsValues_SkippingPseudoSystemAndNetworkMounts()
     {
         using var tree = Copy("host");
-        var (collector, counters) = Create(tree.Path);
+        File.AppendAllText(Path.Join(tree.Path, "proc/mounts"), "nas:/export /mnt/nas nfs4 rw 0 0\nme@box:/ /mnt/ssh fuse.sshfs rw 0 0\n");
+        var asked = new List<string>();
+        var counters = new AgentCounters();
+        var collector = new HostCollector(new HostPaths(Path.Join(tree.Path, "proc"), Path.Join(tree.Path, "sys"), tree.Path), counters, path =>
+        {
+            asked.Add(Path.GetRelativePath(tree.Path, path));
+            // total, free (root's reserve included), available to users
+            return path.EndsWith("data disk", StringComparison.Ordinal) ? new(2000, 1000, 1000) : new(1000, 300, 250);
+        });
         var (batch, sink) = NewBatch();
 
         collector.Collect(sink);
 
-        var mounts = batch.Samples.Where(s => s.Name == MetricNames.FilesystemUtilization)
-            .Select(s => s.Labels.Single(l => l.Name == "mountpoint").Value).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(["/", "/data disk"], mounts); // \040 unescaped; proc, sysfs, tmpfs, cgroup and docker's overlay skipped
-        var root = new DriveInfo(tree.Path);
-        var used = Value(batch, MetricNames.FilesystemUsage, ("device", "/dev/vda"), ("mountpoint", "/"), ("type", "ext4"), ("state", "used"));
-        var free = Value(batch, MetricNames.FilesystemUsage, ("device", "/dev/vda"), ("mountpoint", "/"), ("type", "ext4"), ("state", "free"));
-        var reserved = Value(batch, MetricNames.FilesystemUsage, ("device", "/dev/vda"), ("mountpoint", "/"), ("type", "ext4"), ("state", "reserved"));
-        // statvfs of the live filesystem under the fixture: the parts add up to its size.
-        Assert.Equal(root.TotalSize, used + free + reserved);
-        var utilization = Value(batch, MetricNames.FilesystemUtilization, ("device", "/dev/vda"), ("mountpoint", "/"), ("type", "ext4"));
-        Assert.Equal(used / (used + free), utilization, 12);
+        Assert.Equal([".", "data disk"], asked.Order(StringComparer.Ordinal)); // \040 unescaped; proc, sysfs, tmpfs, cgroup, overlay, nfs4, sshfs skipped
+        (string, string) Root(string state) => ("state", state);
+        (string, string)[] root = [("device", "/dev/vda"), ("mountpoint", "/"), ("type", "ext4")];
+        (string, string)[] data = [("device", "/dev/vdb"), ("mountpoint", "/data disk"), ("type", "xfs")];
+        Assert.Equal(700, Value(batch, MetricNames.FilesystemUsage, [.. root, Root("used")]));
+        Assert.Equal(250, Value(batch, MetricNames.FilesystemUsage, [.. root, Root("free")]));
+        Assert.Equal(50, Value(batch, MetricNames.FilesystemUsage, [.. root, Root("reserved")]));
+        Assert.Equal(700.0 / 950.0, Value(batch, MetricNames.FilesystemUtilization, root), 12);
+        Assert.Equal(1000, Value(batch, MetricNames.FilesystemUsage, [.. data, Root("used")]));
+        Assert.Equal(1000, Value(batch, MetricNames.FilesystemUsage, [.. data, Root("free")]));
+        Assert.Equal(0, Value(batch, MetricNames.FilesystemUsage, [.. data, Root("reserved")]));
+        Assert.Equal(0.5, Value(batch, MetricNames.FilesystemUtilization, data));
+        Assert.Equal(0, counters.CollectErrors);
+    }
+
+    [Fact]
+    public async Task Collect_SkipsAHungNetworkMount_UntilItAnswers_WhenNetworkFilesystemsAreIncluded()
+    {
+        using var tree = Copy("host");
+        File.AppendAllText(Path.Join(tree.Path, "proc/mounts"), "nas:/export /mnt/nas nfs4 rw 0 0\n");
+        using var answer = new ManualResetEventSlim();
+        var nasCalls = 0;
+        var counters = new AgentCounters();
+        var collector = new HostCollector(new HostPaths(Path.Join(tree.Path, "proc"), Path.Join(tree.Path, "sys"), tree.Path), counters, path =>
+        {
+            if (path.EndsWith("/mnt/nas", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref nasCalls);
+                answer.Wait(); // the server is gone
+                return new(4000, 1000, 1000);
+            }
+
+            return new(1000, 300, 250);
+        }, networkFilesystems: true);
+        bool HasNas(MetricBatch b) => b.Samples.Any(s => s.Labels.Any(l => l.Value == "/mnt/nas"));
+
+        var (first, sink) = NewBatch();
+        collector.Collect(sink);
+        Assert.False(HasNas(first));
+        Assert.Contains(first.Samples, s => s.Labels.Any(l => l.Value == "/data disk")); // the other mounts are there
+        Assert.Equal(1, counters.CollectErrors);
+
+        var (second, sink2) = NewBatch();
+        collector.Collect(sink2);
+        Assert.False(HasNas(second));
+        Assert.Equal(1, counters.CollectErrors); // counted once, skipped while the call hangs
+        Assert.Equal(1, Volatile.Read(ref nasCalls));
+
+        answer.Set();
+        MetricBatch? later = null;
+        await Poll.UntilAsync(() =>
+        {
+            var (b, s) = NewBatch();
+            collector.Collect(s);
+            later = b;
+            return HasNas(b);
+        }, TimeSpan.FromSeconds(30), "the mount reported once it answers", TestContext.Current.CancellationToken);
+        Assert.Equal(3000, Value(later!, MetricNames.FilesystemUsage, ("device", "nas:/export"), ("mountpoint", "/mnt/nas"), ("type", "nfs4"), ("state", "used")));
+    }
+
+    [Fact]
+    public void Collect_LabelsCoresByTheirNumber_WithAnOfflineCpu()
+    {
+        using var tree = Copy("host");
+        // cpu1 is offline: /proc/stat has no line for it, and no cpufreq directory.
+        File.WriteAllText(Path.Join(tree.Path, "proc/stat"), "cpu  1000 0 0 9000 0 0 0 0\ncpu0 500 0 0 4500 0 0 0 0\ncpu2 500 0 0 4500 0 0 0 0\nprocs_running 1\n");
+        Directory.Delete(Path.Join(tree.Path, "sys/devices/system/cpu/cpu1"), recursive: true);
+        Directory.CreateDirectory(Path.Join(tree.Path, "sys/devices/system/cpu/cpu2/cpufreq"));
+        File.WriteAllText(Path.Join(tree.Path, "sys/devices/system/cpu/cpu2/cpufreq/scaling_cur_freq"), "2400000\n");
+        var (collector, counters) = Create(tree.Path);
+        collector.Collect(NewBatch().Sink);
+        File.WriteAllText(Path.Join(tree.Path, "proc/stat"), "cpu  1100 0 0 9100 0 0 0 0\ncpu0 500 0 0 4600 0 0 0 0\ncpu2 600 0 0 4500 0 0 0 0\nprocs_running 1\n");
+        var (batch, sink) = NewBatch();
+
+        collector.Collect(sink);
+
+        Assert.Equal(2, collector.CpuCount);
+        Assert.Equal(0.0, Value(batch, MetricNames.CpuUtilization, ("cpu", "0")));
+        Assert.Equal(1.0, Value(batch, MetricNames.CpuUtilization, ("cpu", "2")));
+        Assert.Equal(2.4e9, Value(batch, MetricNames.CpuFrequency, ("cpu", "2")));
+        Assert.Equal(["0", "2"], batch.Samples.Where(s => s.Name == MetricNames.CpuFrequency).Select(s => s.Labels.Single().Value).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(batch.Samples, s => s.Labels.Any(l => l.Name == "cpu" && l.Value == "1"));
         Assert.Equal(0, counters.CollectErrors);
     }
 

@@ -22,8 +22,8 @@ public sealed class LogTailerTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private LogTailer Tailer(string? pattern = null, string? multiline = null, bool fromBeginning = true) =>
-        new([pattern ?? _log], _state, fromBeginning, multiline, new AgentCounters(), NullLogger.Instance);
+    private LogTailer Tailer(string? pattern = null, string? multiline = null, bool fromBeginning = true, AgentCounters? counters = null) =>
+        new([pattern ?? _log], _state, fromBeginning, multiline, counters ?? new AgentCounters(), NullLogger.Instance);
 
     /// <summary>Polls and saves the checkpoint, as the agent does once the batch is spooled.</summary>
     private static List<string> Poll(LogTailer tailer)
@@ -261,6 +261,210 @@ public sealed class LogTailerTests : IDisposable
     [InlineData("/tmp/a**b/x.log", "whole path segment")]
     public void Glob_Check_ExplainsBadPatterns(string pattern, string expected) =>
         Assert.Contains(expected, GlobPattern.Check(pattern), StringComparison.Ordinal);
+
+    [Fact]
+    public void Poll_TreatsARegexTimeout_AsNoStartLine_AndCountsIt()
+    {
+        var counters = new AgentCounters();
+        // Catastrophic backtracking: (a+)+$ on a long run of a's that ends in something else.
+        using var tailer = Tailer(multiline: "^(a+)+$", counters: counters);
+        Append(_log, new string('a', 5000) + "!\n" + new string('a', 5000) + "!\n");
+
+        var lines = Poll(tailer);
+        lines.AddRange(Poll(tailer)); // no new data: the open record is complete
+
+        Assert.Single(lines); // the second line joined the first: a timed-out match is "not a start line"
+        Assert.Equal(1, counters.CollectErrorsOf(CollectorKind.Logs));
+    }
+
+    [Fact]
+    public void Poll_CutsAMultilineRecord_AtTheLineCap_WhenNoStartLineComes()
+    {
+        using var tailer = Tailer(multiline: "^START");
+        var text = new System.Text.StringBuilder("START\n");
+        for (var i = 1; i < LogTailer.MaxGroupLines + 500; i++)
+        {
+            text.Append("  at frame ").Append(i).Append('\n');
+        }
+
+        Append(_log, text.ToString());
+        var (records, _) = tailer.Poll(1_000);
+
+        // The file has data this poll, so only the cap can have closed the first record.
+        Assert.Single(records);
+        Assert.Equal(LogTailer.MaxGroupLines, records[0].Message.Split('\n').Length);
+        var rest = Poll(tailer); // no new data: the open record is complete
+        Assert.Equal(500, rest.Single().Split('\n').Length);
+    }
+
+    [Fact]
+    public void Poll_CutsAMultilineRecord_AtMaxLineBytes()
+    {
+        using var tailer = Tailer(multiline: "^START");
+        var line = "  " + new string('x', 1000);
+        var count = (LogTailer.MaxLineBytes / (line.Length + 1)) + 10;
+        Append(_log, "START\n" + string.Concat(Enumerable.Repeat(line + "\n", count)));
+
+        var (records, _) = tailer.Poll(1_000);
+        var rest = Poll(tailer);
+
+        Assert.Single(records);
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(records[0].Message) <= LogTailer.MaxLineBytes);
+        Assert.Equal(count + 1, records[0].Message.Split('\n').Length + rest.Single().Split('\n').Length);
+    }
+
+    [Fact]
+    public void Poll_EmitsAMultilineRecord_OnceItIsOld_EvenIfTheFileKeepsGrowing()
+    {
+        using var tailer = Tailer(multiline: "^START");
+        Append(_log, "START one\n  more\n");
+        var (first, _) = tailer.Poll(1_000);
+        Assert.Empty(first); // data this poll: the record may go on
+
+        Append(_log, "  still more\n");
+        var (second, _) = tailer.Poll(1_000 + (long)LogTailer.MaxGroupAge.TotalMilliseconds);
+
+        Assert.Equal(["START one\n  more\n  still more"], second.Select(r => r.Message));
+    }
+
+    [Fact]
+    public void Restart_AfterRenameRotationWhileStopped_ReadsTheRenamedFilesTail()
+    {
+        using (var tailer = Tailer())
+        {
+            Append(_log, "a1\na2\n");
+            Assert.Equal(["a1", "a2"], Poll(tailer));
+        }
+
+        // While the agent is stopped: the writer appends, logrotate renames, the writer starts a new file.
+        Append(_log, "a3\na4\n");
+        File.Move(_log, _log + ".1");
+        Append(_log, "b1\n");
+
+        using var next = Tailer(fromBeginning: false);
+        var lines = Poll(next);
+        lines.AddRange(Poll(next));
+        lines.AddRange(Poll(next));
+
+        Assert.Equal(["a3", "a4", "b1"], lines.Order(StringComparer.Ordinal));
+        Assert.True(lines.IndexOf("a3") < lines.IndexOf("a4"));
+        Assert.Equal(1, next.FileCount); // the renamed file was read to its end and closed
+    }
+
+    [Fact]
+    public void Restart_AfterCopyTruncateWhileStopped_WithRegrowth_ReadsNewContentFromItsStart()
+    {
+        using (var tailer = Tailer())
+        {
+            Append(_log, "old1\nold2\n");
+            Assert.Equal(["old1", "old2"], Poll(tailer));
+        }
+
+        // While stopped: one more line, then copytruncate, then the file grows past the saved offset (10).
+        Append(_log, "old3\n");
+        File.Copy(_log, _log + ".1");
+        using (var stream = new FileStream(_log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            stream.SetLength(0);
+        }
+
+        Append(_log, "new line one\nnew2\n");
+
+        using var next = Tailer(fromBeginning: false);
+        var lines = Poll(next);
+        lines.AddRange(Poll(next));
+        lines.AddRange(Poll(next));
+
+        // The old content's unread tail from the copy, the new content whole: nothing lost, nothing mid-line.
+        Assert.Equal(["new line one", "new2", "old3"], lines.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Poll_RestartsAtZero_AfterCopyTruncateAndRegrowth_BetweenTwoPolls()
+    {
+        using var tailer = Tailer();
+        Append(_log, "old1\nold2\n");
+        Assert.Equal(["old1", "old2"], Poll(tailer));
+
+        Append(_log, "old3\n");
+        File.Copy(_log, _log + ".1");
+        using (var stream = new FileStream(_log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            stream.SetLength(0);
+        }
+
+        Append(_log, "new line one\nnew2\n"); // longer than the position read (10): the size alone cannot tell
+
+        var lines = Poll(tailer);
+        lines.AddRange(Poll(tailer));
+        lines.AddRange(Poll(tailer));
+        Assert.Equal(["new line one", "new2", "old3"], lines.Order(StringComparer.Ordinal));
+        Append(_log, "new3\n");
+        Assert.Equal(["new3"], Poll(tailer));
+    }
+
+    [Fact]
+    public void Restart_WhileARotatedFileIsBeingReadToItsEnd_ReadsItsRestAfterTheRestart()
+    {
+        using (var tailer = Tailer())
+        {
+            Append(_log, "a1\n");
+            Assert.Equal(["a1"], Poll(tailer));
+            File.Move(_log, _log + ".1");
+            Append(_log, "b1\n");
+            // The renamed file is followed (by its handle) and saved under its new name.
+            Assert.Equal(["b1"], Poll(tailer));
+        }
+
+        Append(_log + ".1", "a2\n"); // the writer still had the old file open
+
+        using var next = Tailer(fromBeginning: false);
+        var lines = Poll(next);
+        lines.AddRange(Poll(next));
+        Assert.Equal(["a2"], lines);
+    }
+
+    [Fact]
+    public void Restart_WithTheFileUnchanged_ResumesAtTheSavedOffset()
+    {
+        using (var tailer = Tailer())
+        {
+            Append(_log, "x1\nx2\n");
+            Assert.Equal(["x1", "x2"], Poll(tailer));
+        }
+
+        Append(_log, "x3\n");
+        using var next = Tailer(fromBeginning: false);
+        Assert.Equal(["x3"], Poll(next));
+    }
+
+    [Theory]
+    [InlineData("msg=\"no error\" level=info", Severity.Info)]
+    [InlineData("{\"msg\":\"alert sent\",\"level\":\"warn\"}", Severity.Warn)]
+    [InlineData("{\"level\":50,\"msg\":\"x\"}", Severity.Error)]
+    [InlineData("ts=1 lvl=dbg msg=\"fatal flaw\"", Severity.Debug)]
+    [InlineData("severity: ERROR something", Severity.Error)]
+    [InlineData("user alert: quota nearly used", Severity.Unspecified)]
+    [InlineData("the error handler ran fine", Severity.Unspecified)]
+    [InlineData("error: cannot open file", Severity.Error)]
+    [InlineData("[warn] slow disk", Severity.Warn)]
+    [InlineData("connection reset, giving up: ERROR 104", Severity.Error)]
+    public void Severity_IsKeyAware_AndIgnoresWordsInsideMessages(string line, Severity expected) =>
+        Assert.Equal(expected, SeverityDetector.Detect(line));
+
+    [Fact]
+    public void Timestamp_WithoutZone_IsTheHostsLocalTime_AndWithZoneIsAsWritten()
+    {
+        var plusTwo = TimeZoneInfo.CreateCustomTimeZone("test+02", TimeSpan.FromHours(2), "test+02", "test+02");
+        var utc = new DateTimeOffset(2026, 11, 25, 8, 0, 0, 123, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+        Assert.True(LogTimestamp.TryParseLeading("2026-11-25 10:00:00,123 [main] INFO x", plusTwo, out var local));
+        Assert.Equal(utc, local);
+        Assert.True(LogTimestamp.TryParseLeading("2026-11-25T08:00:00.123Z x", plusTwo, out var zulu));
+        Assert.Equal(utc, zulu);
+        Assert.True(LogTimestamp.TryParseLeading("2026-11-25T09:00:00.123+01:00 x", plusTwo, out var offset));
+        Assert.Equal(utc, offset);
+    }
 
     [Theory]
     [InlineData("<3>kernel: oops", Severity.Error)]

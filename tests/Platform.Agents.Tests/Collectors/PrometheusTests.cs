@@ -86,4 +86,49 @@ public sealed class PrometheusTests
         Assert.Equal(1, counters.CollectErrors);
         Assert.Equal(1, counters.PrometheusSamples);
     }
+
+    [Fact]
+    public async Task Scraper_RefusesAndCounts_AResponseOverTheCap()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var line = Encoding.ASCII.GetBytes("up{pad=\"" + new string('x', 1000) + "\"} 1\n");
+        var lines = (PrometheusScraper.MaxResponseBytes / line.Length) + 100;
+        var server = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync(ct);
+            var stream = client.GetStream();
+            var buffer = new byte[4096];
+            var received = 0;
+            while (!Encoding.ASCII.GetString(buffer, 0, received).Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                received += await stream.ReadAsync(buffer.AsMemory(received), ct);
+            }
+
+            try
+            {
+                // No Content-Length: the client only finds out while reading.
+                await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"), ct);
+                for (var i = 0; i < lines; i++)
+                {
+                    await stream.WriteAsync(line, ct);
+                }
+            }
+            catch (IOException)
+            {
+                // the client gave up at the cap
+            }
+        }, ct);
+        var counters = new AgentCounters();
+        using var scraper = new PrometheusScraper([$"http://127.0.0.1:{port}/metrics"], TimeSpan.FromSeconds(30), counters, NullLogger.Instance);
+        var (batch, sink) = NewBatch();
+
+        await scraper.CollectAsync(sink, 0, ct);
+        await server;
+
+        Assert.Empty(batch.Samples);
+        Assert.Equal(1, counters.CollectErrorsOf(CollectorKind.Scrape));
+    }
 }

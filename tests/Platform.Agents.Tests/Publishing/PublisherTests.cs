@@ -63,17 +63,18 @@ public sealed class PublisherTests : IDisposable
         var publisher = new Publisher(spool, () => transport, counters, NullLogger.Instance);
         publisher.Start();
 
+        var ct = TestContext.Current.CancellationToken;
         for (var i = 0; i < 20; i++)
         {
-            publisher.Enqueue(Record($"m{i:D3}"));
+            await publisher.EnqueueAsync(Record($"m{i:D3}"), ct);
         }
 
         await Poll.UntilAsync(() => transport.Delivered.Count == 20, TimeSpan.FromSeconds(30), "first 20 delivered", TestContext.Current.CancellationToken);
         transport.Down = true;
         for (var i = 20; i < 60; i++)
         {
-            publisher.Enqueue(Record($"m{i:D3}"));
-            publisher.Enqueue(Record($"l{i:D3}", SpoolTopic.Logs));
+            await publisher.EnqueueAsync(Record($"m{i:D3}"), ct);
+            await publisher.EnqueueAsync(Record($"l{i:D3}", SpoolTopic.Logs), ct);
         }
 
         await Poll.UntilAsync(() => counters.PublishErrors > 0, TimeSpan.FromSeconds(30), "failed deliveries", TestContext.Current.CancellationToken);
@@ -99,8 +100,8 @@ public sealed class PublisherTests : IDisposable
         {
             var publisher = new Publisher(spool, () => down, new AgentCounters(), NullLogger.Instance);
             publisher.Start();
-            publisher.Enqueue(Record("a"));
-            publisher.Enqueue(Record("b"));
+            publisher.TryEnqueue(Record("a"));
+            publisher.TryEnqueue(Record("b"));
             await publisher.DrainToSpoolAsync();
             await publisher.StopAsync(TimeSpan.Zero);
             await publisher.DisposeAsync();
@@ -110,7 +111,7 @@ public sealed class PublisherTests : IDisposable
         using var reopened = new DiskSpool(_dir.Path, 4 * 1024 * 1024);
         var next = new Publisher(reopened, () => up, new AgentCounters(), NullLogger.Instance);
         next.Start();
-        next.Enqueue(Record("c"));
+        next.TryEnqueue(Record("c"));
         await Poll.UntilAsync(() => up.Delivered.Count == 3, TimeSpan.FromSeconds(30), "a, b, c delivered", TestContext.Current.CancellationToken);
         await next.DisposeAsync();
         Assert.Equal(["a", "b", "c"], up.Delivered);
@@ -125,9 +126,9 @@ public sealed class PublisherTests : IDisposable
         using var spool = new DiskSpool(_dir.Path, 4 * 1024 * 1024);
         var publisher = new Publisher(spool, () => transport, counters, NullLogger.Instance);
         publisher.Start();
-        publisher.Enqueue(Record("a"));
-        publisher.Enqueue(Record("poison"));
-        publisher.Enqueue(Record("b"));
+        publisher.TryEnqueue(Record("a"));
+        publisher.TryEnqueue(Record("poison"));
+        publisher.TryEnqueue(Record("b"));
 
         await Poll.UntilAsync(() => transport.Delivered.Count == 2, TimeSpan.FromSeconds(30), "a and b delivered", TestContext.Current.CancellationToken);
         // The refusal is reported later on the thread pool: "b" can be taken before the publisher has heard of it, and a
@@ -137,5 +138,48 @@ public sealed class PublisherTests : IDisposable
 
         Assert.Equal(["a", "b"], transport.Delivered);
         Assert.Equal(1, counters.SpoolDropped);
+    }
+
+    [Fact]
+    public async Task CommitFileFailure_IsCountedAndRetried_WithoutStoppingDelivery()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var transport = new OutageTransport();
+        var counters = new AgentCounters();
+        using var spool = new DiskSpool(_dir.Path, 4 * 1024 * 1024);
+        // A directory where the commit file's temporary copy goes: every commit write fails, as on a full disk.
+        var blocker = Path.Join(_dir.Path, "committed.tmp");
+        Directory.CreateDirectory(blocker);
+        var publisher = new Publisher(spool, () => transport, counters, NullLogger.Instance);
+        publisher.Start();
+
+        await publisher.EnqueueAsync(Record("a"), ct);
+        await Poll.UntilAsync(() => counters.SpoolErrors >= 2, TimeSpan.FromSeconds(30), "failed commits counted", ct);
+        await publisher.EnqueueAsync(Record("b"), ct);
+        await Poll.UntilAsync(() => transport.Delivered.Count == 2, TimeSpan.FromSeconds(30), "a and b delivered despite the failing commit", ct);
+
+        Directory.Delete(blocker);
+        await Poll.UntilAsync(() => new CommitFile(Path.Join(_dir.Path, "committed")).Read() == 3, TimeSpan.FromSeconds(30), "the commit point persisted once the disk is back", ct);
+        await publisher.DisposeAsync();
+        Assert.Equal(["a", "b"], transport.Delivered);
+    }
+
+    [Fact]
+    public async Task TryEnqueue_DropsAndCounts_WhenTheQueueIsFull()
+    {
+        var counters = new AgentCounters();
+        using var spool = new DiskSpool(_dir.Path, 4 * 1024 * 1024);
+        var publisher = new Publisher(spool, () => new OutageTransport(), counters, NullLogger.Instance); // not started: nothing drains
+
+        for (var i = 0; i < Publisher.QueueCapacity; i++)
+        {
+            Assert.True(publisher.TryEnqueue(Record($"r{i}")));
+        }
+
+        Assert.False(publisher.TryEnqueue(Record("one too many")));
+        Assert.Equal(1, counters.SpoolDropped);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publisher.EnqueueAsync(Record("waits"), timeout.Token).AsTask());
+        await publisher.DisposeAsync();
     }
 }

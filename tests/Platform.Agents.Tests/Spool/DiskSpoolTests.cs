@@ -146,6 +146,52 @@ public sealed class DiskSpoolTests : IDisposable
     }
 
     [Fact]
+    public void Bound_CountsOnlyRecordsNeverRead_AsDropped()
+    {
+        const long max = 128 * 1024; // segments of 32 KiB: ~30 records of 1 KB each
+        using var spool = new DiskSpool(_dir.Path, max);
+        var value = new byte[1000];
+        for (var i = 0; i < 20; i++)
+        {
+            spool.Append(SpoolTopic.Metrics, [], value);
+        }
+
+        // Handed to the transport, not yet acknowledged: they may still be delivered.
+        var read = 0;
+        while (spool.TryReadNext(out _))
+        {
+            read++;
+        }
+
+        for (var i = 0; i < 400; i++)
+        {
+            spool.Append(SpoolTopic.Metrics, [], value);
+        }
+
+        var unread = 0L;
+        while (spool.TryReadNext(out _))
+        {
+            unread++;
+        }
+
+        Assert.Equal(20, read);
+        Assert.True(spool.OldestId > 21, "the records read were deleted by the bound");
+        Assert.Equal(420 - read - unread, spool.DroppedRecords); // deleted and never read
+    }
+
+    [Fact]
+    public void RecordCrc_IsTheDocumentedFold_OfTheBodyAndHeaderCrcs()
+    {
+        var header = new byte[SpoolRecordHeader.Size];
+        new SpoolRecordHeader(5, 0, 7, SpoolTopic.Logs, 2).Format(header);
+        var body = "k1abc"u8.ToArray();
+
+        var expected = Crc32C.Compute(body) ^ unchecked(Crc32C.Compute(header.AsSpan(8, 16)) * 31);
+
+        Assert.Equal(expected, SpoolRecordHeader.ComputeCrc(header, body));
+    }
+
+    [Fact]
     public void Rewind_ReadsAgainFromTheGivenRecord()
     {
         using var spool = new DiskSpool(_dir.Path, 1024 * 1024);
