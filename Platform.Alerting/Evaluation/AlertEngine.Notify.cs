@@ -49,7 +49,10 @@ internal sealed partial class AlertEngine
     /// its occurrences within that span.</summary>
     public static bool IsActive(Silence silence, DateTimeOffset now) => SilenceSchedule.IsActive(silence, now);
 
-    private List<string> ChannelsFor(CompiledRule rule, NotificationReason reason)
+    /// <summary>The channels of a notification: the escalation channels for an escalation; the rule's channels (or
+    /// the default ones) otherwise, plus the escalation channels for the resolve of an escalated alert (who was paged
+    /// learns that it is over).</summary>
+    private List<string> ChannelsFor(CompiledRule rule, NotificationReason reason, bool escalated = false)
     {
         var result = new List<string>();
         var severity = rule.Rule.Severity;
@@ -87,6 +90,17 @@ internal sealed partial class AlertEngine
             }
         }
 
+        if (reason == NotificationReason.Resolved && escalated && rule.Rule.Escalation is { } paged)
+        {
+            foreach (var id in paged.Channels)
+            {
+                if (!result.Contains(id) && _channels.TryGetValue(id, out var c) && c.Enabled)
+                {
+                    result.Add(id);
+                }
+            }
+        }
+
         result.Sort(StringComparer.Ordinal);
         return result;
     }
@@ -118,7 +132,10 @@ internal sealed partial class AlertEngine
         }
     }
 
-    private void Flush(DateTimeOffset now)
+    /// <summary>Builds every pending group now, group wait or not (alerting is stopping).</summary>
+    public void FlushGroups() => Flush(Now, all: true);
+
+    private void Flush(DateTimeOffset now, bool all = false)
     {
         if (_groups.Count == 0)
         {
@@ -128,7 +145,7 @@ internal sealed partial class AlertEngine
         _due.Clear();
         foreach (var (slot, group) in _groups)
         {
-            if (group.Due <= now)
+            if (all || group.Due <= now)
             {
                 _due.Add(slot);
             }
@@ -188,7 +205,7 @@ internal sealed partial class AlertEngine
             Status = status,
             Reason = reason,
             At = now,
-            Channels = ChannelsFor(group.Rule, reason),
+            Channels = ChannelsFor(group.Rule, reason, group.Alerts.Any(a => a.Alert.EscalatedAt is not null)),
             Alerts = alerts,
             Title = title,
             Text = text.ToString().TrimEnd(),
