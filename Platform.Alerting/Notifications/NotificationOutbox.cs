@@ -8,9 +8,11 @@ internal sealed record OutboxEntry(Notification Notification, List<string> Chann
 
 /// <summary>
 /// The notifications decided but not yet delivered (or given up) on every channel, one file each under
-/// <c>{state}/outbox/</c>: written (flushed to disk) before the engine's "notified" record is published and removed
-/// when the last of its channels is final, so a notification still retrying when alerting stops or crashes is sent by
-/// the next start (at least once: a delivery cut by the stop may arrive twice). Without a directory it only counts.
+/// <c>{state}/outbox/</c>: written before the engine's "notified" record is published and removed when the last of its
+/// channels is final, so a notification still retrying when alerting stops or its process dies is sent by the next
+/// start (at least once: a delivery cut by the stop may arrive twice). A file is written and renamed into place but not
+/// forced to the disk (a burst of thousands of notifications must not stall evaluation for seconds): a power cut can
+/// lose what the kernel had not written yet. Without a directory it only counts.
 /// </summary>
 internal sealed class NotificationOutbox
 {
@@ -120,7 +122,6 @@ internal sealed class NotificationOutbox
         using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             JsonSerializer.Serialize(stream, entry, NotificationJsonContext.Default.OutboxEntry);
-            stream.Flush(flushToDisk: true);
         }
 
         File.Move(temporary, path, overwrite: true);
