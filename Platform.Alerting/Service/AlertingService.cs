@@ -29,6 +29,11 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
 
     private long _batches;
 
+    /// <summary>Clock ticks run so far.</summary>
+    public long Ticks => Interlocked.Read(ref _ticks);
+
+    private long _ticks;
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
 
@@ -150,6 +155,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
                 if (now >= nextTick)
                 {
                     engine.Tick();
+                    Interlocked.Increment(ref _ticks);
                     nextTick = now + options.TickInterval;
                 }
 
