@@ -232,6 +232,25 @@ internal sealed partial class AlertingRuntime : IAsyncDisposable
             return;
         }
 
+        try
+        {
+            // Only those not kept forever yet (a broker without DescribeConfigs: try them all).
+            var described = await admin.DescribeConfigsAsync(
+                topics.Select(t => new ConfigResource { Type = ResourceType.Topic, Name = t }),
+                new DescribeConfigsOptions { RequestTimeout = TimeSpan.FromSeconds(10) });
+            topics = [.. described
+                .Where(d => ContractTopicConfig.Any(c => !d.Entries.TryGetValue(c.Key, out var entry) || entry.Value != c.Value))
+                .Select(d => d.ConfigResource.Name)];
+            if (topics.Count == 0)
+            {
+                return;
+            }
+        }
+        catch (KafkaException)
+        {
+            // DescribeConfigsException is one too.
+        }
+
         var changes = topics.ToDictionary(
             t => new ConfigResource { Type = ResourceType.Topic, Name = t },
             _ => ContractTopicConfig.Select(c => new ConfigEntry { Name = c.Key, Value = c.Value, IncrementalOperation = AlterConfigOpType.Set }).ToList());
