@@ -125,10 +125,35 @@ internal sealed partial class AlertEngine
         }
 
         group.Add(alert, reason);
-        if (reason != NotificationReason.Escalation)
+        if (reason == NotificationReason.Firing && group.Due > now)
+        {
+            alert.AwaitingGroup = true; // counted when the group is sent (Build)
+        }
+        else if (reason != NotificationReason.Escalation)
         {
             alert.LastNotifiedAt = now;
             alert.NotificationCount++;
+        }
+    }
+
+    /// <summary>Takes an alert whose first notification is still waiting in its group out of it: it resolved (or went
+    /// away) before anything was sent, so there is nothing to tell.</summary>
+    private void Withdraw(AlertInstance alert)
+    {
+        alert.AwaitingGroup = false;
+        _due.Clear();
+        foreach (var (slot, group) in _groups)
+        {
+            group.Alerts.RemoveAll(a => a.Alert.Fingerprint == alert.Fingerprint);
+            if (group.Alerts.Count == 0)
+            {
+                _due.Add(slot);
+            }
+        }
+
+        foreach (var slot in _due)
+        {
+            _groups.Remove(slot);
         }
     }
 
@@ -161,6 +186,21 @@ internal sealed partial class AlertEngine
 
     private Notification Build(PendingGroup group, DateTimeOffset now)
     {
+        foreach (var (alert, _) in group.Alerts)
+        {
+            if (alert.AwaitingGroup)
+            {
+                // Sent now: only now does the alert's record say so (the notification reaches the outbox first).
+                alert.AwaitingGroup = false;
+                alert.LastNotifiedAt = now;
+                alert.NotificationCount++;
+                if (_alerts.ContainsKey(alert.Fingerprint))
+                {
+                    Records.Add(alert.ToRecord(AlertEvent.Notified, alert.State, now, _options.Instance));
+                }
+            }
+        }
+
         var rule = group.Rule.Rule;
         var alerts = group.Alerts.Select(a => new NotifiedAlert
         {

@@ -851,7 +851,11 @@ internal sealed partial class AlertEngine
         alert.State = AlertState.Resolved;
         alert.ResolvedAt = now;
         alert.Annotations = Render(alert);
-        if (alert.NotificationCount > 0 && !IsSilenced(alert, now))
+        if (alert.AwaitingGroup)
+        {
+            Withdraw(alert);
+        }
+        else if (alert.NotificationCount > 0 && !IsSilenced(alert, now))
         {
             Enqueue(alert, NotificationReason.Resolved, now);
         }
@@ -1000,8 +1004,14 @@ internal sealed partial class AlertEngine
         var rule = alert.Rule.Rule;
         if (alert.NotificationCount == 0)
         {
-            Enqueue(alert, NotificationReason.Firing, now);
-            Records.Add(alert.ToRecord(AlertEvent.Notified, alert.State, now, _options.Instance));
+            if (!alert.AwaitingGroup)
+            {
+                Enqueue(alert, NotificationReason.Firing, now);
+                if (!alert.AwaitingGroup)
+                {
+                    Records.Add(alert.ToRecord(AlertEvent.Notified, alert.State, now, _options.Instance));
+                }
+            }
         }
         else
         {

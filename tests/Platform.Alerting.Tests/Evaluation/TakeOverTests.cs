@@ -176,4 +176,49 @@ public sealed class TakeOverTests
         f.Drain();
         Assert.Empty(f.Records);
     }
+
+    [Fact]
+    public void GroupWait_CountsTheAlertNotifiedOnlyWhenTheGroupIsSent_SoATakeOverSendsALostGroup()
+    {
+        var before = new EngineFixture(groupWait: TimeSpan.FromSeconds(10));
+        before.Engine.UpsertRule(EngineFixture.CpuRule());
+        before.Metric("web-1", "system.cpu.utilization", 0.95);
+        var firing = Assert.Single(before.Records);
+        Assert.Equal(0, firing.NotificationCount); // nothing sent yet
+        Assert.Null(firing.LastNotifiedAt);
+        before.Tick(TimeSpan.FromSeconds(5));
+        Assert.Single(before.Records); // waiting: no record claims a notification
+
+        // The process dies here: the group is lost. Its successor takes over from the firing record.
+        var after = new EngineFixture(groupWait: TimeSpan.FromSeconds(10));
+        after.Clock.Advance(TimeSpan.FromSeconds(6));
+        after.Engine.UpsertRule(EngineFixture.CpuRule());
+        after.Engine.Observe(firing);
+        after.Metric("web-1", "system.cpu.utilization", 0.96);
+        after.Tick(TimeSpan.FromSeconds(1));
+        Assert.Empty(after.Notifications); // the late first notification waits in its group too
+        after.Tick(TimeSpan.FromSeconds(10));
+        var sent = Assert.Single(after.Notifications);
+        Assert.Equal(NotificationReason.Firing, sent.Reason);
+        var notified = after.Records[^1];
+        Assert.Equal((AlertEvent.Notified, 1), (notified.Event, notified.NotificationCount));
+
+        after.Tick(TimeSpan.FromSeconds(60));
+        Assert.Single(after.Notifications); // once
+    }
+
+    [Fact]
+    public void GroupWait_AnAlertResolvedBeforeItsGroupIsSent_IsNotSentAtAll()
+    {
+        var f = new EngineFixture(groupWait: TimeSpan.FromSeconds(10));
+        f.Engine.UpsertRule(EngineFixture.CpuRule());
+        f.Metric("web-1", "system.cpu.utilization", 0.95);
+        f.Metric("web-2", "system.cpu.utilization", 0.95);
+        f.Tick(TimeSpan.FromSeconds(2));
+        f.Metric("web-1", "system.cpu.utilization", 0.1);
+        f.Tick(TimeSpan.FromSeconds(10));
+        var n = Assert.Single(f.Notifications);
+        Assert.Equal(["web-2"], n.Alerts.Select(a => a.Labels["host"]));
+        Assert.Equal("firing", n.Status);
+    }
 }
