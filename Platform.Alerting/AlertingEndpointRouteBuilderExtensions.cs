@@ -4,6 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Alerting.Notifications;
@@ -14,8 +15,9 @@ using Platform.Telemetry.Alerts;
 
 namespace Platform.Alerting;
 
-/// <summary>Acknowledges a firing alert.</summary>
-public sealed record AcknowledgeRequest(string By, string? Comment);
+/// <summary>Acknowledges a firing alert. <see cref="By"/> is required with security off; with security on the signed-in
+/// user is recorded and <see cref="By"/> is ignored.</summary>
+public sealed record AcknowledgeRequest(string? By, string? Comment);
 
 /// <summary>What this alerting instance is doing.</summary>
 public sealed record AlertingStatus(string Instance, string GroupId, string Bootstrap, bool Ready, IReadOnlyList<string> Partitions, long BatchesEvaluated);
@@ -190,7 +192,7 @@ public static class AlertingEndpointRouteBuilderExtensions
                 var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
                 for (var i = 0; i < rules.Count; i++)
                 {
-                    foreach (var (field, messages) in runtime.Validator.Validate(rules[i]))
+                    foreach (var (field, messages) in runtime.Validator.Validate(rules[i]).Concat(runtime.UnknownChannels(rules[i])))
                     {
                         errors[$"rules[{i}].{field}"] = messages;
                     }
@@ -201,14 +203,22 @@ public static class AlertingEndpointRouteBuilderExtensions
                     return Results.ValidationProblem(errors, title: "The rule file is invalid");
                 }
 
+                // As the rules file at start: a rule whose definition is already on the topic is not written again.
+                var changed = new List<string>();
                 foreach (var rule in rules)
                 {
-                    await runtime.PutRuleAsync(rule with { UpdatedAt = runtime.Time.GetUtcNow(), UpdatedBy = "import" }, ct);
+                    if (runtime.Rules.Items.TryGetValue(rule.Id, out var existing) && RuleFile.SameDefinition(existing, rule))
+                    {
+                        continue;
+                    }
+
+                    await runtime.PutRuleAsync(rule with { UpdatedAt = runtime.Time.GetUtcNow(), UpdatedBy = SignedInName(request) ?? "import" }, ct);
+                    changed.Add(rule.Id);
                 }
 
-                return Results.Ok(new { imported = rules.Count, ids = rules.Select(r => r.Id).ToArray() });
+                return Results.Ok(new { imported = rules.Count, ids = rules.Select(r => r.Id).ToArray(), changed = changed.ToArray() });
             })
-            .WithTags("Rules").WithSummary("Import rules from a YAML (application/yaml) or JSON file body")
+            .WithTags("Rules").WithSummary("Import rules from a YAML (application/yaml) or JSON file body; rules already on the topic unchanged are not rewritten")
             .Accepts<string>("application/yaml", "application/json").ProducesValidationProblem();
 
         api.MapPost("/rules/backtest", async (HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
@@ -254,15 +264,70 @@ public static class AlertingEndpointRouteBuilderExtensions
             })
             .WithTags("Alerts").WithSummary("The latest record of every alert; ?state=firing filters").Produces<List<AlertTransition>>();
 
+        api.MapGet("/alerts/history", async (string? state, string? rule, string? host, [FromQuery] string[]? label, DateTimeOffset? from,
+                DateTimeOffset? to, int? limit, AlertingRuntime runtime, CancellationToken ct) =>
+            {
+                var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+                AlertState? wanted = null;
+                if (state is not null)
+                {
+                    if (Enum.TryParse<AlertState>(state, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+                    {
+                        wanted = parsed;
+                    }
+                    else
+                    {
+                        errors["state"] = ["one of pending, firing, resolved, inactive"];
+                    }
+                }
+
+                var labels = new List<KeyValuePair<string, string>>();
+                foreach (var (item, i) in (label ?? []).Select((l, i) => (l, i)))
+                {
+                    var eq = item.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0)
+                    {
+                        errors[$"label[{i}]"] = ["expected name=value"];
+                        continue;
+                    }
+
+                    labels.Add(new(item[..eq], item[(eq + 1)..]));
+                }
+
+                if (limit is < 1 or > 10_000)
+                {
+                    errors["limit"] = ["between 1 and 10000"];
+                }
+
+                if (from is { } f && to is { } t && t < f)
+                {
+                    errors["to"] = ["must not be before from"];
+                }
+
+                if (errors.Count > 0)
+                {
+                    return Results.ValidationProblem(errors, title: "The history query is invalid");
+                }
+
+                var query = new AlertHistoryQuery { State = wanted, RuleId = rule, Host = host, Labels = labels, From = from, To = to, Limit = limit ?? 200 };
+                var records = await Task.Run(() => AlertHistory.Read(runtime.Options, query, TimeSpan.FromSeconds(20), ct), ct);
+                return Results.Json(records, AlertCodec.Json.ListAlertTransition);
+            })
+            .WithTags("Alerts")
+            .WithSummary("Every record of the alerts topic (transitions, notifications, acknowledgements, escalations), newest first; "
+                + "filters: state, rule, host, label=name=value (repeatable), from, to, limit (default 200); at most 100,000 records read per partition")
+            .Produces<List<AlertTransition>>().ProducesValidationProblem();
+
         api.MapGet("/alerts/{fingerprint}", (string fingerprint, AlertingRuntime runtime) =>
                 runtime.Alerts.Items.TryGetValue(fingerprint, out var alert)
                     ? Results.Json(alert, AlertCodec.Json.AlertTransition)
                     : NotFound("alert", fingerprint))
             .WithTags("Alerts").Produces<AlertTransition>().ProducesProblem(404);
 
-        api.MapPost("/alerts/{fingerprint}/ack", async (string fingerprint, AcknowledgeRequest body, AlertingRuntime runtime, CancellationToken ct) =>
+        api.MapPost("/alerts/{fingerprint}/ack", async (string fingerprint, AcknowledgeRequest body, HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
             {
-                if (string.IsNullOrWhiteSpace(body.By))
+                var by = SignedInName(request) ?? body.By;
+                if (string.IsNullOrWhiteSpace(by))
                 {
                     return Results.ValidationProblem(new Dictionary<string, string[]> { ["by"] = ["who acknowledges is required"] });
                 }
@@ -277,10 +342,10 @@ public static class AlertingEndpointRouteBuilderExtensions
                     return Results.Problem(title: "Only a firing alert can be acknowledged", detail: $"alert {fingerprint} is {alert.State}", statusCode: 409);
                 }
 
-                await runtime.AcknowledgeAsync(alert, body.By, body.Comment, ct);
+                await runtime.AcknowledgeAsync(alert, by, body.Comment, ct);
                 return Results.Json(runtime.Alerts.Items[fingerprint], AlertCodec.Json.AlertTransition);
             })
-            .WithTags("Alerts").WithSummary("Acknowledge a firing alert: repeats and escalation stop")
+            .WithTags("Alerts").WithSummary("Acknowledge a firing alert: repeats and escalation stop; who is the signed-in user (security on) or the body's by")
             .Produces<AlertTransition>().ProducesValidationProblem().ProducesProblem(404).ProducesProblem(409);
     }
 
@@ -294,6 +359,11 @@ public static class AlertingEndpointRouteBuilderExtensions
             {
                 var (silence, problem) = await ReadAsync(request, AlertCodec.Json.Silence, node =>
                 {
+                    if (SignedInName(request) is { } user)
+                    {
+                        node["createdBy"] = user;
+                    }
+
                     node["id"] ??= "silence-" + Guid.NewGuid().ToString("N")[..12];
                     node["createdAt"] ??= runtime.Time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
                 });
@@ -325,6 +395,11 @@ public static class AlertingEndpointRouteBuilderExtensions
                 var (silence, problem) = await ReadAsync(request, AlertCodec.Json.Silence, node =>
                 {
                     node["id"] ??= id;
+                    if (SignedInName(request) is not null)
+                    {
+                        node["createdBy"] = existing.CreatedBy; // the creator stays who created it
+                    }
+
                     node["createdBy"] ??= existing.CreatedBy;
                     if (existing.CreatedAt is { } createdAt)
                     {
@@ -461,8 +536,9 @@ public static class AlertingEndpointRouteBuilderExtensions
             })
             .WithTags("Channels").Produces(204).ProducesProblem(404);
 
-        api.MapPost("/channels/{id}/test", async (string id, string? by, AlertingRuntime runtime, CancellationToken ct) =>
+        api.MapPost("/channels/{id}/test", async (string id, string? by, HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
             {
+                by = SignedInName(request) ?? by;
                 if (!runtime.Channels.Items.TryGetValue(id, out var channel))
                 {
                     return NotFound("channel", id);
@@ -563,6 +639,11 @@ public static class AlertingEndpointRouteBuilderExtensions
     private static async Task<IResult> SaveRuleAsync(AlertingRuntime runtime, AlertRule rule, HttpRequest request, bool created, CancellationToken ct)
     {
         var errors = runtime.Validator.Validate(rule);
+        foreach (var (field, messages) in runtime.UnknownChannels(rule))
+        {
+            errors.TryAdd(field, messages);
+        }
+
         if (errors.Count > 0)
         {
             return Results.ValidationProblem(errors, title: "The rule is invalid");

@@ -16,7 +16,9 @@ public sealed class AlertingOptions
     /// <summary>The consumer group on <c>metrics</c> and <c>logs</c>; instances in one group split the hosts.</summary>
     public string GroupId { get; set; } = "platform-alerting";
 
-    /// <summary>Where the instance keeps its id and delivery logs.</summary>
+    /// <summary>Where the instance keeps its delivery logs and its notification outbox (notifications not yet final on
+    /// every channel, resumed at the next start). Give a restarted instance the same directory. The instance's id is
+    /// not kept here: it is <see cref="InstanceId"/>, or new at each start.</summary>
     public string StateDirectory { get; set; } = "alerting-state";
 
     /// <summary>Name written into the records this instance publishes; null = host name + a random suffix.</summary>

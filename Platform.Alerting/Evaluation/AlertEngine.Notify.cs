@@ -49,7 +49,10 @@ internal sealed partial class AlertEngine
     /// its occurrences within that span.</summary>
     public static bool IsActive(Silence silence, DateTimeOffset now) => SilenceSchedule.IsActive(silence, now);
 
-    private List<string> ChannelsFor(CompiledRule rule, NotificationReason reason)
+    /// <summary>The channels of a notification: the escalation channels for an escalation; the rule's channels (or
+    /// the default ones) otherwise, plus the escalation channels for the resolve of an escalated alert (who was paged
+    /// learns that it is over).</summary>
+    private List<string> ChannelsFor(CompiledRule rule, NotificationReason reason, bool escalated = false)
     {
         var result = new List<string>();
         var severity = rule.Rule.Severity;
@@ -87,6 +90,17 @@ internal sealed partial class AlertEngine
             }
         }
 
+        if (reason == NotificationReason.Resolved && escalated && rule.Rule.Escalation is { } paged)
+        {
+            foreach (var id in paged.Channels)
+            {
+                if (!result.Contains(id) && _channels.TryGetValue(id, out var c) && c.Enabled)
+                {
+                    result.Add(id);
+                }
+            }
+        }
+
         result.Sort(StringComparer.Ordinal);
         return result;
     }
@@ -111,14 +125,42 @@ internal sealed partial class AlertEngine
         }
 
         group.Add(alert, reason);
-        if (reason != NotificationReason.Escalation)
+        if (reason == NotificationReason.Firing && group.Due > now)
+        {
+            alert.AwaitingGroup = true; // counted when the group is sent (Build)
+        }
+        else if (reason != NotificationReason.Escalation)
         {
             alert.LastNotifiedAt = now;
             alert.NotificationCount++;
         }
     }
 
-    private void Flush(DateTimeOffset now)
+    /// <summary>Takes an alert whose first notification is still waiting in its group out of it: it resolved (or went
+    /// away) before anything was sent, so there is nothing to tell.</summary>
+    private void Withdraw(AlertInstance alert)
+    {
+        alert.AwaitingGroup = false;
+        _due.Clear();
+        foreach (var (slot, group) in _groups)
+        {
+            group.Alerts.RemoveAll(a => a.Alert.Fingerprint == alert.Fingerprint);
+            if (group.Alerts.Count == 0)
+            {
+                _due.Add(slot);
+            }
+        }
+
+        foreach (var slot in _due)
+        {
+            _groups.Remove(slot);
+        }
+    }
+
+    /// <summary>Builds every pending group now, group wait or not (alerting is stopping).</summary>
+    public void FlushGroups() => Flush(Now, all: true);
+
+    private void Flush(DateTimeOffset now, bool all = false)
     {
         if (_groups.Count == 0)
         {
@@ -128,7 +170,7 @@ internal sealed partial class AlertEngine
         _due.Clear();
         foreach (var (slot, group) in _groups)
         {
-            if (group.Due <= now)
+            if (all || group.Due <= now)
             {
                 _due.Add(slot);
             }
@@ -144,6 +186,21 @@ internal sealed partial class AlertEngine
 
     private Notification Build(PendingGroup group, DateTimeOffset now)
     {
+        foreach (var (alert, _) in group.Alerts)
+        {
+            if (alert.AwaitingGroup)
+            {
+                // Sent now: only now does the alert's record say so (the notification reaches the outbox first).
+                alert.AwaitingGroup = false;
+                alert.LastNotifiedAt = now;
+                alert.NotificationCount++;
+                if (_alerts.ContainsKey(alert.Fingerprint))
+                {
+                    Records.Add(alert.ToRecord(AlertEvent.Notified, alert.State, now, _options.Instance));
+                }
+            }
+        }
+
         var rule = group.Rule.Rule;
         var alerts = group.Alerts.Select(a => new NotifiedAlert
         {
@@ -188,7 +245,7 @@ internal sealed partial class AlertEngine
             Status = status,
             Reason = reason,
             At = now,
-            Channels = ChannelsFor(group.Rule, reason),
+            Channels = ChannelsFor(group.Rule, reason, group.Alerts.Any(a => a.Alert.EscalatedAt is not null)),
             Alerts = alerts,
             Title = title,
             Text = text.ToString().TrimEnd(),

@@ -35,6 +35,7 @@ internal sealed partial class AlertEngine
     private readonly List<AlertInstance> _scratch = [];
     private readonly List<string> _staleKeys = [];
     private int _rulesVersion = 1;
+    private bool _replaying;
 
     public AlertEngine(TimeProvider time, AlertEngineOptions options)
     {
@@ -214,7 +215,8 @@ internal sealed partial class AlertEngine
         }
 
         var now = Now;
-        var host = Seen(batch.HostId, now);
+        var seenAt = _replaying ? Min(DateTimeOffset.FromUnixTimeMilliseconds(batch.TimestampUnixMs), now) : now;
+        var host = _replaying ? Known(batch.HostId, seenAt) : Seen(batch.HostId, now);
         if (host.TableGeneration != _descriptorGeneration)
         {
             host.Table.Clear();
@@ -232,7 +234,11 @@ internal sealed partial class AlertEngine
             }
 
             var series = host.Table.Find(descriptor.Id) ?? Bind(host, descriptor);
-            series.LastSeen = now;
+            if (seenAt > series.LastSeen)
+            {
+                series.LastSeen = seenAt;
+            }
+
             if (series.RulesVersion != _rulesVersion)
             {
                 Match(series, watch.Metric, watch.Absence);
@@ -240,6 +246,11 @@ internal sealed partial class AlertEngine
 
             var time = sample.TimestampUnixMs != 0 ? sample.TimestampUnixMs : batch.TimestampUnixMs;
             series.Add(time, sample.Value);
+            if (_replaying)
+            {
+                continue; // windows only: the alerts were decided when these samples first arrived
+            }
+
             var rules = series.Rules;
             for (var r = 0; r < rules.Count; r++)
             {
@@ -255,10 +266,48 @@ internal sealed partial class AlertEngine
             }
         }
 
+        if (_replaying)
+        {
+            return;
+        }
+
         // The batch is the host's heartbeat: host absence alerts recover.
         HostHeartbeat(host, now);
         Flush(now);
     }
+
+    /// <summary>Takes a batch read back from before where evaluation resumes (a restart or a partition taken over):
+    /// its samples fill the windows and its host becomes known as of the batch's time, but no alert is stepped, so a
+    /// firing alert is evaluated next on a full window instead of on the first sample after the hand-over.</summary>
+    public void Replay(DecodedMetricBatch batch)
+    {
+        _replaying = true;
+        try
+        {
+            Ingest(batch);
+        }
+        finally
+        {
+            _replaying = false;
+        }
+    }
+
+    /// <summary>Log lines read back from before where evaluation resumes: counted into the hosts' log windows, no
+    /// alert stepped (a firing log rule does not resolve for an empty window after the hand-over).</summary>
+    public void Replay(LogBatch batch)
+    {
+        _replaying = true;
+        try
+        {
+            Ingest(batch);
+        }
+        finally
+        {
+            _replaying = false;
+        }
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     private bool IsOurs(SeriesDescriptor descriptor)
     {
@@ -392,11 +441,16 @@ internal sealed partial class AlertEngine
             }
         }
 
+        series.AbsenceAfter = TimeSpan.Zero;
         foreach (var rule in (IEnumerable<CompiledRule>?)absenceRules ?? [])
         {
             if (CompiledMatcher.MatchAll(rule.Matchers, series.Labels))
             {
                 series.Rules.Add(rule);
+                if (rule.After > series.AbsenceAfter)
+                {
+                    series.AbsenceAfter = rule.After;
+                }
             }
         }
 
@@ -463,7 +517,7 @@ internal sealed partial class AlertEngine
     {
         ArgumentNullException.ThrowIfNull(batch);
         var now = Now;
-        var host = Seen(batch.HostId, now);
+        var host = _replaying ? Known(batch.HostId, Min(DateTimeOffset.FromUnixTimeMilliseconds(batch.TimestampUnixMs), now)) : Seen(batch.HostId, now);
         if (_logRules.Count > 0)
         {
             Dictionary<string, string>? labels = null;
@@ -495,10 +549,20 @@ internal sealed partial class AlertEngine
                 }
             }
 
+            if (_replaying)
+            {
+                return;
+            }
+
             foreach (var rule in _logRules)
             {
                 EvaluateLog(rule, host, now);
             }
+        }
+
+        if (_replaying)
+        {
+            return;
         }
 
         HostHeartbeat(host, now);
@@ -534,7 +598,9 @@ internal sealed partial class AlertEngine
 
     /// <summary>Learns that a host exists and when it last sent, without evaluating its data: hosts read back from just
     /// before the group's committed offsets, so that a host already silent at a restart or hand-over is still noticed.</summary>
-    public void Touch(string hostId, DateTimeOffset lastSeen)
+    public void Touch(string hostId, DateTimeOffset lastSeen) => Known(hostId, lastSeen);
+
+    private HostState Known(string hostId, DateTimeOffset lastSeen)
     {
         var now = Now;
         if (lastSeen > now)
@@ -551,6 +617,46 @@ internal sealed partial class AlertEngine
         else if (lastSeen > host.LastSeen)
         {
             host.LastSeen = lastSeen;
+        }
+
+        return host;
+    }
+
+    /// <summary>Takes over, at once, the pending and firing alerts recorded for hosts of partitions just assigned here
+    /// (records carry their host's partition), even of hosts that send nothing any more: their repeats and escalation go
+    /// on, and a host-absence alert keeps its host known as silent since before the alert began.</summary>
+    public void AdoptPartitions(Func<int, bool> assigned, DateTimeOffset silentSince)
+    {
+        ArgumentNullException.ThrowIfNull(assigned);
+        var now = Now;
+        var hosts = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var record in _dormant.Values)
+        {
+            if (record.Partition is { } p && assigned(p) && record.Labels.TryGetValue("host", out var host) && !_hosts.ContainsKey(host))
+            {
+                hosts.Add(host);
+            }
+        }
+
+        foreach (var host in hosts)
+        {
+            // Known since the earliest moment its alerts say it was last heard of: an absence alert holds, and the
+            // host's next batch (if it comes back) resolves it.
+            var lastSeen = silentSince;
+            foreach (var record in _dormant.Values)
+            {
+                if (record.Labels.TryGetValue("host", out var h) && h == host && _rules.TryGetValue(record.RuleId, out var rule)
+                    && rule.Rule.Kind == RuleKind.Absence && rule.Rule.Absence!.MetricName is null && record.ActiveSince is { } since)
+                {
+                    var quietSince = since - rule.After;
+                    if (quietSince < lastSeen)
+                    {
+                        lastSeen = quietSince;
+                    }
+                }
+            }
+
+            Known(host, lastSeen);
         }
     }
 
@@ -745,7 +851,11 @@ internal sealed partial class AlertEngine
         alert.State = AlertState.Resolved;
         alert.ResolvedAt = now;
         alert.Annotations = Render(alert);
-        if (alert.NotificationCount > 0 && !IsSilenced(alert, now))
+        if (alert.AwaitingGroup)
+        {
+            Withdraw(alert);
+        }
+        else if (alert.NotificationCount > 0 && !IsSilenced(alert, now))
         {
             Enqueue(alert, NotificationReason.Resolved, now);
         }
@@ -818,7 +928,8 @@ internal sealed partial class AlertEngine
         _scratch.Clear();
         foreach (var series in _series.Values)
         {
-            if (now - series.LastSeen > _options.StaleAfter)
+            // A series watched by an absence rule is kept past its After (else a rule of After >= StaleAfter never fires).
+            if (now - series.LastSeen > _options.StaleAfter + series.AbsenceAfter)
             {
                 _staleKeys.Add(series.Key);
                 continue;
@@ -893,8 +1004,14 @@ internal sealed partial class AlertEngine
         var rule = alert.Rule.Rule;
         if (alert.NotificationCount == 0)
         {
-            Enqueue(alert, NotificationReason.Firing, now);
-            Records.Add(alert.ToRecord(AlertEvent.Notified, alert.State, now, _options.Instance));
+            if (!alert.AwaitingGroup)
+            {
+                Enqueue(alert, NotificationReason.Firing, now);
+                if (!alert.AwaitingGroup)
+                {
+                    Records.Add(alert.ToRecord(AlertEvent.Notified, alert.State, now, _options.Instance));
+                }
+            }
         }
         else
         {
@@ -966,7 +1083,17 @@ internal sealed partial class AlertEngine
                 queue.Dequeue();
             }
 
-            return queue.Count;
+            // Lines replayed out of order can sit behind a newer head: count only those inside the window.
+            var count = 0;
+            foreach (var time in queue)
+            {
+                if (time >= sinceMs)
+                {
+                    count++;
+                }
+            }
+
+            return count;
         }
     }
 

@@ -35,6 +35,10 @@ internal sealed class AlertInstance
 
     public int NotificationCount { get; set; }
 
+    /// <summary>The first notification waits in its group (<c>GroupWait</c>): the alert counts as notified only once the
+    /// group is sent, so a record never says "notified" for a group that a crash lost.</summary>
+    public bool AwaitingGroup { get; set; }
+
     public DateTimeOffset? EscalatedAt { get; set; }
 
     public IReadOnlyDictionary<string, string> Annotations { get; set; } = new Dictionary<string, string>();

@@ -40,6 +40,10 @@ internal sealed class Series
 
     public int RulesVersion { get; set; } = -1;
 
+    /// <summary>The longest <c>after</c> of the absence rules among <see cref="Rules"/>: the series is kept this much
+    /// longer than the engine's stale time, so that its absence can be noticed.</summary>
+    public TimeSpan AbsenceAfter { get; set; }
+
     /// <summary>How long samples are kept: the longest window among <see cref="Rules"/>.</summary>
     public long RetainMs { get; set; }
 

@@ -9,11 +9,16 @@ namespace Platform.Alerting.Notifications;
 /// <summary>
 /// Hands notifications to their channels. Every channel has its own queue (<see cref="Channel{T}"/>) and worker, so a
 /// slow or failing channel never delays another one, nor evaluation (enqueueing never blocks: a full queue drops its
-/// oldest entry). Failed deliveries are retried with exponential backoff; every attempt lands in the delivery log.
+/// oldest entry, recorded in the delivery log as a final failure). Failed deliveries are retried with exponential
+/// backoff; every attempt lands in the delivery log. Every notification is kept in the <see cref="Outbox"/> until it is
+/// final on each of its channels, so a restart resumes what was still retrying.
 /// </summary>
 internal sealed partial class NotificationDispatcher : IAsyncDisposable
 {
     private const int QueueCapacity = 1000;
+
+    /// <summary>How long stopping waits for deliveries still in progress; what is left stays in the outbox.</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
     private readonly Dictionary<ChannelType, INotificationSender> _senders;
     private readonly Func<string, NotificationChannel?> _channels;
     private readonly AlertingOptions _options;
@@ -30,23 +35,69 @@ internal sealed partial class NotificationDispatcher : IAsyncDisposable
         _options = options;
         _time = time;
         _logger = logger;
-        Log = new DeliveryLog(options.StateDirectory is { Length: > 0 } dir ? Path.Combine(dir, "deliveries") : null);
+        var directory = options.StateDirectory is { Length: > 0 } dir ? dir : null;
+        Log = new DeliveryLog(directory is null ? null : Path.Combine(directory, "deliveries"));
+        Outbox = new NotificationOutbox(directory is null ? null : Path.Combine(directory, "outbox"));
     }
 
     public DeliveryLog Log { get; }
 
-    /// <summary>Queues the notification on each of its channels; never blocks.</summary>
+    public NotificationOutbox Outbox { get; }
+
+    /// <summary>Notifications dropped from a full channel queue since start.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    private long _dropped;
+
+    /// <summary>Keeps the notification in the outbox (on disk), then queues it on each of its channels; never blocks.</summary>
     public void Dispatch(Notification notification)
     {
         ArgumentNullException.ThrowIfNull(notification);
-        foreach (var channelId in notification.Channels)
+        Outbox.Add(notification);
+        Enqueue(notification, notification.Channels);
+    }
+
+    /// <summary>Queues again what the outbox kept from the previous run (the channels table must be loaded).</summary>
+    public int ReplayOutbox()
+    {
+        var entries = Outbox.Load();
+        foreach (var entry in entries)
+        {
+            var channels = string.Join(", ", entry.Channels);
+            LogReplayed(_logger, entry.Notification.Id, channels);
+            Enqueue(entry.Notification, [.. entry.Channels]);
+        }
+
+        return entries.Count;
+    }
+
+    private void Enqueue(Notification notification, IReadOnlyList<string> channels)
+    {
+        foreach (var channelId in channels)
         {
             var worker = _workers.GetOrAdd(channelId, id => new Worker(this, id));
-            if (!worker.Queue.Writer.TryWrite(notification))
-            {
-                LogDropped(_logger, channelId, notification.Id);
-            }
+            worker.Queue.Writer.TryWrite(notification); // never false: a full queue drops its oldest (OnDropped)
         }
+    }
+
+    /// <summary>A full queue dropped its oldest notification: a final failure in the delivery log.</summary>
+    private void OnDropped(string channelId, Notification notification)
+    {
+        Interlocked.Increment(ref _dropped);
+        LogDropped(_logger, channelId, notification.Id);
+        Log.Add(new DeliveryRecord
+        {
+            ChannelId = channelId,
+            NotificationId = notification.Id,
+            Title = notification.Title,
+            At = _time.GetUtcNow(),
+            Attempt = 0,
+            Success = false,
+            Final = true,
+            Error = $"dropped: the channel's queue was full ({QueueCapacity} notifications waiting)",
+        });
+        Service.AlertingMetrics.Deliveries.WithLabels(channelId, "dropped").Inc();
+        Outbox.Complete(notification.Id, channelId);
     }
 
     /// <summary>Sends a test notification to a channel at once (one attempt, no retries) and logs it.</summary>
@@ -126,12 +177,14 @@ internal sealed partial class NotificationDispatcher : IAsyncDisposable
             if (channel is null || !channel.Enabled)
             {
                 LogChannelGone(_logger, channelId, notification.Id);
+                Outbox.Complete(notification.Id, channelId);
                 return;
             }
 
             var record = await AttemptAsync(channel, notification, attempt, final: attempt == _options.DeliveryAttempts, cancellationToken);
             if (record.Success || record.Final)
             {
+                Outbox.Complete(notification.Id, channelId);
                 return;
             }
 
@@ -147,7 +200,7 @@ internal sealed partial class NotificationDispatcher : IAsyncDisposable
             worker.Queue.Writer.TryComplete();
         }
 
-        using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+        using (var grace = new CancellationTokenSource(StopGrace))
         {
             try
             {
@@ -155,7 +208,7 @@ internal sealed partial class NotificationDispatcher : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                // Deliveries still retrying are abandoned below.
+                // Deliveries still retrying stop below; the outbox keeps them for the next start.
             }
         }
 
@@ -180,7 +233,7 @@ internal sealed partial class NotificationDispatcher : IAsyncDisposable
             {
                 FullMode = BoundedChannelFullMode.DropOldest,
                 SingleReader = true,
-            });
+            }, dropped => owner.OnDropped(channelId, dropped));
             Loop = Task.Run(() => RunAsync(owner, channelId));
         }
 
@@ -207,6 +260,9 @@ internal sealed partial class NotificationDispatcher : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Channel {ChannelId}: queue full, dropped notification {NotificationId}")]
     private static partial void LogDropped(ILogger logger, string channelId, string notificationId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Resuming notification {NotificationId} left in the outbox for {Channels}")]
+    private static partial void LogReplayed(ILogger logger, string notificationId, string channels);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Channel {ChannelId}: delivery of {NotificationId} attempt {Attempt} failed: {Error}")]
     private static partial void LogAttemptFailed(ILogger logger, string channelId, string notificationId, int attempt, string error);

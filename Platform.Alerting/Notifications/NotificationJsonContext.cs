@@ -6,4 +6,5 @@ namespace Platform.Alerting.Notifications;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(Notification))]
 [JsonSerializable(typeof(DeliveryRecord))]
+[JsonSerializable(typeof(OutboxEntry))]
 internal sealed partial class NotificationJsonContext : JsonSerializerContext;

@@ -20,6 +20,15 @@ namespace Platform.Alerting.Service;
 internal sealed partial class AlertingRuntime : IAsyncDisposable
 {
     private static readonly string[] ContractTopics = [Topics.AlertRules, Topics.Alerts, Topics.Silences, AlertTopics.Channels];
+
+    /// <summary>The contract topics keep every record: the broker does not compact, so a finite retention would delete
+    /// an idle rule, channel or silence, a firing alert's state and the tombstone of a deleted default rule (which then
+    /// came back at the next start). -1 means "forever" to the platform broker and to Kafka alike.</summary>
+    internal static readonly IReadOnlyDictionary<string, string> ContractTopicConfig = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["retention.ms"] = "-1",
+        ["retention.bytes"] = "-1",
+    };
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly HttpClient _http;
@@ -103,25 +112,10 @@ internal sealed partial class AlertingRuntime : IAsyncDisposable
 
             if (Options.RulesFile is { } file)
             {
-                var rules = RuleFile.Load(file);
-                foreach (var rule in rules)
-                {
-                    var errors = Validator.Validate(rule);
-                    if (errors.Count > 0)
-                    {
-                        throw new InvalidDataException($"{file}: rule '{rule.Id}': " +
-                            string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
-                    }
-
-                    if (!Rules.Items.TryGetValue(rule.Id, out var existing) || !RuleFile.SameDefinition(existing, rule))
-                    {
-                        await PutRuleAsync(rule with { UpdatedAt = Time.GetUtcNow(), UpdatedBy = "file:" + Path.GetFileName(file) }, cancellationToken);
-                    }
-                }
-
-                LogRulesFile(_logger, rules.Count, file);
+                await PublishRulesFileAsync(file, cancellationToken);
             }
 
+            Dispatcher.ReplayOutbox();
             _ready.TrySetResult();
         }
         catch (Exception e)
@@ -129,6 +123,46 @@ internal sealed partial class AlertingRuntime : IAsyncDisposable
             _ready.TrySetException(e);
             throw;
         }
+    }
+
+    /// <summary>Publishes the rules of a rules file that differ from the topic's. A rule that is invalid is skipped and
+    /// one naming a metric nobody has sent yet or an unknown channel is published: each with a log line, never a failed
+    /// start (the same file serves every instance, and one bad rule must not stop alerting on all the others).</summary>
+    private async Task PublishRulesFileAsync(string file, CancellationToken cancellationToken)
+    {
+        var rules = RuleFile.Load(file);
+        var published = 0;
+        foreach (var rule in rules)
+        {
+            var errors = Validator.Validate(rule);
+            var unknownMetric = errors.Remove("metric.name", out var metricErrors) | errors.Remove("absence.metricName", out var absenceErrors);
+            if (errors.Count > 0)
+            {
+                LogFileRuleSkipped(_logger, file, rule.Id, Describe(errors));
+                continue;
+            }
+
+            if (unknownMetric)
+            {
+                LogFileRuleUnknownMetric(_logger, file, rule.Id, string.Join(", ", (metricErrors ?? []).Concat(absenceErrors ?? [])));
+            }
+
+            if (UnknownChannels(rule) is { Count: > 0 } unknown)
+            {
+                LogFileRuleUnknownChannel(_logger, file, rule.Id, Describe(unknown));
+            }
+
+            if (!Rules.Items.TryGetValue(rule.Id, out var existing) || !RuleFile.SameDefinition(existing, rule))
+            {
+                await PutRuleAsync(rule with { UpdatedAt = Time.GetUtcNow(), UpdatedBy = "file:" + Path.GetFileName(file) }, cancellationToken);
+                published++;
+            }
+        }
+
+        LogRulesFile(_logger, rules.Count, file, published);
+
+        static string Describe(Dictionary<string, string[]> errors) =>
+            string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
     }
 
     private async Task<Dictionary<string, List<int>>> EnsureTopicsAsync(CancellationToken cancellationToken)
@@ -140,12 +174,19 @@ internal sealed partial class AlertingRuntime : IAsyncDisposable
             try
             {
                 await admin.CreateTopicsAsync(
-                    ContractTopics.Select(t => new TopicSpecification { Name = t, NumPartitions = 1, ReplicationFactor = 1 }),
+                    ContractTopics.Select(t => new TopicSpecification
+                    {
+                        Name = t,
+                        NumPartitions = 1,
+                        ReplicationFactor = 1,
+                        Configs = new Dictionary<string, string>(ContractTopicConfig, StringComparer.Ordinal),
+                    }),
                     new CreateTopicsOptions { RequestTimeout = TimeSpan.FromSeconds(10) });
             }
             catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
             {
-                // Already there.
+                // Some were already there (perhaps created with a finite retention by an earlier version): set it.
+                await KeepForeverAsync(admin, [.. e.Results.Where(r => r.Error.Code == ErrorCode.TopicAlreadyExists).Select(r => r.Topic)]);
             }
             catch (KafkaException e) when (DateTime.UtcNow < deadline)
             {
@@ -179,6 +220,54 @@ internal sealed partial class AlertingRuntime : IAsyncDisposable
             }
 
             await Task.Delay(200, cancellationToken);
+        }
+    }
+
+    /// <summary>Sets the contract topics' retention to forever where they exist already. A broker without
+    /// IncrementalAlterConfigs leaves them as they are, with a warning: their records may age out.</summary>
+    private async Task KeepForeverAsync(IAdminClient admin, IReadOnlyList<string> topics)
+    {
+        if (topics.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            // Only those not kept forever yet (a broker without DescribeConfigs: try them all).
+            var described = await admin.DescribeConfigsAsync(
+                topics.Select(t => new ConfigResource { Type = ResourceType.Topic, Name = t }),
+                new DescribeConfigsOptions { RequestTimeout = TimeSpan.FromSeconds(10) });
+            topics = [.. described
+                .Where(d => ContractTopicConfig.Any(c => !d.Entries.TryGetValue(c.Key, out var entry) || entry.Value != c.Value))
+                .Select(d => d.ConfigResource.Name)];
+            if (topics.Count == 0)
+            {
+                return;
+            }
+        }
+        catch (KafkaException)
+        {
+            // DescribeConfigsException is one too.
+        }
+
+        var changes = topics.ToDictionary(
+            t => new ConfigResource { Type = ResourceType.Topic, Name = t },
+            _ => ContractTopicConfig.Select(c => new ConfigEntry { Name = c.Key, Value = c.Value, IncrementalOperation = AlterConfigOpType.Set }).ToList());
+        try
+        {
+            await admin.IncrementalAlterConfigsAsync(changes, new IncrementalAlterConfigsOptions { RequestTimeout = TimeSpan.FromSeconds(10) });
+        }
+        catch (IncrementalAlterConfigsException e)
+        {
+            foreach (var result in e.Results.Where(r => r.Error.IsError))
+            {
+                LogRetentionNotSet(_logger, result.ConfigResource.Name, result.Error.Reason);
+            }
+        }
+        catch (KafkaException e)
+        {
+            LogRetentionNotSet(_logger, string.Join(", ", topics), e.Error.Reason);
         }
     }
 
@@ -218,6 +307,32 @@ internal sealed partial class AlertingRuntime : IAsyncDisposable
         WriteAsync(Channels, channel.Id, AlertCodec.Encode(channel), cancellationToken);
 
     public Task DeleteChannelAsync(string id, CancellationToken cancellationToken) => WriteAsync(Channels, id, null, cancellationToken);
+
+    /// <summary>The rule's channel ids (<c>channels</c>, <c>escalation.channels</c>) that name no channel of the
+    /// channels table, as field-level problems: an alert sent to an unknown channel reaches nobody.</summary>
+    public Dictionary<string, string[]> UnknownChannels(AlertRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        Check("channels", rule.Channels);
+        if (rule.Escalation is { } escalation)
+        {
+            Check("escalation.channels", escalation.Channels);
+        }
+
+        return errors;
+
+        void Check(string field, IReadOnlyList<string> ids)
+        {
+            for (var i = 0; i < ids.Count; i++)
+            {
+                if (!Channels.Items.ContainsKey(ids[i]))
+                {
+                    errors[$"{field}[{i}]"] = [$"unknown channel '{ids[i]}'"];
+                }
+            }
+        }
+    }
 
     public Task AcknowledgeAsync(AlertTransition current, string by, string? comment, CancellationToken cancellationToken)
     {
@@ -277,11 +392,23 @@ internal sealed partial class AlertingRuntime : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Seeded default rule {RuleId}")]
     private static partial void LogSeeded(ILogger logger, string ruleId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Count} rules from {File}")]
-    private static partial void LogRulesFile(ILogger logger, int count, string file);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Count} rules from {File}, {Published} new or changed")]
+    private static partial void LogRulesFile(ILogger logger, int count, string file, int published);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{File}: rule '{RuleId}' is invalid and was not published: {Errors}")]
+    private static partial void LogFileRuleSkipped(ILogger logger, string file, string ruleId, string errors);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{File}: rule '{RuleId}' names a metric outside the data contract that no agent has sent yet ({Errors}); published, it evaluates once such samples arrive")]
+    private static partial void LogFileRuleUnknownMetric(ILogger logger, string file, string ruleId, string errors);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{File}: rule '{RuleId}' names channels that do not exist ({Errors}); published, its alerts reach only the channels that do")]
+    private static partial void LogFileRuleUnknownChannel(ILogger logger, string file, string ruleId, string errors);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Waiting for the broker at {Bootstrap}: {Reason}")]
     private static partial void LogBrokerWait(ILogger logger, string bootstrap, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not set retention.ms=-1 on {Topics} (records older than the broker's retention may be deleted): {Reason}")]
+    private static partial void LogRetentionNotSet(ILogger logger, string topics, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Publishing alert {Fingerprint} failed: {Reason}")]
     private static partial void LogPublishFailed(ILogger logger, string fingerprint, string reason);

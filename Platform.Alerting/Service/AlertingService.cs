@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 using Platform.Alerting.Evaluation;
 using Platform.Telemetry;
 using Platform.Telemetry.Alerts;
-using Platform.Telemetry.Decoding;
+using Platform.Telemetry.V1;
 
 namespace Platform.Alerting.Service;
 
@@ -28,6 +28,11 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
     public long BatchesEvaluated => Interlocked.Read(ref _batches);
 
     private long _batches;
+
+    /// <summary>Clock ticks run so far.</summary>
+    public long Ticks => Interlocked.Read(ref _ticks);
+
+    private long _ticks;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
@@ -150,6 +155,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
                 if (now >= nextTick)
                 {
                     engine.Tick();
+                    Interlocked.Increment(ref _ticks);
                     nextTick = now + options.TickInterval;
                 }
 
@@ -158,6 +164,8 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
         }
         finally
         {
+            // Groups still in their group wait are sent now rather than lost with the process.
+            engine.FlushGroups();
             Drain(engine);
             runtime.Flush(TimeSpan.FromSeconds(5));
             try
@@ -236,19 +244,10 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
         }
     }
 
+    /// <summary>Hands the engine's decisions on: notifications first (each lands in the outbox on disk before it is
+    /// queued), then the records that say they were sent, so a record never claims a notification that a crash lost.</summary>
     private void Drain(AlertEngine engine)
     {
-        if (engine.Records.Count > 0)
-        {
-            foreach (var record in engine.Records)
-            {
-                runtime.Publish(record);
-                AlertingMetrics.Records.WithLabels(Lower(record.Event.ToString()), Lower(record.State.ToString())).Inc();
-            }
-
-            engine.Records.Clear();
-        }
-
         if (engine.Notifications.Count > 0)
         {
             foreach (var notification in engine.Notifications)
@@ -259,7 +258,25 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
 
             engine.Notifications.Clear();
         }
+
+        if (engine.Records.Count > 0)
+        {
+            foreach (var record in engine.Records)
+            {
+                runtime.Publish(WithPartition(record));
+                AlertingMetrics.Records.WithLabels(Lower(record.Event.ToString()), Lower(record.State.ToString())).Inc();
+            }
+
+            engine.Records.Clear();
+        }
     }
+
+    /// <summary>The record with the <c>metrics</c> partition of its host: whoever owns that partition next adopts the
+    /// alert at assignment, before the host sends again (a silent host's alert keeps its repeats and escalation).</summary>
+    private AlertTransition WithPartition(AlertTransition record) =>
+        record.Labels.TryGetValue("host", out var host) && _hostPartitions.TryGetValue(host, out var partition)
+            ? record with { Partition = partition }
+            : record;
 
     private List<TopicPartitionOffset> OnAssigned(IConsumer<Ignore, TelemetryRecord?> consumer, AlertEngine engine, List<TopicPartition> partitions)
     {
@@ -279,7 +296,10 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
         }
 
         var offsets = StartOffsets(consumer, partitions);
-        DiscoverHosts(engine, offsets);
+        var metricPartitions = partitions.Where(p => p.Topic == Topics.Metrics).Select(p => p.Partition.Value).ToHashSet();
+        ReadBack(engine, offsets);
+        // What the read-back did not meet has been silent at least since its horizon began.
+        engine.AdoptPartitions(metricPartitions.Contains, runtime.Time.GetUtcNow() - runtime.Options.StartLookback);
         Assignment = [.. Assignment.Concat(partitions).Distinct()];
         if (logger.IsEnabled(LogLevel.Information))
         {
@@ -327,33 +347,35 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
         }
     }
 
-    /// <summary>Reads the last <see cref="AlertingOptions.StartLookback"/> of <c>metrics</c> before the committed offsets
-    /// of the assigned partitions, only to learn which hosts live there and when they last sent (nothing is evaluated
-    /// twice): a host that fell silent just before a restart or hand-over still raises its absence alert.</summary>
-    private void DiscoverHosts(AlertEngine engine, List<TopicPartitionOffset> starts)
+    /// <summary>Reads back, before the committed offsets of the assigned partitions, the last
+    /// <see cref="AlertingOptions.StartLookback"/> or the longest rule window (metric or log), whichever is longer, of
+    /// <c>metrics</c> and <c>logs</c>: the hosts become known with the time they last sent (a host that fell silent
+    /// just before a restart or hand-over still raises its absence alert), and the windows and log counts fill up
+    /// without any alert being stepped (a firing alert taken over is evaluated next on its whole window).</summary>
+    private void ReadBack(AlertEngine engine, List<TopicPartitionOffset> starts)
     {
-        var targets = starts.Where(s => s.Topic == Topics.Metrics && s.Offset.Value > 0).ToList();
+        var targets = starts.Where(s => s.Topic is Topics.Metrics or Topics.Logs && s.Offset.Value > 0).ToList();
         if (targets.Count == 0)
         {
             return;
         }
 
+        var longest = engine.Rules.Select(r => r.WindowMs).DefaultIfEmpty(0).Max();
+        var horizon = TimeSpan.FromMilliseconds(Math.Max(runtime.Options.StartLookback.TotalMilliseconds, longest));
         var timeout = TimeSpan.FromSeconds(5);
         try
         {
-            using var reader = new ConsumerBuilder<Ignore, byte[]>(KafkaConfig.Reader(runtime.Options, "discover")).Build();
-            // Only the host and the time are needed: the allocation-free decoder reads a minute of a large fleet quickly.
-            var decoder = new MetricBatchDecoder();
-            var since = new Timestamp((runtime.Time.GetUtcNow() - runtime.Options.StartLookback).UtcDateTime);
+            using var reader = new ConsumerBuilder<Ignore, byte[]>(KafkaConfig.Reader(runtime.Options, "read-back")).Build();
+            var since = new Timestamp((runtime.Time.GetUtcNow() - horizon).UtcDateTime);
             var from = reader.OffsetsForTimes(targets.Select(t => new TopicPartitionTimestamp(t.TopicPartition, since)), timeout);
-            var ends = new Dictionary<int, long>();
+            var ends = new Dictionary<TopicPartition, long>();
             var assign = new List<TopicPartitionOffset>();
             foreach (var target in targets)
             {
                 var begin = from.FirstOrDefault(f => f.TopicPartition == target.TopicPartition)?.Offset.Value ?? -1;
                 if (begin >= 0 && begin < target.Offset.Value)
                 {
-                    ends[target.Partition.Value] = target.Offset.Value;
+                    ends[target.TopicPartition] = target.Offset.Value;
                     assign.Add(new TopicPartitionOffset(target.TopicPartition, begin));
                 }
             }
@@ -364,33 +386,55 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
             }
 
             reader.Assign(assign);
-            var deadline = DateTime.UtcNow + timeout;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+            long replayed = 0;
             while (ends.Count > 0 && DateTime.UtcNow < deadline)
             {
                 var result = reader.Consume(TimeSpan.FromMilliseconds(200));
-                if (result?.Message is null || !ends.TryGetValue(result.Partition.Value, out var end))
+                if (result?.Message is null || !ends.TryGetValue(result.TopicPartition, out var end))
                 {
                     continue;
                 }
 
                 if (result.Offset.Value < end && result.Message.Value is { } value)
                 {
-                    var batch = decoder.Decode(value);
-                    engine.Touch(batch.HostId, DateTimeOffset.FromUnixTimeMilliseconds(batch.TimestampUnixMs));
-                    _hostPartitions[batch.HostId] = result.Partition.Value;
+                    try
+                    {
+                        if (result.Topic == Topics.Metrics)
+                        {
+                            var batch = engine.Decoder.Decode(value);
+                            _hostPartitions[batch.HostId] = result.Partition.Value;
+                            engine.Replay(batch);
+                        }
+                        else
+                        {
+                            engine.Replay(LogBatch.Parser.ParseFrom(value));
+                        }
+
+                        replayed++;
+                    }
+                    catch (Exception e) when (e is InvalidDataException or Google.Protobuf.InvalidProtocolBufferException)
+                    {
+                        LogBadBatch(logger, result.Topic, result.Partition.Value, e.Message);
+                    }
                 }
 
                 if (result.Offset.Value + 1 >= end)
                 {
-                    ends.Remove(result.Partition.Value);
+                    ends.Remove(result.TopicPartition);
                 }
+            }
+
+            if (ends.Count > 0)
+            {
+                LogConsumerError(logger, $"read-back stopped after {replayed} batches: {ends.Count} partitions not read to their committed offset in time");
             }
 
             reader.Close();
         }
-        catch (Exception e) when (e is KafkaException or InvalidDataException)
+        catch (KafkaException e)
         {
-            LogConsumerError(logger, "host discovery: " + e.Message);
+            LogConsumerError(logger, "read-back: " + e.Message);
         }
     }
 

@@ -87,4 +87,8 @@ public sealed record AlertTransition
 
     /// <summary>The alerting instance that wrote the record (diagnostics).</summary>
     public string? Instance { get; init; }
+
+    /// <summary>The <c>metrics</c> partition of the alert's host when the record was written (null when unknown, as in
+    /// records of earlier versions): the instance that owns that partition next takes the alert over at once.</summary>
+    public int? Partition { get; init; }
 }

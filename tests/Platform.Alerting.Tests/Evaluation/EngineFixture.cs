@@ -70,6 +70,16 @@ internal sealed class EngineFixture
         Drain();
     }
 
+    /// <summary>A batch read back after a restart or hand-over (<see cref="AlertEngine.Replay(Platform.Telemetry.Decoding.DecodedMetricBatch)"/>),
+    /// timestamped <paramref name="at"/>.</summary>
+    public void ReplayMetric(string host, string name, double value, DateTimeOffset at)
+    {
+        var batch = new MetricBatch { HostId = host, TimestampUnixMs = at.ToUnixTimeMilliseconds(), SchemaVersion = 1 };
+        batch.Samples.Add(new Sample { Name = name, Value = value, Unit = "1" });
+        Engine.Replay(Engine.Decoder.Decode(Google.Protobuf.MessageExtensions.ToByteArray(batch)));
+        Drain();
+    }
+
     public void Log(string host, params string[] lines)
     {
         var batch = new LogBatch { HostId = host, TimestampUnixMs = Clock.Now.ToUnixTimeMilliseconds() };

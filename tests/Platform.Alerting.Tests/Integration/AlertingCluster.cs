@@ -67,7 +67,9 @@ internal sealed class AlertingCluster : IAsyncDisposable
         return cluster;
     }
 
-    public async Task<AlertingInstance> StartAlertingAsync(string name, Action<AlertingOptions>? configure = null)
+    /// <summary>Starts an instance; its state directory is named after <paramref name="name"/> (the same name again is
+    /// the same instance restarted). With <paramref name="usersFile"/>, security is on against that users file.</summary>
+    public async Task<AlertingInstance> StartAlertingAsync(string name, Action<AlertingOptions>? configure = null, string? usersFile = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -86,6 +88,11 @@ internal sealed class AlertingCluster : IAsyncDisposable
             o.RetryDelay = TimeSpan.FromMilliseconds(100);
             configure?.Invoke(o);
         });
+        if (usersFile is not null)
+        {
+            Platform.Alerting.Security.PlatformSecurityServiceCollectionExtensions.AddPlatformSecurity(builder.Services, usersFile);
+        }
+
         var app = builder.Build();
         app.MapAlertingApi();
         await app.StartAsync();
@@ -110,6 +117,25 @@ internal sealed class AlertingCluster : IAsyncDisposable
 
         batch.Samples.Add(sample);
         await _producer.ProduceAsync(Topics.Metrics, new Message<string, byte[]>
+        {
+            Key = host,
+            Value = batch.ToByteArray(),
+            Timestamp = new Timestamp(time, TimestampType.CreateTime),
+            Headers = new Headers { { Topics.ContentTypeHeader, System.Text.Encoding.UTF8.GetBytes(Topics.ProtobufContentType) } },
+        });
+    }
+
+    /// <summary>Produces one agent log batch for a host with the given lines, timestamped now (or at <paramref name="at"/>).</summary>
+    public async Task SendLogAsync(string host, DateTimeOffset? at = null, params string[] lines)
+    {
+        var time = (at ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds();
+        var batch = new LogBatch { HostId = host, TimestampUnixMs = time };
+        foreach (var line in lines)
+        {
+            batch.Records.Add(new LogRecord { Message = line, Source = "/var/log/app.log", TimestampUnixMs = time });
+        }
+
+        await _producer.ProduceAsync(Topics.Logs, new Message<string, byte[]>
         {
             Key = host,
             Value = batch.ToByteArray(),
@@ -144,6 +170,8 @@ internal sealed class AlertingInstance(WebApplication app, HttpClient http) : IA
     public AlertingRuntime Runtime => app.Services.GetRequiredService<AlertingRuntime>();
 
     public AlertingService Service => app.Services.GetRequiredService<AlertingService>();
+
+    public IServiceProvider Services => app.Services;
 
     public Task WaitAssignedAsync(int minPartitions = 1) =>
         Poll.UntilAsync(() => Service.Assignment.Count(p => p.Topic == Topics.Metrics) >= minPartitions, AlertingCluster.Deadline, "partitions assigned");

@@ -116,6 +116,92 @@ public sealed class DispatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Delivery_RetryDelay_DoublesPerAttempt()
+    {
+        await using var dispatcher = new NotificationDispatcher(
+            [new WebhookSender(_http)], id => _channels.GetValueOrDefault(id),
+            new AlertingOptions { StateDirectory = string.Empty, RetryDelay = TimeSpan.FromMilliseconds(150), DeliveryAttempts = 4, DeliveryTimeout = TimeSpan.FromSeconds(5) },
+            TimeProvider.System, NullLogger.Instance);
+        Channel("backoff", ChannelType.Webhook, "/backoff");
+        _receiver.Script("/backoff", 500, 500, 500);
+        dispatcher.Dispatch(Sample("backoff"));
+        await Poll.UntilAsync(() => dispatcher.Log.Of("backoff").Any(r => r.Final), Deadline, "the final delivery", TestContext.Current.CancellationToken);
+        var arrivals = _receiver.Requests.Where(r => r.Path == "/backoff").Select(r => r.ArrivedTicks).ToList();
+        Assert.Equal(4, arrivals.Count);
+        var gaps = arrivals.Zip(arrivals.Skip(1), (a, b) => System.Diagnostics.Stopwatch.GetElapsedTime(a, b).TotalMilliseconds).ToList();
+        // A delay never ends early, so each gap is at least its delay (150, 300, 600 ms, less a timer tick); load only
+        // lengthens them. Without the doubling the last gap could be as short as the first.
+        Assert.True(gaps[0] >= 135, $"gaps {string.Join(", ", gaps)}");
+        Assert.True(gaps[1] >= 285, $"gaps {string.Join(", ", gaps)}");
+        Assert.True(gaps[2] >= 585, $"gaps {string.Join(", ", gaps)}");
+    }
+
+    [Fact]
+    public async Task FullQueue_DropsTheOldest_AndLogsEveryDrop()
+    {
+        _receiver.SlowDelay = TimeSpan.FromMinutes(3);
+        await using var dispatcher = new NotificationDispatcher(
+            [new WebhookSender(_http)], id => _channels.GetValueOrDefault(id),
+            new AlertingOptions { StateDirectory = string.Empty, DeliveryAttempts = 1, DeliveryTimeout = TimeSpan.FromMinutes(2) },
+            TimeProvider.System, NullLogger.Instance);
+        Channel("slow", ChannelType.Webhook, "/slow-queue");
+        var sent = new List<Notification>();
+        for (var i = 0; i < 1010; i++)
+        {
+            var n = Sample("slow");
+            sent.Add(n);
+            dispatcher.Dispatch(n);
+        }
+
+        // One is being delivered (stuck), 1,000 wait: at least nine were dropped, oldest first.
+        Assert.InRange(dispatcher.Dropped, 9, 10);
+        var dropped = dispatcher.Log.Of("slow");
+        Assert.Equal(dispatcher.Dropped, dropped.Count);
+        Assert.All(dropped, r => Assert.True(r is { Success: false, Final: true, Attempt: 0 }));
+        Assert.StartsWith("dropped: the channel's queue was full", dropped[0].Error, StringComparison.Ordinal);
+        Assert.Contains(dropped, r => r.NotificationId == sent[1].Id);
+        Assert.DoesNotContain(dropped, r => r.NotificationId == sent[^1].Id);
+    }
+
+    [Fact]
+    public async Task Outbox_ResumesAfterARestart_WhatWasStillRetrying()
+    {
+        using var state = new TempDirectory("alerting-outbox");
+        var options = new AlertingOptions { StateDirectory = state.Path, RetryDelay = TimeSpan.FromMilliseconds(50), MaxRetryDelay = TimeSpan.FromMilliseconds(100), DeliveryAttempts = 1000 };
+        Channel("later", ChannelType.Webhook, "/later");
+        _receiver.Script("/later", [.. Enumerable.Repeat(503, 10_000)]);
+        var notification = Sample("later");
+        var first = new NotificationDispatcher([new WebhookSender(_http)], id => _channels.GetValueOrDefault(id), options, TimeProvider.System, NullLogger.Instance);
+        first.Dispatch(notification);
+        await Poll.UntilAsync(() => first.Log.Of("later").Count >= 2, Deadline, "two failed attempts", TestContext.Current.CancellationToken);
+        await first.DisposeAsync(); // stops mid-retry
+        Assert.Single(Directory.GetFiles(Path.Combine(state.Path, "outbox"), "*.json"));
+
+        _receiver.Script("/later"); // the receiver is back
+        var before = _receiver.BodiesOf("/later").Count();
+        await using var second = new NotificationDispatcher([new WebhookSender(_http)], id => _channels.GetValueOrDefault(id), options, TimeProvider.System, NullLogger.Instance);
+        Assert.Equal(1, second.ReplayOutbox());
+        await Poll.UntilAsync(() => second.Log.Of("later").Any(r => r.Success), Deadline, "the delivery after the restart", TestContext.Current.CancellationToken);
+        Assert.Equal(before + 1, _receiver.BodiesOf("/later").Count());
+        Assert.Equal(notification.Id, (string?)_receiver.BodiesOf("/later").Last()["id"]);
+        Assert.Equal(0, second.Outbox.Count);
+        Assert.Empty(Directory.GetFiles(Path.Combine(state.Path, "outbox"), "*.json"));
+    }
+
+    [Fact]
+    public async Task Outbox_ForgetsANotification_OnceFinalOnEveryChannel()
+    {
+        Channel("a", ChannelType.Webhook, "/final-a");
+        Channel("b", ChannelType.Webhook, "/final-b");
+        _receiver.Script("/final-b", 404); // not retryable: final at once
+        _dispatcher.Dispatch(Sample("a", "b"));
+        await Poll.UntilAsync(() => _dispatcher.Outbox.Count == 0, Deadline, "the outbox emptied", TestContext.Current.CancellationToken);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_state.Path, "outbox"), "*.json"));
+        await using var restarted = new NotificationDispatcher([], _ => null, new AlertingOptions { StateDirectory = _state.Path }, TimeProvider.System, NullLogger.Instance);
+        Assert.Equal(0, restarted.ReplayOutbox());
+    }
+
+    [Fact]
     public async Task Delivery_StopsAtOnce_OnClientError()
     {
         Channel("gone", ChannelType.Webhook, "/gone");

@@ -29,6 +29,24 @@ public sealed class RuleValidatorTests
     }
 
     [Fact]
+    public void Catalog_KnowsEveryNameOfTheDataContract_AndNoInventedOnes()
+    {
+        var catalog = new MetricCatalog();
+        var contract = typeof(Platform.Telemetry.MetricNames).GetFields()
+            .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToList();
+        Assert.All(contract, name => Assert.True(catalog.IsKnown(name), name));
+        Assert.Equal(contract.Order(StringComparer.Ordinal), catalog.Names);
+        foreach (var name in (string[])["system.process.count", "system.pressure.avg", "container.pids.count", "container.memory.working_set", "system.cpu.frequency"])
+        {
+            Assert.True(catalog.IsKnown(name), name);
+        }
+
+        Assert.False(catalog.IsKnown("system.thread.count")); // never sent by the agent
+        Assert.True(MetricCatalog.IsRatio("system.paging.utilization"));
+        Assert.False(MetricCatalog.IsRatio("system.paging.usage"));
+    }
+
+    [Fact]
     public void Validate_ReportsUnknownMetric_UntilItIsSeen()
     {
         var catalog = new MetricCatalog();
