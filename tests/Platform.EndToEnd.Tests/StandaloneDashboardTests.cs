@@ -141,6 +141,12 @@ public sealed class StandaloneDashboardTests : IAsyncLifetime
             await Assertions.Expect(row.Locator("[data-testid=acknowledged]")).ToContainTextAsync("ann at");
             Assert.Equal(0, await page.Locator("[data-testid=alerting-readonly]").CountAsync());
             await Browser.ScreenshotAsync(page, "standalone-alerts-silenced");
+
+            // The broker page's API answers without the broker embedded (retention from DescribeConfigs, or unknown).
+            using var http = new HttpClient { BaseAddress = new Uri(_dashboard.Url) };
+            var snapshot = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(new Uri("/api/broker", UriKind.Relative), ct))!;
+            Assert.Null((string?)snapshot["error"]);
+            Assert.Contains(snapshot["topics"]!.AsArray(), t => (string?)t!["name"] == "metrics");
             await page.CloseAsync();
         }
         finally
