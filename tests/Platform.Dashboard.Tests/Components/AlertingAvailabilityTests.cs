@@ -131,3 +131,23 @@ public sealed class LayoutErrorBoundaryTests : DashboardTestContext
         protected override void OnInitialized() => throw new InvalidOperationException("broken page");
     }
 }
+
+/// <summary>With security on, the signed-in user acts: no free-text name on the Alerts page.</summary>
+public sealed class SignedInAlertsPageTests : DashboardTestContext
+{
+    public SignedInAlertsPageTests()
+        : base(secure: true)
+    {
+        SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
+        Model.Options.AlertingUrl = "http://127.0.0.1:9/";
+    }
+
+    [Fact]
+    public void AlertsPage_ActsAsTheSignedInUser_WithoutANameField()
+    {
+        Model.Alerts.ApplyAlert(AlertsPagesTests.Alert("a", AlertState.Firing));
+        var page = Render<AlertsPage>();
+        page.WaitForAssertion(() => Assert.Contains("Acting as tester", page.Find("[data-testid=acting-as]").TextContent, StringComparison.Ordinal));
+        Assert.Empty(page.FindAll("[data-testid=who]"));
+    }
+}
