@@ -95,6 +95,30 @@ public sealed class LiveBackedPagesTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task ChannelsPage_DeletesAChannel_OnlyAfterTheConfirmation()
+    {
+        await using var live = await LiveAlerting.StartAsync();
+        Model.Options.AlertingUrl = live.Url;
+        await live.PutChannelAsync(new NotificationChannel { Id = "old-hook", Name = "Old hook", Type = ChannelType.Webhook, Url = new Uri("http://127.0.0.1:9/hook") });
+        var dialogs = Render<MudDialogProvider>();
+        Render<MudSnackbarProvider>();
+        var page = Render<ChannelsPage>();
+        page.WaitForAssertion(() => page.Find("[data-testid=channel-row] [data-testid=delete-channel]"), Deadline);
+
+        ClickOn(page, "[data-testid=delete-channel]");
+        dialogs.WaitForAssertion(() => Assert.Contains("Delete the channel old-hook?", dialogs.Markup, StringComparison.Ordinal));
+        await dialogs.InvokeAsync(() => dialogs.FindAll("button").First(b => b.TextContent.Contains("Cancel", StringComparison.Ordinal)).Click());
+        dialogs.WaitForAssertion(() => Assert.DoesNotContain("Delete the channel old-hook?", dialogs.Markup, StringComparison.Ordinal));
+        Assert.NotNull(await live.GetAsync("api/channels/old-hook", AlertCodec.Json.NotificationChannel));
+
+        ClickOn(page, "[data-testid=delete-channel]");
+        dialogs.WaitForAssertion(() => Assert.Contains("Delete the channel old-hook?", dialogs.Markup, StringComparison.Ordinal));
+        await dialogs.InvokeAsync(() => dialogs.FindAll("button").First(b => b.TextContent.Trim().Equals("Delete", StringComparison.Ordinal)).Click());
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=channel-row]")), Deadline);
+        Assert.Null(await live.GetAsync("api/channels/old-hook", AlertCodec.Json.NotificationChannel));
+    }
+
+    [Fact]
     public async Task HostPage_CustomRange_ReadsTheRangeBackFromTheLog()
     {
         await using var live = await LiveAlerting.StartAsync();
