@@ -63,6 +63,9 @@ public static class DashboardApp
         app.MapHub<LiveHub>(LiveHub.Path).RequireAuthorization(PlatformPolicies.View);
         app.MapMetrics("/metrics").AllowAnonymous();
         app.MapLogsApi();
+        // The broker page's model as JSON: topics, partitions, offsets, sizes and retention when known, groups and lag.
+        app.MapGet("/api/broker", async (BrokerInspector inspector, CancellationToken ct) => Results.Json(await inspector.ReadAsync(ct), System.Text.Json.JsonSerializerOptions.Web))
+            .RequireAuthorization(PlatformPolicies.View).WithTags("Broker").WithSummary("Topics, partitions, offsets, retention, consumer groups and lag per partition, as the broker page shows them");
         app.MapPost(DashboardSecurity.LogoutPath, async (HttpContext context) =>
             {
                 await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);

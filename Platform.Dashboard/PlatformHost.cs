@@ -118,6 +118,13 @@ public sealed partial class PlatformHost : IAsyncDisposable
 
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var url = addresses.FirstOrDefault() ?? options.Urls;
+            if (embed && options.Dashboard.AlertingUrl is null)
+            {
+                // Alerting answers in this process: the server calls it on its own bound address over loopback, never
+                // through the public URL a browser uses (which may be a reverse proxy's).
+                options.Dashboard.AlertingUrl = LoopbackOf(addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal)) ?? url);
+            }
+
             if (!options.Secure && addresses.FirstOrDefault(a => !IsLoopback(a)) is { } open)
             {
                 LogOpenWithoutSecurity(logger, open);
@@ -160,6 +167,11 @@ public sealed partial class PlatformHost : IAsyncDisposable
         if (options.Secure)
         {
             builder.Services.AddDashboardSecurity(options.DataDirectory);
+        }
+
+        if (options.Dashboard.AlertingUrl is null && builder.Configuration["Dashboard:AlertingUrl"] is { Length: > 0 } configured)
+        {
+            options.Dashboard.AlertingUrl = configured;
         }
 
         builder.Services.AddPlatformDashboard(options.Dashboard);
@@ -217,6 +229,32 @@ public sealed partial class PlatformHost : IAsyncDisposable
         output.WriteLine("  It is shown only this once. Sign in and change it (menu at the top right, 'Change password'), or set");
         output.WriteLine("  another one with: dotnet run --project Platform.Dashboard -- users set-password admin --data DIR");
         output.WriteLine();
+    }
+
+    /// <summary>A listening address as this process reaches it over loopback: "http://0.0.0.0:5000", "http://[::]:5000" and
+    /// "http://+:5000" become "http://127.0.0.1:5000/" (or [::1]); a named or specific address is kept.</summary>
+    internal static string LoopbackOf(string address)
+    {
+        var normalised = address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal);
+        if (!Uri.TryCreate(normalised, UriKind.Absolute, out var uri))
+        {
+            return address;
+        }
+
+        var builder = new UriBuilder(uri) { Path = "/" };
+        if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip))
+        {
+            if (ip.Equals(IPAddress.Any))
+            {
+                builder.Host = "127.0.0.1";
+            }
+            else if (ip.Equals(IPAddress.IPv6Any))
+            {
+                builder.Host = "[::1]";
+            }
+        }
+
+        return builder.Uri.ToString();
     }
 
     private static bool IsLoopback(string url)

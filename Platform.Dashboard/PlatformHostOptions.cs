@@ -58,6 +58,10 @@ public sealed class PlatformHostOptions
           --environment NAME                 the ASP.NET Core environment (default Production)
           --secure                           switch security on: SASL/TLS and ACLs on the broker, login
                                              and roles on the dashboard and its API
+          --alerting-url URL                 the alerting REST API the dashboard's actions call (with
+                                             --bootstrap; also Dashboard__AlertingUrl in the environment).
+                                             Embedded: this process' own loopback address. Without it,
+                                             --bootstrap shows alerts, rules and channels read-only
           --kafka KEY=VALUE                  a librdkafka setting for the dashboard's clients with
                                              --bootstrap (security.protocol, sasl.*, ssl.ca.location)
 
@@ -133,11 +137,20 @@ public sealed class PlatformHostOptions
 
                     options.Dashboard.KafkaProperties[setting[..eq]] = setting[(eq + 1)..];
                     break;
+                case "--alerting-url":
+                    var url = Value();
+                    if (!Uri.TryCreate(url, UriKind.Absolute, out var parsedUrl) || parsedUrl.Scheme is not ("http" or "https"))
+                    {
+                        throw new ArgumentException($"--alerting-url: '{url}' is not an http(s) URL such as http://alerting-1:8080/.");
+                    }
+
+                    options.Dashboard.AlertingUrl = url;
+                    break;
                 case "--environment":
                     options.EnvironmentName = Value();
                     break;
                 default:
-                    throw new ArgumentException($"Unknown option '{arg}'. Options: --bootstrap HOST:PORT, --urls URL, --data DIR, --kafka-listen HOST:PORT, --agent-interval SECONDS, --log PATH, --environment NAME, --secure, --kafka KEY=VALUE.");
+                    throw new ArgumentException($"Unknown option '{arg}'. Options: --bootstrap HOST:PORT, --urls URL, --data DIR, --kafka-listen HOST:PORT, --agent-interval SECONDS, --log PATH, --environment NAME, --secure, --kafka KEY=VALUE, --alerting-url URL.");
             }
         }
 

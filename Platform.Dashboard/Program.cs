@@ -31,12 +31,15 @@ if (host.Embedded)
     Console.WriteLine("  The platform is running in this process.");
     Console.WriteLine($"  Dashboard:  {host.Url}");
     Console.WriteLine($"  Kafka:      {host.Bootstrap}  (embedded broker, data in {Path.GetFullPath(options.DataDirectory)})");
-    Console.WriteLine($"  Alerting:   {host.Url}/api/rules");
+    Console.WriteLine($"  Alerting:   {host.Url}/api/rules  (the dashboard calls it at {options.Dashboard.AlertingUrl})");
     Console.WriteLine($"  Agent:      this host, as '{host.LocalHostId}'");
 }
 else
 {
     Console.WriteLine($"  Dashboard:  {host.Url}  (reading the broker at {host.Bootstrap})");
+    Console.WriteLine(options.Dashboard.AlertingUrl is { } alertingUrl
+        ? $"  Alerting:   {alertingUrl}  (the API the dashboard's actions call)"
+        : "  Alerting:   none configured (--alerting-url URL): alerts, rules and channels are read-only");
 }
 
 Console.WriteLine("  Ctrl+C stops it.");

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Platform.Telemetry.Alerts;
 
@@ -22,15 +21,24 @@ public sealed record ApiResult(bool Ok, string? Title = null, IReadOnlyDictionar
 }
 
 /// <summary>
-/// Calls the alerting REST API (<c>/api/</c>) the dashboard's actions go through, so the UI and the API agree:
-/// <see cref="DashboardOptions.AlertingUrl"/>, or this dashboard's own address when alerting runs in-process.
+/// Calls the alerting REST API (<c>/api/</c>) the dashboard's actions go through, so the UI and the API agree, at
+/// <see cref="DashboardOptions.AlertingUrl"/> (the all-in-one sets it to its own loopback address). An action never
+/// throws for the API being unreachable, slow or not configured: it answers a failed <see cref="ApiResult"/> whose title
+/// says which; the lists throw <see cref="HttpRequestException"/> with that message, which the pages show.
 /// </summary>
-public sealed class AlertingApi(IHttpClientFactory clients, NavigationManager navigation, DashboardOptions options, IServiceProvider services)
+public sealed class AlertingApi(IHttpClientFactory clients, DashboardOptions options, IServiceProvider services)
 {
-    private HttpClient Client()
+    /// <summary>What the pages say, and the actions answer, when no alerting API is configured.</summary>
+    public const string NotConfiguredMessage = "No alerting API configured: start the dashboard with --alerting-url URL (or set Dashboard:AlertingUrl). The alerts, rules and channels are shown read-only.";
+
+    /// <summary>Whether an alerting API is configured; without one the operating pages are read-only.</summary>
+    public bool Configured => !string.IsNullOrWhiteSpace(options.AlertingUrl);
+
+    private HttpClient Client(TimeSpan timeout)
     {
         var client = clients.CreateClient(nameof(AlertingApi));
-        client.BaseAddress = new Uri(options.AlertingUrl ?? navigation.BaseUri);
+        client.BaseAddress = new Uri(options.AlertingUrl!.EndsWith('/') ? options.AlertingUrl : options.AlertingUrl + "/");
+        client.Timeout = timeout;
         // With security on, the call carries the signed-in user's ticket so the API applies that user's role.
         if (services.GetService<Security.ApiTicket>() is { } tickets
             && services.GetService<AuthenticationStateProvider>()?.GetAuthenticationStateAsync() is { IsCompletedSuccessfully: true } state
@@ -42,84 +50,176 @@ public sealed class AlertingApi(IHttpClientFactory clients, NavigationManager na
         return client;
     }
 
-    public async Task<ApiResult> AcknowledgeAsync(string fingerprint, string by, string? comment, CancellationToken cancellationToken = default)
+    /// <summary>Sends one action and reads its answer; an unreachable, slow or missing API becomes a failed result.</summary>
+    private async Task<ApiResult> CallAsync(Func<HttpClient, CancellationToken, Task<HttpResponseMessage>> send, CancellationToken cancellationToken)
+    {
+        if (!Configured)
+        {
+            return new ApiResult(false, NotConfiguredMessage);
+        }
+
+        try
+        {
+            using var response = await send(Client(options.AlertingTimeout), cancellationToken);
+            return await ResultAsync(response, cancellationToken);
+        }
+        catch (Exception ex) when (IsTransport(ex, cancellationToken))
+        {
+            return new ApiResult(false, Describe(ex, options.AlertingTimeout));
+        }
+    }
+
+    /// <summary>Reads a list; an unreachable, slow or missing API throws <see cref="HttpRequestException"/> saying which.</summary>
+    private async Task<T> GetAsync<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        if (!Configured)
+        {
+            throw new HttpRequestException(NotConfiguredMessage);
+        }
+
+        try
+        {
+            return await Client(options.AlertingTimeout).GetFromJsonAsync(path, type, cancellationToken)
+                ?? throw new HttpRequestException($"The alerting API answered nothing for {path}.");
+        }
+        catch (Exception ex) when (ex is not HttpRequestException && IsTransport(ex, cancellationToken))
+        {
+            throw new HttpRequestException(Describe(ex, options.AlertingTimeout), ex);
+        }
+    }
+
+    private static bool IsTransport(Exception ex, CancellationToken cancellationToken) =>
+        ex is HttpRequestException or JsonException or NotSupportedException
+        || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private string Describe(Exception ex, TimeSpan timeout) => ex switch
+    {
+        OperationCanceledException => $"The alerting API at {options.AlertingUrl} did not answer within {timeout.TotalSeconds:0} s.",
+        HttpRequestException => $"The alerting API at {options.AlertingUrl} is unreachable: {ex.Message}",
+        _ => $"The alerting API at {options.AlertingUrl} answered something unreadable: {ex.Message}",
+    };
+
+    public Task<ApiResult> AcknowledgeAsync(string fingerprint, string by, string? comment, CancellationToken cancellationToken = default)
     {
         var body = new JsonObject { ["by"] = by, ["comment"] = comment };
-        using var response = await Client().PostAsJsonAsync($"api/alerts/{Uri.EscapeDataString(fingerprint)}/ack", body, cancellationToken);
-        return await ResultAsync(response, cancellationToken);
+        return CallAsync((c, ct) => c.PostAsJsonAsync($"api/alerts/{Uri.EscapeDataString(fingerprint)}/ack", body, ct), cancellationToken);
     }
 
-    public async Task<ApiResult> SilenceAsync(Silence silence, CancellationToken cancellationToken = default)
-    {
-        using var response = await Client().PostAsJsonAsync("api/silences", silence, AlertCodec.Json.Silence, cancellationToken);
-        return await ResultAsync(response, cancellationToken);
-    }
+    public Task<ApiResult> SilenceAsync(Silence silence, CancellationToken cancellationToken = default) =>
+        CallAsync((c, ct) => c.PostAsJsonAsync("api/silences", silence, AlertCodec.Json.Silence, ct), cancellationToken);
 
     /// <summary>Edits a silence or maintenance window (PUT on its id; the newest record on the topic wins).</summary>
-    public async Task<ApiResult> UpdateSilenceAsync(Silence silence, CancellationToken cancellationToken = default)
+    public Task<ApiResult> UpdateSilenceAsync(Silence silence, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(silence);
-        using var response = await Client().PutAsJsonAsync($"api/silences/{Uri.EscapeDataString(silence.Id)}", silence, AlertCodec.Json.Silence, cancellationToken);
-        return await ResultAsync(response, cancellationToken);
+        return CallAsync((c, ct) => c.PutAsJsonAsync($"api/silences/{Uri.EscapeDataString(silence.Id)}", silence, AlertCodec.Json.Silence, ct), cancellationToken);
     }
 
+    /// <exception cref="HttpRequestException">The API is unreachable, slow or not configured.</exception>
     public async Task<IReadOnlyList<Silence>> SilencesAsync(CancellationToken cancellationToken = default) =>
-        await Client().GetFromJsonAsync("api/silences", AlertCodec.Json.ListSilence, cancellationToken) ?? [];
+        await GetAsync("api/silences", AlertCodec.Json.ListSilence, cancellationToken);
 
-    public async Task<ApiResult> ExpireSilenceAsync(string id, CancellationToken cancellationToken = default)
-    {
-        using var response = await Client().DeleteAsync($"api/silences/{Uri.EscapeDataString(id)}", cancellationToken);
-        return await ResultAsync(response, cancellationToken);
-    }
+    public Task<ApiResult> ExpireSilenceAsync(string id, CancellationToken cancellationToken = default) =>
+        CallAsync((c, ct) => c.DeleteAsync($"api/silences/{Uri.EscapeDataString(id)}", ct), cancellationToken);
 
     /// <summary>Creates (POST) or replaces (PUT) a rule; a bad rule comes back with its errors per field.</summary>
-    public async Task<ApiResult> SaveRuleAsync(AlertRule rule, bool create, CancellationToken cancellationToken = default)
+    public async Task<ApiResult> SaveRuleAsync(AlertRule rule, bool create, CancellationToken cancellationToken = default) =>
+        (await SaveRuleReturningAsync(rule, create, cancellationToken)).Result;
+
+    /// <summary>Creates or replaces a rule and answers the rule as the API stored it (stamped with its version and
+    /// time), so a caller can show exactly that rather than its own copy.</summary>
+    public async Task<(ApiResult Result, AlertRule? Saved)> SaveRuleReturningAsync(AlertRule rule, bool create, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(rule);
-        using var response = create
-            ? await Client().PostAsJsonAsync("api/rules", rule, AlertCodec.Json.AlertRule, cancellationToken)
-            : await Client().PutAsJsonAsync($"api/rules/{Uri.EscapeDataString(rule.Id)}", rule, AlertCodec.Json.AlertRule, cancellationToken);
-        return await ResultAsync(response, cancellationToken);
+        AlertRule? saved = null;
+        var result = await CallAsync(async (c, ct) =>
+        {
+            var response = create
+                ? await c.PostAsJsonAsync("api/rules", rule, AlertCodec.Json.AlertRule, ct)
+                : await c.PutAsJsonAsync($"api/rules/{Uri.EscapeDataString(rule.Id)}", rule, AlertCodec.Json.AlertRule, ct);
+            if (response.IsSuccessStatusCode && response.Content.Headers.ContentLength != 0)
+            {
+                await response.Content.LoadIntoBufferAsync(ct);
+                try
+                {
+                    saved = await response.Content.ReadFromJsonAsync(AlertCodec.Json.AlertRule, ct);
+                }
+                catch (JsonException)
+                {
+                    // Not a rule: the caller waits for the topic instead.
+                }
+            }
+
+            return response;
+        }, cancellationToken);
+        return (result, result.Ok ? saved : null);
     }
 
-    public async Task<ApiResult> DeleteRuleAsync(string id, CancellationToken cancellationToken = default)
+    public Task<ApiResult> DeleteRuleAsync(string id, CancellationToken cancellationToken = default) =>
+        CallAsync((c, ct) => c.DeleteAsync($"api/rules/{Uri.EscapeDataString(id)}", ct), cancellationToken);
+
+    /// <summary>
+    /// Alert records from alerting's history (<c>GET /api/alerts/history</c>), newest first, filtered as the query says;
+    /// null with the reason when the API cannot answer (unreachable, slow, not configured, or without that endpoint).
+    /// </summary>
+    public async Task<(IReadOnlyList<AlertTransition>? Records, string? Error)> AlertHistoryAsync(AlertHistoryQuery query, CancellationToken cancellationToken = default)
     {
-        using var response = await Client().DeleteAsync($"api/rules/{Uri.EscapeDataString(id)}", cancellationToken);
-        return await ResultAsync(response, cancellationToken);
+        ArgumentNullException.ThrowIfNull(query);
+        try
+        {
+            return (await GetAsync(query.ToPath(), AlertCodec.Json.ListAlertTransition, cancellationToken), null);
+        }
+        catch (HttpRequestException ex)
+        {
+            return (null, ex.StatusCode is { } status ? $"the history API answered {(int)status} {status}" : ex.Message);
+        }
     }
 
     /// <summary>The channels as the API lists them (email passwords redacted; the page masks the other secrets).</summary>
+    /// <exception cref="HttpRequestException">The API is unreachable, slow or not configured.</exception>
     public async Task<IReadOnlyList<NotificationChannel>> ChannelsAsync(CancellationToken cancellationToken = default) =>
-        await Client().GetFromJsonAsync("api/channels", AlertCodec.Json.ListNotificationChannel, cancellationToken) ?? [];
+        await GetAsync("api/channels", AlertCodec.Json.ListNotificationChannel, cancellationToken);
 
-    public async Task<ApiResult> SaveChannelAsync(NotificationChannel channel, CancellationToken cancellationToken = default)
+    public Task<ApiResult> SaveChannelAsync(NotificationChannel channel, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(channel);
-        using var response = await Client().PutAsJsonAsync($"api/channels/{Uri.EscapeDataString(channel.Id)}", channel, AlertCodec.Json.NotificationChannel, cancellationToken);
-        return await ResultAsync(response, cancellationToken);
+        return CallAsync((c, ct) => c.PutAsJsonAsync($"api/channels/{Uri.EscapeDataString(channel.Id)}", channel, AlertCodec.Json.NotificationChannel, ct), cancellationToken);
     }
 
-    public async Task<ApiResult> DeleteChannelAsync(string id, CancellationToken cancellationToken = default)
-    {
-        using var response = await Client().DeleteAsync($"api/channels/{Uri.EscapeDataString(id)}", cancellationToken);
-        return await ResultAsync(response, cancellationToken);
-    }
+    public Task<ApiResult> DeleteChannelAsync(string id, CancellationToken cancellationToken = default) =>
+        CallAsync((c, ct) => c.DeleteAsync($"api/channels/{Uri.EscapeDataString(id)}", ct), cancellationToken);
 
     /// <summary>Sends a test notification now; the delivery record says how it went (also when it failed).</summary>
     public async Task<(ApiResult Result, Platform.Alerting.Notifications.DeliveryRecord? Delivery)> TestChannelAsync(string id, string by, CancellationToken cancellationToken = default)
     {
-        using var response = await Client().PostAsync($"api/channels/{Uri.EscapeDataString(id)}/test?by={Uri.EscapeDataString(by)}", null, cancellationToken);
-        if (response.IsSuccessStatusCode || response.StatusCode == System.Net.HttpStatusCode.BadGateway)
+        if (!Configured)
         {
-            var record = await response.Content.ReadFromJsonAsync<Platform.Alerting.Notifications.DeliveryRecord>(JsonSerializerOptions.Web, cancellationToken);
-            return (response.IsSuccessStatusCode ? ApiResult.Success : new ApiResult(false, record?.Error ?? "delivery failed"), record);
+            return (new ApiResult(false, NotConfiguredMessage), null);
         }
 
-        return (await ResultAsync(response, cancellationToken), null);
+        try
+        {
+            using var response = await Client(options.AlertingTimeout).PostAsync($"api/channels/{Uri.EscapeDataString(id)}/test?by={Uri.EscapeDataString(by)}", null, cancellationToken);
+            if (response.IsSuccessStatusCode || response.StatusCode == System.Net.HttpStatusCode.BadGateway)
+            {
+                var record = await response.Content.ReadFromJsonAsync<Platform.Alerting.Notifications.DeliveryRecord>(JsonSerializerOptions.Web, cancellationToken);
+                return (response.IsSuccessStatusCode ? ApiResult.Success : new ApiResult(false, record?.Error ?? "delivery failed"), record);
+            }
+
+            return (await ResultAsync(response, cancellationToken), null);
+        }
+        catch (Exception ex) when (IsTransport(ex, cancellationToken))
+        {
+            return (new ApiResult(false, Describe(ex, options.AlertingTimeout)), null);
+        }
     }
 
+    /// <exception cref="HttpRequestException">The API is unreachable, slow or not configured.</exception>
     public async Task<IReadOnlyList<Platform.Alerting.Notifications.DeliveryRecord>> DeliveriesAsync(string id, CancellationToken cancellationToken = default) =>
-        await Client().GetFromJsonAsync<List<Platform.Alerting.Notifications.DeliveryRecord>>($"api/channels/{Uri.EscapeDataString(id)}/deliveries", JsonSerializerOptions.Web, cancellationToken) ?? [];
+        await GetAsync($"api/channels/{Uri.EscapeDataString(id)}/deliveries", DeliveryList, cancellationToken);
+
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<List<Platform.Alerting.Notifications.DeliveryRecord>> DeliveryList =
+        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<List<Platform.Alerting.Notifications.DeliveryRecord>>)JsonSerializerOptions.Web.GetTypeInfo(typeof(List<Platform.Alerting.Notifications.DeliveryRecord>));
 
     /// <summary>Replays the last <paramref name="span"/> of metrics through the rule: when it would have fired.</summary>
     public async Task<(ApiResult Result, IReadOnlyList<DateTimeOffset> FiredAt)> BacktestAsync(AlertRule rule, TimeSpan span, CancellationToken cancellationToken = default)
@@ -132,17 +232,30 @@ public sealed class AlertingApi(IHttpClientFactory clients, NavigationManager na
             ["from"] = now - span,
             ["to"] = now,
         };
-        using var response = await Client().PostAsJsonAsync("api/rules/backtest", body, cancellationToken);
-        var result = await ResultAsync(response, cancellationToken);
-        if (!result.Ok)
+        if (!Configured)
         {
-            return (result, []);
+            return (new ApiResult(false, NotConfiguredMessage), []);
         }
 
-        var node = await response.Content.ReadFromJsonAsync<JsonNode>(cancellationToken);
-        var fired = new List<DateTimeOffset>();
-        Collect(node, fired);
-        return (result, fired.Order().ToList());
+        try
+        {
+            // The backtester may take its whole budget on a long range: the call waits longer than an action does.
+            using var response = await Client(options.BacktestTimeout).PostAsJsonAsync("api/rules/backtest", body, cancellationToken);
+            var result = await ResultAsync(response, cancellationToken);
+            if (!result.Ok)
+            {
+                return (result, []);
+            }
+
+            var node = await response.Content.ReadFromJsonAsync<JsonNode>(cancellationToken);
+            var fired = new List<DateTimeOffset>();
+            Collect(node, fired);
+            return (result, fired.Order().ToList());
+        }
+        catch (Exception ex) when (IsTransport(ex, cancellationToken))
+        {
+            return (new ApiResult(false, Describe(ex, options.BacktestTimeout)), []);
+        }
     }
 
     // The backtest answers with episodes per series; every "firedAt" in it is one time the rule would have fired.

@@ -6,7 +6,8 @@ namespace Platform.Dashboard.Services;
 
 public sealed record PartitionView(int Partition, int Leader, long LowOffset, long HighOffset, long? SizeBytes);
 
-public sealed record TopicView(string Name, IReadOnlyList<PartitionView> Partitions, long? RetentionMs)
+/// <summary>A topic: its partitions, and its retention by time and by size when the broker says (null = not known).</summary>
+public sealed record TopicView(string Name, IReadOnlyList<PartitionView> Partitions, long? RetentionMs, long? RetentionBytes = null)
 {
     public long Messages => Partitions.Sum(p => Math.Max(0, p.HighOffset - p.LowOffset));
 
@@ -31,8 +32,10 @@ public sealed record BrokerSnapshot(DateTimeOffset At, IReadOnlyList<TopicView> 
 /// <summary>
 /// Reads the broker's state through the Kafka admin API (works against the embedded broker and a real Kafka
 /// cluster alike): topics, partitions and watermarks (metadata, ListOffsets), consumer groups with members
-/// (ListGroups, DescribeGroups) and committed offsets (OffsetFetch), hence lag per partition. Sizes and
-/// retention come from the embedded broker's log when it runs in this process.
+/// (ListGroups, DescribeGroups) and committed offsets (OffsetFetch), hence lag per partition, and each topic's
+/// <c>retention.ms</c> and <c>retention.bytes</c> (DescribeConfigs; left unknown when the broker does not support it).
+/// Sizes on disk come from the embedded broker's log when it runs in this process. <c>GET /api/broker</c> answers the
+/// same snapshot the page shows.
 /// </summary>
 public sealed class BrokerInspector(DashboardOptions options) : IDisposable
 {
@@ -40,6 +43,7 @@ public sealed class BrokerInspector(DashboardOptions options) : IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IAdminClient? _admin;
     private IConsumer<byte[], byte[]>? _consumer;
+    private bool _retentionUnsupported;
 
     /// <summary>The embedded broker's log (set by the all-in-one host), for sizes and retention.</summary>
     public LogManager? EmbeddedLog { get; set; }
@@ -95,6 +99,15 @@ public sealed class BrokerInspector(DashboardOptions options) : IDisposable
             topics.Add(new TopicView(topic.Topic, partitions, log?.EffectiveConfig.RetentionMs));
         }
 
+        var retention = await RetentionAsync(topics.Select(t => t.Name).ToList());
+        for (var i = 0; i < topics.Count; i++)
+        {
+            if (retention.TryGetValue(topics[i].Name, out var r))
+            {
+                topics[i] = topics[i] with { RetentionMs = r.Ms ?? topics[i].RetentionMs, RetentionBytes = r.Bytes };
+            }
+        }
+
         var listed = await _admin.ListConsumerGroupsAsync(new ListConsumerGroupsOptions { RequestTimeout = Timeout });
         var ids = listed.Valid.Select(g => g.GroupId).OrderBy(g => g, StringComparer.Ordinal).ToList();
         var groups = new List<GroupView>();
@@ -118,6 +131,49 @@ public sealed class BrokerInspector(DashboardOptions options) : IDisposable
 
         return new BrokerSnapshot(DateTimeOffset.UtcNow, topics, groups, null);
     }
+
+    /// <summary>
+    /// Each topic's <c>retention.ms</c> and <c>retention.bytes</c> (-1 = unlimited) through DescribeConfigs; a broker that
+    /// does not support it, or a topic it fails on, leaves them unknown rather than failing the snapshot.
+    /// </summary>
+    private async Task<Dictionary<string, (long? Ms, long? Bytes)>> RetentionAsync(List<string> topics)
+    {
+        var result = new Dictionary<string, (long? Ms, long? Bytes)>(StringComparer.Ordinal);
+        if (topics.Count == 0 || _retentionUnsupported)
+        {
+            return result;
+        }
+
+        List<DescribeConfigsResult> described;
+        try
+        {
+            described = await _admin!.DescribeConfigsAsync(
+                topics.Select(t => new ConfigResource { Type = ResourceType.Topic, Name = t }),
+                new DescribeConfigsOptions { RequestTimeout = Timeout });
+        }
+        catch (DescribeConfigsException ex)
+        {
+            described = ex.Results.Where(r => !r.Error.IsError).Select(r => new DescribeConfigsResult { ConfigResource = r.ConfigResource, Entries = r.Entries }).ToList();
+        }
+        catch (KafkaException ex) when (ex.Error.Code is ErrorCode.UnsupportedVersion or ErrorCode.Local_UnsupportedFeature or ErrorCode.InvalidRequest)
+        {
+            _retentionUnsupported = true;
+            return result;
+        }
+
+        foreach (var topic in described)
+        {
+            result[topic.ConfigResource.Name] = (Number(topic.Entries, "retention.ms"), Number(topic.Entries, "retention.bytes"));
+        }
+
+        return result;
+    }
+
+    private static long? Number(Dictionary<string, ConfigEntryResult>? entries, string name) =>
+        entries is not null && entries.TryGetValue(name, out var entry)
+            && long.TryParse(entry.Value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : null;
 
     public void Dispose()
     {

@@ -36,9 +36,22 @@ public sealed class DashboardOptions
     /// <summary>A host silent for longer than this is forgotten (its memory freed).</summary>
     public TimeSpan ForgetAfter { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>The alerting REST API the dashboard's actions call (acknowledge, silence, rules); null = this
-    /// dashboard's own address (alerting in the same process, as the all-in-one runs it).</summary>
+    /// <summary>The alerting REST API the dashboard's actions call (acknowledge, silence, rules, channels), e.g.
+    /// "http://alerting-1:8080/". The all-in-one sets it to its own loopback address once it listens; null with
+    /// <c>--bootstrap</c> and no <c>--alerting-url</c>: the operating pages are read-only and say why.</summary>
     public string? AlertingUrl { get; set; }
+
+    /// <summary>How long an action waits for the alerting API before it reports the API as not answering.</summary>
+    public TimeSpan AlertingTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a backtest waits: longer than the backtester's own budget (120 s), so its answer arrives.</summary>
+    public TimeSpan BacktestTimeout { get; set; } = TimeSpan.FromSeconds(150);
+
+    /// <summary>How long a resolved alert stays in the dashboard's alert table (its records stay in the history).</summary>
+    public TimeSpan ResolvedRetention { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The most history scans (host ranges read back from the log) that run at once; others wait.</summary>
+    public int MaxConcurrentHistoryReads { get; set; } = 2;
 
     /// <summary>The display rate: live pushes per host and page refreshes happen at most this often.</summary>
     public TimeSpan PushInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -72,6 +85,16 @@ public sealed class DashboardOptions
         if (PushInterval <= TimeSpan.Zero || Backfill < TimeSpan.Zero || DefaultInterval <= TimeSpan.Zero)
         {
             throw new ArgumentException("Dashboard: PushInterval and DefaultInterval must be positive and Backfill not negative.");
+        }
+
+        if (AlertingUrl is not null && !Uri.TryCreate(AlertingUrl, UriKind.Absolute, out _))
+        {
+            throw new ArgumentException($"Dashboard: AlertingUrl '{AlertingUrl}' is not an absolute URL (http://host:port/).");
+        }
+
+        if (AlertingTimeout <= TimeSpan.Zero || BacktestTimeout <= TimeSpan.Zero || ResolvedRetention < TimeSpan.Zero || MaxConcurrentHistoryReads < 1)
+        {
+            throw new ArgumentException("Dashboard: AlertingTimeout, BacktestTimeout and MaxConcurrentHistoryReads must be positive and ResolvedRetention not negative.");
         }
 
         if (HistoryPoints < 2)

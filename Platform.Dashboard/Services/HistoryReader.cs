@@ -7,20 +7,26 @@ using Platform.Telemetry;
 namespace Platform.Dashboard.Services;
 
 /// <summary>
-/// Reads one host's series over a time range back from the <c>metrics</c> topic: finds the offsets for
-/// the range's start by timestamp (ListOffsets), reads every partition up to the range's end, keeps the
-/// records keyed by the host and averages their samples into at most <c>points</c> buckets per series.
+/// Reads one host's series over a time range back from the <c>metrics</c> topic and averages their samples into at most
+/// <c>points</c> buckets per series. It reads only the partition the host's key goes to (the agent producer's partitioner,
+/// <see cref="KeyPartitioner"/>), finding the range's start by timestamp (ListOffsets); when that partition holds more
+/// than <see cref="SampleAbove"/> records over the range, it samples it — a few of the host's records at each bucket's
+/// start — rather than reading it all, so a 24 h range of a large fleet answers within the budget. When the host's
+/// partition has none of its records (the partition count changed since), it reads every partition. At most
+/// <see cref="DashboardOptions.MaxConcurrentHistoryReads"/> requests read at once; the others wait their turn.
 /// Nothing of it stays in memory after the request.
 /// </summary>
-public sealed partial class HistoryReader
+public sealed partial class HistoryReader : IDisposable
 {
     private readonly DashboardOptions _options;
     private readonly ILogger<HistoryReader> _logger;
+    private readonly SemaphoreSlim _scans;
 
     public HistoryReader(DashboardOptions options, ILogger<HistoryReader> logger)
     {
         _options = options;
         _logger = logger;
+        _scans = new SemaphoreSlim(options.MaxConcurrentHistoryReads, options.MaxConcurrentHistoryReads);
     }
 
     /// <summary>The most records (of every host) one request scans before it answers with what it has.</summary>
@@ -29,8 +35,16 @@ public sealed partial class HistoryReader
     /// <summary>The longest one request reads before it answers with what it has.</summary>
     public TimeSpan MaxDuration { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>Above this many records in the host's partition over the range, the partition is sampled, not read whole.</summary>
+    public long SampleAbove { get; init; } = 200_000;
+
+    /// <summary>How many of the host's records a sampled read takes at the start of each bucket.</summary>
+    public int RecordsPerBucket { get; init; } = 2;
+
+    public void Dispose() => _scans.Dispose();
+
     /// <exception cref="ArgumentException">The range is empty or reversed, or the host id is empty.</exception>
-    public Task<HistoryResult> ReadAsync(string hostId, DateTimeOffset from, DateTimeOffset to, int points, CancellationToken cancellationToken)
+    public async Task<HistoryResult> ReadAsync(string hostId, DateTimeOffset from, DateTimeOffset to, int points, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(hostId);
         if (to <= from)
@@ -39,7 +53,15 @@ public sealed partial class HistoryReader
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(points, 2);
-        return Task.Run(() => Read(hostId, from, to, points, cancellationToken), cancellationToken);
+        await _scans.WaitAsync(cancellationToken);
+        try
+        {
+            return await Task.Run(() => Read(hostId, from, to, points, cancellationToken), cancellationToken);
+        }
+        finally
+        {
+            _scans.Release();
+        }
     }
 
     private HistoryResult Read(string hostId, DateTimeOffset from, DateTimeOffset to, int points, CancellationToken cancellationToken)
@@ -52,15 +74,13 @@ public sealed partial class HistoryReader
         var catalog = new SeriesCatalog();
         long records = 0;
 
-        using var consumer = TopicRangeScan.CreateConsumer(_options, "platform-dashboard-history", LogClient);
-
-        // The range's end: the first record after it, with a minute of slack for clock skew between producers.
-        var (_, truncated) = TopicRangeScan.Run(consumer, Topics.Metrics, from, to.AddMinutes(1), MaxRecords, MaxDuration, result =>
+        // One record: true when it is the host's (whether or not its time falls in the range).
+        bool Take(ConsumeResult<byte[], byte[]> result)
         {
             var message = result.Message;
             if (message.Key is null || !key.AsSpan().SequenceEqual(message.Key) || message.Value is null)
             {
-                return;
+                return false;
             }
 
             try
@@ -77,10 +97,44 @@ public sealed partial class HistoryReader
             {
                 LogBadRecord(result.Partition.Value, result.Offset.Value, ex.Message);
             }
-        }, cancellationToken);
 
-        LogRead(hostId, records, clock.ElapsedMilliseconds);
-        return new HistoryResult(from, to, buckets.ToSeries(), records, truncated);
+            return true;
+        }
+
+        using var consumer = TopicRangeScan.CreateConsumer(_options, "platform-dashboard-history", LogClient);
+        var partitions = TopicRangeScan.Partitions(consumer, Topics.Metrics);
+        if (partitions.Count == 0)
+        {
+            return new HistoryResult(from, to, [], 0, false);
+        }
+
+        // The range's end: the first record after it, with a minute of slack for clock skew between producers.
+        var endAt = to.AddMinutes(1);
+        var own = partitions.Find(p => p.Partition.Value == KeyPartitioner.PartitionFor(key, partitions.Count)) ?? partitions[0];
+        var inRange = TopicRangeScan.OffsetAt(consumer, own, endAt) - TopicRangeScan.OffsetAt(consumer, own, from);
+        long scanned;
+        bool truncated;
+        var sampled = inRange > SampleAbove;
+        if (sampled)
+        {
+            (scanned, truncated) = TopicRangeScan.RunSampled(consumer, own, from, endAt, points, RecordsPerBucket, MaxDuration, Take, cancellationToken);
+        }
+        else
+        {
+            (scanned, truncated) = TopicRangeScan.Run(consumer, Topics.Metrics, from, endAt, MaxRecords, MaxDuration, r => Take(r), cancellationToken, [own]);
+        }
+
+        if (records == 0 && partitions.Count > 1 && !truncated)
+        {
+            // None of the host's records where its key goes now: written under another partition count, read everything.
+            var (all, allTruncated) = TopicRangeScan.Run(consumer, Topics.Metrics, from, endAt, MaxRecords, MaxDuration - clock.Elapsed, r => Take(r), cancellationToken);
+            scanned += all;
+            truncated = allTruncated;
+            sampled = false;
+        }
+
+        LogRead(hostId, records, scanned, clock.ElapsedMilliseconds);
+        return new HistoryResult(from, to, buckets.ToSeries(), records, truncated) { Scanned = scanned, Sampled = sampled };
     }
 
     /// <summary>The buckets as the interpreter's target.</summary>
@@ -190,6 +244,6 @@ public sealed partial class HistoryReader
     [LoggerMessage(Level = LogLevel.Warning, Message = "Unreadable metrics record at [{Partition}]@{Offset} skipped: {Reason}")]
     private partial void LogBadRecord(int partition, long offset, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "History of {Host}: {Records} records read in {Milliseconds} ms")]
-    private partial void LogRead(string host, long records, long milliseconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "History of {Host}: {Records} of its records among {Scanned} read in {Milliseconds} ms")]
+    private partial void LogRead(string host, long records, long scanned, long milliseconds);
 }

@@ -2,8 +2,9 @@ using System.Globalization;
 
 namespace Platform.Dashboard.Services;
 
-/// <summary><c>GET /api/logs</c>: the lines of a time range read back from the <c>logs</c> topic, filtered by host and a
-/// log rule's pattern, as the logs page shows them when it opens from a log-rule alert.</summary>
+/// <summary><c>GET /api/logs</c>: the lines of a time range read back from the <c>logs</c> topic, filtered by host, source,
+/// minimum severity, text and a log rule's pattern — the Logs page's filters (<see cref="LogFilter"/>), as the page shows
+/// them when it opens from a log-rule alert.</summary>
 public static class LogsEndpoint
 {
     /// <summary>The most lines one answer holds (the newest of the range).</summary>
@@ -12,7 +13,7 @@ public static class LogsEndpoint
     public static IEndpointRouteBuilder MapLogsApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapGet("/api/logs", async (long? from, long? to, string? host, string? pattern, bool? regex, bool? icase, int? limit,
+        endpoints.MapGet("/api/logs", async (long? from, long? to, string? host, string? source, string? severity, string? text, string? pattern, bool? regex, bool? icase, int? limit,
                 LogHistoryReader reader, CancellationToken ct) =>
             {
                 var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -48,13 +49,18 @@ public static class LogsEndpoint
                     }
                 }
 
+                if (!LogFilter.TryParseSeverity(severity, out var minSeverity))
+                {
+                    errors["severity"] = ["one of any, trace, debug, info, warn, error, fatal"];
+                }
+
                 if (errors.Count > 0)
                 {
                     return Results.ValidationProblem(errors, title: "The log query is invalid");
                 }
 
                 var history = await reader.ReadAsync(DateTimeOffset.FromUnixTimeMilliseconds(from!.Value), DateTimeOffset.FromUnixTimeMilliseconds(to!.Value),
-                    l => (string.IsNullOrEmpty(host) || l.HostId == host) && (match is null || match.IsMatch(l.Message)), ct);
+                    new LogFilter(host, source, minSeverity, text, match, ExactHost: true).Pass, ct);
                 var lines = history.Lines.TakeLast(limit ?? MaxLimit).Select(l => new
                 {
                     host = l.HostId,
@@ -66,7 +72,7 @@ public static class LogsEndpoint
                 });
                 return Results.Ok(new { lines, truncated = history.Truncated || history.Lines.Count > (limit ?? MaxLimit) });
             })
-            .RequireAuthorization(Platform.Alerting.Security.PlatformPolicies.View).WithTags("Logs").WithSummary("Log lines of a time range read back from the logs topic, by host and pattern");
+            .RequireAuthorization(Platform.Alerting.Security.PlatformPolicies.View).WithTags("Logs").WithSummary("Log lines of a time range read back from the logs topic, by host, source, minimum severity, text and pattern");
         return endpoints;
     }
 }

@@ -35,10 +35,11 @@ internal static class TopicRangeScan
         long maxRecords,
         TimeSpan maxDuration,
         Action<ConsumeResult<byte[], byte[]>> onRecord,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        IReadOnlyList<TopicPartition>? only = null)
     {
         var clock = Stopwatch.StartNew();
-        var partitions = Partitions(consumer, topic);
+        var partitions = only ?? Partitions(consumer, topic);
         if (partitions.Count == 0)
         {
             return (0, false);
@@ -105,7 +106,83 @@ internal static class TopicRangeScan
         return (scanned, false);
     }
 
-    private static List<TopicPartition> Partitions(IConsumer<byte[], byte[]> consumer, string topic)
+    /// <summary>The first offset at or after <paramref name="at"/> in one partition, or its end now when no record is that new.</summary>
+    public static long OffsetAt(IConsumer<byte[], byte[]> consumer, TopicPartition partition, DateTimeOffset at)
+    {
+        var offset = consumer.OffsetsForTimes([new TopicPartitionTimestamp(partition, new Timestamp(at.UtcDateTime))], RequestTimeout)[0].Offset.Value;
+        return offset >= 0 ? offset : consumer.QueryWatermarkOffsets(partition, RequestTimeout).High.Value;
+    }
+
+    /// <summary>
+    /// Samples one partition over a range instead of reading all of it: splits the range into <paramref name="buckets"/>,
+    /// finds each bucket's first offset by timestamp and reads from there until <paramref name="onRecord"/> has accepted
+    /// <paramref name="perBucket"/> records or the bucket ends. A long range of a busy partition so costs about
+    /// buckets × perBucket × (records per accepted record) reads, whatever its length.
+    /// </summary>
+    /// <returns>How many records were read, and whether the scan stopped before the range's end.</returns>
+    public static (long Scanned, bool Truncated) RunSampled(
+        IConsumer<byte[], byte[]> consumer,
+        TopicPartition partition,
+        DateTimeOffset startAt,
+        DateTimeOffset endAt,
+        int buckets,
+        int perBucket,
+        TimeSpan maxDuration,
+        Func<ConsumeResult<byte[], byte[]>, bool> onRecord,
+        CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var width = (endAt - startAt) / buckets;
+        var next = OffsetAt(consumer, partition, startAt);
+        long scanned = 0;
+        for (var i = 0; i < buckets; i++)
+        {
+            var start = next;
+            next = OffsetAt(consumer, partition, i == buckets - 1 ? endAt : startAt + (width * (i + 1)));
+            if (start >= next)
+            {
+                continue;
+            }
+
+            consumer.Assign([new TopicPartitionOffset(partition, start)]);
+            var accepted = 0;
+            while (accepted < perBucket)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (clock.Elapsed > maxDuration)
+                {
+                    return (scanned, true);
+                }
+
+                var result = consumer.Consume(TimeSpan.FromMilliseconds(500));
+                if (result is null)
+                {
+                    continue;
+                }
+
+                if (result.IsPartitionEOF)
+                {
+                    break;
+                }
+
+                scanned++;
+                if (onRecord(result))
+                {
+                    accepted++;
+                }
+
+                if (result.Offset.Value + 1 >= next)
+                {
+                    break;
+                }
+            }
+        }
+
+        consumer.Unassign();
+        return (scanned, false);
+    }
+
+    public static List<TopicPartition> Partitions(IConsumer<byte[], byte[]> consumer, string topic)
     {
         using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
         var metadata = admin.GetMetadata(topic, RequestTimeout).Topics.FirstOrDefault(t => t.Topic == topic);

@@ -1,3 +1,4 @@
+using Platform.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Platform.Dashboard.Services;
@@ -123,9 +124,23 @@ public sealed class FleetViewsTests(SimulatedFleetFixture fixture) : IClassFixtu
         await Assertions.Expect(page.Locator("[data-testid=alert-row]")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("[data-testid=host-containers] [data-testid=container-row]")).ToHaveCountAsync(3);
         await Browser.ScreenshotAsync(page, "sim-host-dark");
+        const string background = "() => getComputedStyle(document.body).backgroundColor";
+        var dark = await page.EvaluateAsync<string>(background);
         await page.Locator("[data-testid=theme-toggle]").ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=theme-toggle]")).ToHaveAttributeAsync("data-theme", "light");
+        // What a person sees changes, not only the toggle: the page's background turns light.
+        await Poll.UntilAsync(async () => await page.EvaluateAsync<string>(background) != dark, TimeSpan.FromSeconds(20), "the background to change", TestContext.Current.CancellationToken);
+        var light = await page.EvaluateAsync<string>(background);
+        Assert.True(Brightness(light) > Brightness(dark), $"light {light} should be brighter than dark {dark}");
         await Browser.ScreenshotAsync(page, "sim-host-light");
+
+        // The choice survives a reload (kept in the browser's localStorage).
+        await page.ReloadAsync();
+        await Browser.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.Locator("[data-testid=theme-toggle]")).ToHaveAttributeAsync("data-theme", "light");
+        await Poll.UntilAsync(async () => await page.EvaluateAsync<string>(background) == light, TimeSpan.FromSeconds(20), "the light background after a reload", TestContext.Current.CancellationToken);
+        await page.Locator("[data-testid=theme-toggle]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=theme-toggle]")).ToHaveAttributeAsync("data-theme", "dark");
         await page.CloseAsync();
     }
 
@@ -160,4 +175,8 @@ public sealed class FleetViewsTests(SimulatedFleetFixture fixture) : IClassFixtu
         await Browser.ScreenshotAsync(wall, "sim-fleet-wall");
         await wall.CloseAsync();
     }
+
+    /// <summary>The sum of the red, green and blue of a CSS "rgb(r, g, b)" colour.</summary>
+    private static int Brightness(string rgb) =>
+        System.Text.RegularExpressions.Regex.Matches(rgb, "[0-9]+").Take(3).Sum(m => int.Parse(m.Value, System.Globalization.CultureInfo.InvariantCulture));
 }

@@ -12,6 +12,10 @@ namespace Platform.EndToEnd.Tests;
 public sealed class HistoryReaderTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset End = DateTimeOffset.UtcNow.AddMinutes(-1);
+
+    // Twelve hosts over three partitions: h1's partition holds some of the others too, the other two none of h1's.
+    private static readonly string[] Hosts = Enumerable.Range(1, 12).Select(i => $"h{i}").ToArray();
+    private readonly Dictionary<string, int> _partitionOf = new(StringComparer.Ordinal);
     private readonly TempDirectory _data = new("history");
     private BrokerServer _broker = null!;
 
@@ -25,12 +29,19 @@ public sealed class HistoryReaderTests : IAsyncLifetime
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _broker.BootstrapServers, Acks = Acks.All, LingerMs = 5 }).Build();
         for (var t = End.AddHours(-2); t <= End; t = t.AddSeconds(10))
         {
-            foreach (var host in new[] { "h1", "h2" })
+            foreach (var host in Hosts)
             {
                 var batch = new MetricBatch { SchemaVersion = 1, HostId = host, TimestampUnixMs = t.ToUnixTimeMilliseconds(), AgentRunId = "r" };
                 batch.Samples.Add(new Sample { Name = SeriesNames.CpuUtilization, Unit = "1", Value = host == "h1" ? MinutesSinceStart(t.ToUnixTimeMilliseconds()) / 1000.0 : 0.99 });
                 batch.Samples.Add(new Sample { Name = SeriesNames.DiskIo, Unit = "By", Kind = MetricKind.Counter, Value = (t - End.AddHours(-2)).TotalSeconds * 1000 });
-                producer.Produce("metrics", new Message<string, byte[]> { Key = host, Value = batch.ToByteArray(), Timestamp = new Timestamp(t.UtcDateTime) });
+                producer.Produce("metrics", new Message<string, byte[]> { Key = host, Value = batch.ToByteArray(), Timestamp = new Timestamp(t.UtcDateTime) },
+                    report =>
+                    {
+                        lock (_partitionOf)
+                        {
+                            _partitionOf[host] = report.Partition.Value;
+                        }
+                    });
             }
         }
 
@@ -68,6 +79,56 @@ public sealed class HistoryReaderTests : IAsyncLifetime
         // Counters come back as rates: 1000 B per second.
         var disk = Assert.Single(history.Named(SeriesNames.DiskIo));
         Assert.All(disk.Points, p => Assert.Equal(1000, p.Value, 3));
+    }
+
+    [Fact]
+    public void PartitionFor_IsWhereTheProducersDefaultPartitionerPutEachHost()
+    {
+        // The producer above uses librdkafka's default partitioner, as the agent does.
+        Assert.Equal(Hosts.Length, _partitionOf.Count);
+        foreach (var host in Hosts)
+        {
+            Assert.Equal(_partitionOf[host], KeyPartitioner.PartitionFor(System.Text.Encoding.UTF8.GetBytes(host), 3));
+        }
+
+        Assert.True(_partitionOf.Values.Distinct().Count() > 1, "the hosts should spread over the partitions");
+    }
+
+    [Fact]
+    public async Task ReadAsync_ReadsOnlyTheHostsPartition_AmongManyHosts()
+    {
+        var from = End.AddMinutes(-30);
+        var history = await Reader().ReadAsync("h1", from, End, 30, TestContext.Current.CancellationToken);
+
+        // 181 batches per host over the 30 minutes (plus the minute of slack after End, which holds none): only the hosts
+        // sharing h1's partition are read, not the twelve.
+        var sharing = Hosts.Count(h => _partitionOf[h] == _partitionOf["h1"]);
+        Assert.InRange(history.Records, 180, 181);
+        Assert.InRange(history.Scanned, 180 * sharing, 181 * sharing);
+        Assert.True(sharing < Hosts.Length);
+        Assert.False(history.Sampled);
+    }
+
+    [Fact]
+    public async Task ReadAsync_SamplesALongRange_WithBucketsAcrossTheWholeRange()
+    {
+        var from = End.AddHours(-2);
+        // Sample whenever the partition holds more than 100 records over the range (the 24 h case at 1,000 hosts).
+        var reader = new HistoryReader(new DashboardOptions { Bootstrap = _broker.BootstrapServers }, NullLogger<HistoryReader>.Instance) { SampleAbove = 100, RecordsPerBucket = 2 };
+        var history = await reader.ReadAsync("h1", from, End, 24, TestContext.Current.CancellationToken);
+
+        Assert.True(history.Sampled);
+        Assert.False(history.Truncated);
+        var cpu = Assert.Single(history.Named(SeriesNames.HostCpu));
+        // A point in every 5-minute bucket, the first and the last included, each near its own minute's value.
+        Assert.Equal(24, cpu.Points.Count);
+        Assert.InRange(cpu.Points[0].TimeUnixMs, from.ToUnixTimeMilliseconds(), from.AddMinutes(5).ToUnixTimeMilliseconds());
+        Assert.InRange(cpu.Points[^1].TimeUnixMs, End.AddMinutes(-5).ToUnixTimeMilliseconds(), End.ToUnixTimeMilliseconds());
+        Assert.All(cpu.Points, p => Assert.InRange(p.Value, (MinutesSinceStart(p.TimeUnixMs) - 3) / 1000.0, (MinutesSinceStart(p.TimeUnixMs) + 3) / 1000.0));
+        // Two of h1's records per bucket, and far fewer records read than the partition holds over the range.
+        Assert.InRange(history.Records, 24, 48);
+        var sharing = Hosts.Count(h => _partitionOf[h] == _partitionOf["h1"]);
+        Assert.True(history.Scanned < 721 * sharing / 4, $"read {history.Scanned} records");
     }
 
     [Fact]

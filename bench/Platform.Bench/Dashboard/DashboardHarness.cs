@@ -18,9 +18,11 @@ namespace Platform.Bench.Dashboard;
 
 /// <summary>
 /// The dashboard under load: a fleet of simulated hosts (1,000 by default) publishing one batch a second
-/// through the platform broker, 100 SignalR clients watching one host and one watching the fleet. The
-/// dashboard runs in its own process; the table gives its CPU and memory and the latency from a sample's
-/// timestamp to its push arriving at the clients. The reference is a bare SignalR hub broadcasting a
+/// through the platform broker, alerting (in this process) evaluating the default rules and a CPU rule that fires
+/// for one host in nine, 100 SignalR clients watching one host and one watching the fleet, and real page sessions:
+/// headless Chromium tabs, each a Blazor Server circuit, on 20 host pages and 5 fleet overviews. The dashboard runs
+/// in its own process; the table gives its CPU and memory, the latency from a sample's timestamp to its push arriving
+/// at the hub clients and to a host tab's DOM showing it. The reference is a bare SignalR hub broadcasting a
 /// message of the same size to the same clients at the same rate (the floor that SignalR itself sets).
 /// </summary>
 internal sealed class DashboardHarness : IHarness
@@ -35,6 +37,8 @@ internal sealed class DashboardHarness : IHarness
         var watchers = IntArg(args, "--clients", 100);
         var seconds = IntArg(args, "--seconds", 30);
         var warmup = IntArg(args, "--warmup", 10);
+        var hostTabs = IntArg(args, "--host-tabs", 20, allowZero: true);
+        var fleetTabs = IntArg(args, "--fleet-tabs", 5, allowZero: true);
         var root = Path.Combine(Path.GetTempPath(), $"dashboard-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);
         Console.WriteLine($"dashboard harness: {hosts} hosts at 1 Hz, {watchers} clients watching one host + 1 fleet client, {warmup} s warm-up, {seconds} s measured");
@@ -48,16 +52,19 @@ internal sealed class DashboardHarness : IHarness
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var produced = 0L;
             var producer = Task.Run(() => Produce(broker.BootstrapServers, hosts, stop.Token, ref produced), stop.Token);
-            await using var dashboard = await DashboardProcess.StartAsync(broker.BootstrapServers, FreePort(), cancellationToken);
+            await using var alerting = await BenchAlerting.StartAsync(broker.BootstrapServers, Path.Combine(root, "alerting"), cancellationToken);
+            await using var dashboard = await DashboardProcess.StartAsync(broker.BootstrapServers, FreePort(), cancellationToken, alerting.Url);
             var watched = FleetSimulator.HostId(hosts / 2);
-            var platform = await MeasureDashboardAsync(dashboard, watched, watchers, warmup, seconds, cancellationToken);
+            var tabs = Enumerable.Range(0, hostTabs).Select(i => FleetSimulator.HostId((hosts / 2 + (i * 37)) % hosts)).ToList();
+            var platform = await MeasureDashboardAsync(dashboard, watched, watchers, tabs, fleetTabs, warmup, seconds, cancellationToken);
+            var firing = await alerting.FiringCountAsync(cancellationToken);
             await stop.CancelAsync();
             await producer;
             Console.WriteLine($"produced {produced:N0} batches");
 
             var payload = platform.SampleMessage ?? throw new InvalidOperationException("no host update was received");
             var reference = await MeasureBareSignalRAsync(payload, watchers, warmup, seconds, cancellationToken);
-            Print(hosts, watchers, seconds, platform, reference);
+            Print(hosts, watchers, seconds, platform, reference, hostTabs, fleetTabs, firing);
             return 0;
         }
         finally
@@ -117,8 +124,9 @@ internal sealed class DashboardHarness : IHarness
         producer.Flush(TimeSpan.FromSeconds(10));
     }
 
-    private static async Task<Measurement> MeasureDashboardAsync(DashboardProcess dashboard, string watched, int watchers, int warmup, int seconds, CancellationToken cancellationToken)
+    private static async Task<Measurement> MeasureDashboardAsync(DashboardProcess dashboard, string watched, int watchers, List<string> hostTabs, int fleetTabs, int warmup, int seconds, CancellationToken cancellationToken)
     {
+        PageSessions? pages = null;
         var latencies = new ConcurrentBag<double>();
         var measuring = false;
         HostUpdate? sample = null;
@@ -156,8 +164,19 @@ internal sealed class DashboardHarness : IHarness
             await fleet.StartAsync(cancellationToken);
             await fleet.InvokeAsync<FleetUpdate>(nameof(LiveHub.WatchFleet), cancellationToken);
             connections.Add(fleet);
+            if (hostTabs.Count + fleetTabs > 0)
+            {
+                var opening = Stopwatch.StartNew();
+                pages = await PageSessions.OpenAsync(dashboard.Url, hostTabs, fleetTabs);
+                Console.WriteLine($"opened {hostTabs.Count} host tabs and {fleetTabs} fleet tabs in {opening.Elapsed.TotalSeconds:0.0} s");
+            }
 
             await Task.Delay(TimeSpan.FromSeconds(warmup), cancellationToken);
+            if (pages is not null)
+            {
+                await pages.ResetAsync();
+            }
+
             var cpuBefore = dashboard.CpuTime();
             var clock = Stopwatch.StartNew();
             Volatile.Write(ref measuring, true);
@@ -166,11 +185,21 @@ internal sealed class DashboardHarness : IHarness
             var elapsed = clock.Elapsed;
             var cpu = dashboard.CpuTime() - cpuBefore;
             var (rss, peak) = dashboard.Memory();
+            var (renders, rendersPerTab) = pages is null ? ([], 0) : await pages.CollectAsync(elapsed);
             var size = sample is null ? 0 : System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(sample).Length;
-            return new Measurement(latencies.ToArray(), updates / elapsed.TotalSeconds / watchers, fleetUpdates / elapsed.TotalSeconds, cpu / elapsed * 100, rss, peak, size, sample);
+            return new Measurement(latencies.ToArray(), updates / elapsed.TotalSeconds / watchers, fleetUpdates / elapsed.TotalSeconds, cpu / elapsed * 100, rss, peak, size, sample)
+            {
+                Renders = renders,
+                RendersPerTabPerSecond = rendersPerTab,
+            };
         }
         finally
         {
+            if (pages is not null)
+            {
+                await pages.DisposeAsync();
+            }
+
             foreach (var connection in connections)
             {
                 await connection.DisposeAsync();
@@ -249,7 +278,7 @@ internal sealed class DashboardHarness : IHarness
         }
     }
 
-    private static void Print(int hosts, int watchers, int seconds, Measurement platform, Measurement reference)
+    private static void Print(int hosts, int watchers, int seconds, Measurement platform, Measurement reference, int hostTabs, int fleetTabs, int firing)
     {
         static string Ms(double v) => v.ToString("0", CultureInfo.InvariantCulture);
         static string Ratio(double a, double b) => b > 0 ? (a / b).ToString("0.0", CultureInfo.InvariantCulture) + "×" : "–";
@@ -266,11 +295,40 @@ internal sealed class DashboardHarness : IHarness
         Console.WriteLine($"| fleet updates per s (1 client) | {platform.FleetUpdatesPerSecond:0.00} | – | |");
         Console.WriteLine($"| dashboard CPU (% of one core) | {platform.CpuPercent:0} | – | |");
         Console.WriteLine($"| dashboard memory RSS / peak (MiB) | {platform.RssBytes / 1048576.0:0} / {platform.PeakRssBytes / 1048576.0:0} | – | |");
+        Console.WriteLine($"| page sessions (Chromium tabs: host / fleet) | {hostTabs} / {fleetTabs} | – | |");
+        Console.WriteLine($"| host tab render delay p50 / p99 (ms) | {Ms(Percentile(platform.Renders, 50))} / {Ms(Percentile(platform.Renders, 99))} | – | |");
+        Console.WriteLine($"| host tab renders per s | {platform.RendersPerTabPerSecond:0.00} | – | |");
+        Console.WriteLine($"| firing alerts at the end (alerting) | {firing} | – | |");
+        Console.WriteLine($"| load average (1 min) at the end | {LoadAverage()} | | |");
         Console.WriteLine();
         Console.WriteLine("Platform latency: from the sample's timestamp (the producer's clock) through produce (acks=all), the broker, the dashboard's consumer and its 1 Hz push to receipt; bare SignalR: from send to receipt.");
     }
 
-    private static int IntArg(string[] args, string name, int fallback)
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "–";
+        }
+    }
+
+    private static double Percentile(double[] values, double p)
+    {
+        if (values.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = values.Order().ToArray();
+        var index = (int)Math.Ceiling(p / 100 * sorted.Length) - 1;
+        return sorted[Math.Clamp(index, 0, sorted.Length - 1)];
+    }
+
+    private static int IntArg(string[] args, string name, int fallback, bool allowZero = false)
     {
         var i = Array.IndexOf(args, name);
         if (i < 0)
@@ -278,9 +336,9 @@ internal sealed class DashboardHarness : IHarness
             return fallback;
         }
 
-        if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value <= 0)
+        if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < (allowZero ? 0 : 1))
         {
-            throw new ArgumentException($"{name} needs a positive integer");
+            throw new ArgumentException($"{name} needs a {(allowZero ? "non-negative" : "positive")} integer");
         }
 
         return value;
@@ -297,6 +355,10 @@ internal sealed class DashboardHarness : IHarness
 
     private sealed record Measurement(double[] Latencies, double UpdatesPerClientPerSecond, double FleetUpdatesPerSecond, double CpuPercent, long RssBytes, long PeakRssBytes, int MessageBytes, HostUpdate? SampleMessage)
     {
+        public double[] Renders { get; init; } = [];
+
+        public double RendersPerTabPerSecond { get; init; }
+
         public double Percentile(double p)
         {
             if (Latencies.Length == 0)

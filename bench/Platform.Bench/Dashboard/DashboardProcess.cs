@@ -18,7 +18,7 @@ internal sealed class DashboardProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public static async Task<DashboardProcess> StartAsync(string bootstrap, int port, CancellationToken cancellationToken)
+    public static async Task<DashboardProcess> StartAsync(string bootstrap, int port, CancellationToken cancellationToken, string? alertingUrl = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Platform.Dashboard.dll");
         if (!File.Exists(dll))
@@ -35,6 +35,12 @@ internal sealed class DashboardProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        if (alertingUrl is not null)
+        {
+            start.ArgumentList.Add("--alerting-url");
+            start.ArgumentList.Add(alertingUrl);
+        }
+
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the dashboard process");
         process.OutputDataReceived += (_, _) => { };

@@ -148,14 +148,6 @@ public class AlertsPagesTests : DashboardTestContext
     }
 
     [Fact]
-    public void AlertsPage_ShowsHowManyActiveAlertsASilenceMatches()
-    {
-        var silence = new Silence { Id = "s", Matchers = [new LabelMatcher { Name = "host", Op = MatchOperator.Regex, Value = "web-.*" }], StartsAt = DateTimeOffset.UtcNow, EndsAt = DateTimeOffset.UtcNow.AddHours(1) };
-        Assert.True(AlertsPage.Matches(silence, Alert("a", AlertState.Firing, "web-1")));
-        Assert.False(AlertsPage.Matches(silence, Alert("b", AlertState.Firing, "db-1")));
-    }
-
-    [Fact]
     public void AlertsPage_NewSilence_WithABadMatcher_IsAFieldError()
     {
         var page = Render<AlertsPage>();

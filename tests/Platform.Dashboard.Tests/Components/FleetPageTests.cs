@@ -27,6 +27,26 @@ public class FleetPageTests : DashboardTestContext
     }
 
     [Fact]
+    public void FleetPage_PagesThroughEveryHost_BeyondOnePageOfCards()
+    {
+        for (var i = 0; i < 130; i++)
+        {
+            Batches.Feed(Model, Clock, $"h-{i:D3}", 1, _ => 0.1);
+        }
+
+        var page = Render<FleetPage>();
+        Assert.Equal(120, page.FindAll("[data-testid=host-card]").Count);
+        Assert.Contains("Hosts 1–120 of 130", page.Find("[data-testid=fleet-page-range]").TextContent, StringComparison.Ordinal);
+
+        // The second page holds the other ten: every host is reachable.
+        ClickOn(page, "[data-testid=fleet-pager] button[aria-label='Next page'], [data-testid=fleet-pager] .mud-pagination-item:last-child button");
+        page.WaitForAssertion(() => Assert.Equal(10, page.FindAll("[data-testid=host-card]").Count));
+        Assert.Contains("Hosts 121–130 of 130", page.Find("[data-testid=fleet-page-range]").TextContent, StringComparison.Ordinal);
+        var shown = page.FindAll("[data-testid=host-card]").Select(c => c.GetAttribute("data-host")).ToList();
+        Assert.DoesNotContain(shown, h => h is null);
+    }
+
+    [Fact]
     public void FleetPage_FiltersBySearch_AndByState()
     {
         Batches.Feed(Model, Clock, "web-1", 5, _ => 0.1);

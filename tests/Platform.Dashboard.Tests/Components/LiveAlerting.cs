@@ -25,6 +25,9 @@ internal sealed class LiveAlerting : IAsyncDisposable
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
 
+    /// <summary>The broker's bootstrap address, for tests that also read from it.</summary>
+    public string Bootstrap => _broker?.BootstrapServers ?? throw new InvalidOperationException("not started");
+
     public static async Task<LiveAlerting> StartAsync()
     {
         var live = new LiveAlerting();

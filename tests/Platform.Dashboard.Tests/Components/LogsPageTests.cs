@@ -56,6 +56,34 @@ public class LogsPageTests : DashboardTestContext
     }
 
     [Fact]
+    public void LogsPage_Paused_AppliesFilterChanges_ToTheHeldLines()
+    {
+        Logs.Apply(Batch("web-1", (Severity.Info, "a", "one ok"), (Severity.Error, "a", "two failed")));
+        var page = Render<LogsPage>();
+        ClickOn(page, "[data-testid=log-pause]");
+        Logs.Apply(Batch("web-1", (Severity.Error, "a", "three failed")));
+        TypeInto(page, "log-text", "failed");
+        // The filter narrows what was held; the line that came after the pause stays out.
+        page.WaitForAssertion(() => Assert.Equal(["two failed"], Messages(page)));
+        TypeInto(page, "log-text", string.Empty);
+        page.WaitForAssertion(() => Assert.Equal(["one ok", "two failed"], Messages(page)));
+    }
+
+    [Fact]
+    public void LogFilter_IsWhatTheApiAndThePageApply()
+    {
+        var line = new LogLine(1, "web-1", DateTimeOffset.UtcNow, "/var/log/app.log", Severity.Warn, "payment FAILED");
+        Assert.True(new LogFilter("WEB", "app.log", Severity.Warn, "failed").Pass(line));
+        Assert.False(new LogFilter("WEB", ExactHost: true).Pass(line));
+        Assert.False(new LogFilter(MinSeverity: Severity.Error).Pass(line));
+        Assert.False(new LogFilter(Source: "pg.log").Pass(line));
+        Assert.True(LogFilter.TryParseSeverity("warn", out var warn) && warn == Severity.Warn);
+        Assert.True(LogFilter.TryParseSeverity("any", out var any) && any == Severity.Unspecified);
+        Assert.False(LogFilter.TryParseSeverity("loud", out _));
+        Assert.False(LogFilter.TryParseSeverity("4", out _));
+    }
+
+    [Fact]
     public void LogTail_KeepsTheNewestLines_UpToItsCapacity()
     {
         for (var i = 0; i < LogTail.Capacity + 10; i++)
