@@ -25,6 +25,7 @@ internal sealed partial class RequestDispatcher
         {
             error = ErrorCode.UnsupportedSaslMechanism;
             // The metric label is fixed: a client-chosen mechanism name must not create new series.
+            security.RateLimiter.RecordFailure(ctx.Connection.RemoteHost);
             security.Failed("unsupported", null, ctx.Connection.RemoteHost, $"unsupported SASL mechanism '{mechanism}'");
             session.Failed = true;
         }
@@ -120,42 +121,54 @@ internal sealed partial class RequestDispatcher
         return w;
     }
 
-    /// <summary>Runs one client token through the chosen mechanism (synchronously: the session's state moves on in request order).</summary>
+    /// <summary>
+    /// Runs one client token through the chosen mechanism (synchronously: the session's state moves on in request order).
+    /// The exchange's first token takes one of the source address's attempt slots before anything is checked, so a
+    /// source that opens many connections at once still gets no more than the limit of passwords or proofs verified.
+    /// </summary>
     private static SaslStep Authenticate(RequestContext ctx, ConnectionSession session, ReadOnlySpan<byte> token)
     {
         var security = session.Security!;
         var mechanism = session.Mechanism!;
         var remote = ctx.Connection.RemoteHost;
         SaslStep step;
-        if (session.Scram is null && !security.RateLimiter.IsAllowed(remote))
+        if (session.RateSlot is null)
         {
-            security.RateLimited(remote);
-            step = SaslStep.Fail($"Too many failed authentications from {remote}: try again later");
-            session.Failed = true;
-            session.Mechanism = null;
-            return step;
+            if (!security.RateLimiter.TryReserve(remote, out var slot))
+            {
+                security.RateLimited(remote);
+                step = SaslStep.Fail($"Too many failed authentications from {remote}: try again later");
+                session.Failed = true;
+                session.Mechanism = null;
+                return step;
+            }
+
+            session.RateSlot = slot;
         }
 
         if (mechanism == PlainAuthenticator.Mechanism)
         {
-            step = PlainAuthenticator.Authenticate(token, security.Credentials.Find);
+            step = PlainAuthenticator.Authenticate(token, security.Credentials.Find, security.Credentials.UnknownUser);
         }
         else
         {
-            session.Scram ??= new ScramServerExchange(security.Credentials.Find);
+            session.Scram ??= new ScramServerExchange(security.Credentials.Find, security.Credentials.UnknownUser);
             step = session.Scram.Step(token);
         }
 
         if (step.Failed)
         {
+            // The slot stays taken: it counts as this source's failure until it leaves the window.
             security.Failed(mechanism, step.User, remote, step.Error!);
             session.Failed = true;
             session.Mechanism = null;
             session.Scram = null;
+            session.RateSlot = null;
             session.ExpectsRawToken = false;
         }
         else if (step.Complete)
         {
+            security.RateLimiter.Release(remote, session.RateSlot.Value);
             session.Authenticated(step.User!);
             security.Succeeded(mechanism, step.User!, remote);
         }

@@ -114,10 +114,10 @@ internal sealed partial class BrokerSecurity : IDisposable
         LogAuthenticated(_logger, user, remote, mechanism);
     }
 
+    /// <summary>A failed authentication: counted and logged (its attempt slot, or <see cref="AuthenticationRateLimiter.RecordFailure"/>, limits the source).</summary>
     public void Failed(string mechanism, string? user, string remote, string reason)
     {
         Metrics.SaslFailures.WithLabels(mechanism).Inc();
-        RateLimiter.RecordFailure(remote);
         LogAuthenticationFailed(_logger, user ?? "(none)", remote, mechanism, reason);
     }
 

@@ -258,6 +258,97 @@ public sealed class SaslProtocolTests : IAsyncLifetime
             return (await HandshakeAndAuthenticateAsync(again, Password, ct)).Error == 0;
         }, TimeSpan.FromSeconds(30), "authentication accepted again after the window", ct);
     }
+
+    [Fact]
+    public async Task RateLimit_ManyConnectionsHoldingClientFirst_VerifyAtMostTheLimitOfProofs()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var failuresBefore = _broker.Metrics.SaslFailures.WithLabels("SCRAM-SHA-256").Value;
+
+        // 20 connections from one address each send client-first, then each sends one wrong proof.
+        var connections = new List<RawKafkaClient>();
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                connections.Add(await RawKafkaClient.ConnectAsync(_broker.BootstrapServers));
+            }
+
+            var firsts = await Task.WhenAll(connections.Select(async raw =>
+            {
+                Assert.Equal(0, new ResponseReader(await raw.SendAsync(17, 1, w => w.String("SCRAM-SHA-256"), ct)).Int16());
+                var (first, final) = ScramClient.Start("alice", "guess");
+                var r = new ResponseReader(await raw.SendAsync(36, 1, w => w.Bytes(first), ct));
+                var error = r.Int16();
+                var message = r.String();
+                return (error, message, final, serverFirst: r.Bytes());
+            }));
+            var started = firsts.Count(f => f.error == 0);
+            Assert.Equal(5, started);
+            Assert.All(firsts.Where(f => f.error != 0), f =>
+            {
+                Assert.Equal(58, f.error);
+                Assert.Contains("Too many failed authentications", f.message, StringComparison.Ordinal);
+            });
+
+            var proofs = await Task.WhenAll(connections.Zip(firsts).Where(p => p.Second.error == 0).Select(async p =>
+            {
+                var (clientFinal, _) = p.Second.final(p.Second.serverFirst!);
+                var r = new ResponseReader(await p.First.SendAsync(36, 1, w => w.Bytes(clientFinal), ct));
+                return (r.Int16(), r.String());
+            }));
+            Assert.All(proofs, p =>
+            {
+                Assert.Equal(58, p.Item1);
+                Assert.Contains("invalid credentials", p.Item2, StringComparison.Ordinal);
+            });
+            Assert.Equal(failuresBefore + 5, _broker.Metrics.SaslFailures.WithLabels("SCRAM-SHA-256").Value);
+        }
+        finally
+        {
+            foreach (var raw in connections)
+            {
+                await raw.DisposeAsync();
+            }
+        }
+
+        // The right password is refused too until the failures leave the window.
+        await using (var right = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers))
+        {
+            var (error, message) = await HandshakeAndAuthenticateAsync(right, Password, ct);
+            Assert.Equal(58, error);
+            Assert.Contains("Too many failed authentications", message, StringComparison.Ordinal);
+        }
+
+        await Poll.UntilAsync(async () =>
+        {
+            await using var again = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
+            return (await HandshakeAndAuthenticateAsync(again, Password, ct)).Error == 0;
+        }, TimeSpan.FromSeconds(30), "authentication accepted again after the window", ct);
+    }
+
+    [Fact]
+    public async Task RateLimit_ConcurrentPlainGuesses_VerifyAtMostTheLimit()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var failuresBefore = _broker.Metrics.SaslFailures.WithLabels("PLAIN").Value;
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+        {
+            await using var raw = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
+            return await HandshakeAndAuthenticateAsync(raw, "guess-" + i, ct);
+        }));
+
+        Assert.All(outcomes, o => Assert.Equal(58, o.Error));
+        Assert.Equal(5, outcomes.Count(o => o.Message!.Contains("Invalid username or password", StringComparison.Ordinal)));
+        Assert.Equal(15, outcomes.Count(o => o.Message!.Contains("Too many failed authentications", StringComparison.Ordinal)));
+        Assert.Equal(failuresBefore + 5, _broker.Metrics.SaslFailures.WithLabels("PLAIN").Value);
+        await Poll.UntilAsync(async () =>
+        {
+            await using var again = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
+            return (await HandshakeAndAuthenticateAsync(again, Password, ct)).Error == 0;
+        }, TimeSpan.FromSeconds(30), "authentication accepted again after the window", ct);
+    }
 }
 
 /// <summary>The client's side of SCRAM-SHA-256, for driving the broker over a raw socket.</summary>
