@@ -11,7 +11,8 @@ namespace Platform.Alerting.Security;
 /// <summary>
 /// HTTP Basic authentication against the <see cref="UserStore"/> for API clients (curl, scripts). A request without
 /// an <c>Authorization: Basic</c> header is left anonymous; a challenge answers 401 with <c>WWW-Authenticate: Basic</c>,
-/// or 429 with <c>Retry-After</c> when the source or the name has failed too often (<see cref="LoginThrottle"/>).
+/// or 429 with <c>Retry-After</c> when the source address has used up its attempts (<see cref="LoginThrottle"/>, which
+/// counts an attempt before the password is checked, so a parallel burst gets no more checks than the limit).
 /// </summary>
 public sealed partial class BasicAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -52,7 +53,7 @@ public sealed partial class BasicAuthenticationHandler(
         }
 
         var address = Context.Connection.RemoteIpAddress?.ToString();
-        if (throttle.RetryAfter(address, name) is { } wait)
+        if (throttle.TryBegin(address, out var slot) is { } wait)
         {
             Context.Items[RetryAfterKey] = wait;
             SecurityMetrics.Logins.WithLabels(SecurityMetrics.Basic, SecurityMetrics.Throttled).Inc();
@@ -62,18 +63,20 @@ public sealed partial class BasicAuthenticationHandler(
 
         if (cache.Find(name, password, users) is { } known)
         {
+            throttle.Succeeded(slot);
             return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(PlatformPrincipal.Create(known, SchemeName), SchemeName)));
         }
 
         var user = users.Verify(name, password);
         if (user is null)
         {
-            throttle.Failed(address, name);
+            throttle.Failed(slot);
             SecurityMetrics.Logins.WithLabels(SecurityMetrics.Basic, SecurityMetrics.Failure).Inc();
             LogFailed(Logger, name, address);
             return Task.FromResult(AuthenticateResult.Fail("Wrong user name or password."));
         }
 
+        throttle.Succeeded(slot);
         cache.Add(user, password);
         SecurityMetrics.Logins.WithLabels(SecurityMetrics.Basic, SecurityMetrics.Success).Inc();
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(PlatformPrincipal.Create(user, SchemeName), SchemeName)));
@@ -96,6 +99,6 @@ public sealed partial class BasicAuthenticationHandler(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Failed API login for user '{User}' from {Address}")]
     private static partial void LogFailed(ILogger logger, string user, string? address);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "API login for user '{User}' from {Address} refused: too many failures")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "API login for user '{User}' from {Address} refused: too many attempts from there")]
     private static partial void LogThrottled(ILogger logger, string user, string? address);
 }

@@ -40,6 +40,9 @@ public static class DashboardSecurity
         services.AddDataProtection().SetApplicationName("platform-dashboard").PersistKeysToFileSystem(keys);
         services.AddSingleton<ApiTicket>();
         services.AddSingleton<LoginService>();
+
+        // Registered before AddRazorComponents' default (which only adds one when none is there).
+        services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, UserRevalidatingStateProvider>();
         services.AddPlatformSecurity(UsersFile(dataDirectory))
             .AddCookie(CookieAuthenticationDefaults.AuthenticationScheme, o =>
             {
