@@ -123,27 +123,27 @@ internal sealed partial class RequestDispatcher
 
     /// <summary>
     /// Runs one client token through the chosen mechanism (synchronously: the session's state moves on in request order).
-    /// The exchange's first token takes one of the source address's attempt slots before anything is checked, so a
-    /// source that opens many connections at once still gets no more than the limit of passwords or proofs verified.
+    /// The token that is verified (PLAIN's, SCRAM's client-final) first takes one of the source address's attempt slots,
+    /// without an await before its outcome: a source holding many half-done exchanges on many connections still gets no
+    /// more than the limit of passwords or proofs verified, while honest clients authenticating in parallel hold a slot
+    /// only for the verification itself. SCRAM's client-first is refused early once the slots are used up.
     /// </summary>
     private static SaslStep Authenticate(RequestContext ctx, ConnectionSession session, ReadOnlySpan<byte> token)
     {
         var security = session.Security!;
         var mechanism = session.Mechanism!;
         var remote = ctx.Connection.RemoteHost;
+        var verifying = mechanism == PlainAuthenticator.Mechanism || session.Scram is not null;
+        long slot = 0;
         SaslStep step;
-        if (session.RateSlot is null)
+        if (verifying ? !security.RateLimiter.TryReserve(remote, out slot) : !security.RateLimiter.IsAllowed(remote))
         {
-            if (!security.RateLimiter.TryReserve(remote, out var slot))
-            {
-                security.RateLimited(remote);
-                step = SaslStep.Fail($"Too many failed authentications from {remote}: try again later");
-                session.Failed = true;
-                session.Mechanism = null;
-                return step;
-            }
-
-            session.RateSlot = slot;
+            security.RateLimited(remote);
+            step = SaslStep.Fail($"Too many failed authentications from {remote}: try again later");
+            session.Failed = true;
+            session.Mechanism = null;
+            session.Scram = null;
+            return step;
         }
 
         if (mechanism == PlainAuthenticator.Mechanism)
@@ -158,17 +158,21 @@ internal sealed partial class RequestDispatcher
 
         if (step.Failed)
         {
-            // The slot stays taken: it counts as this source's failure until it leaves the window.
+            // A verified token's slot stays taken as the source's failure until it leaves the window.
+            if (!verifying)
+            {
+                security.RateLimiter.RecordFailure(remote);
+            }
+
             security.Failed(mechanism, step.User, remote, step.Error!);
             session.Failed = true;
             session.Mechanism = null;
             session.Scram = null;
-            session.RateSlot = null;
             session.ExpectsRawToken = false;
         }
         else if (step.Complete)
         {
-            security.RateLimiter.Release(remote, session.RateSlot.Value);
+            security.RateLimiter.Release(remote, slot);
             session.Authenticated(step.User!);
             security.Succeeded(mechanism, step.User!, remote);
         }

@@ -5,10 +5,10 @@ namespace Platform.Broker.Security;
 
 /// <summary>
 /// Authentication attempts per source address over a sliding window. An attempt takes a slot before its password or
-/// proof is checked (<see cref="TryReserve"/>); a success gives the slot back (<see cref="Release"/>), a failure — or
-/// an exchange abandoned half-way — keeps it until it leaves the window. So at most <c>max</c> wrong passwords per
-/// window are ever checked for one address, however many connections it opens at once. While the slots are used up,
-/// further attempts from that address are refused (even with the right password); refused attempts take no slot.
+/// proof is checked (<see cref="TryReserve"/>); a success gives the slot back (<see cref="Release"/>), a failure keeps
+/// it until it leaves the window. So at most <c>max</c> wrong passwords per window are ever checked for one address,
+/// however many connections it opens at once. While the slots are used up, further attempts from that address are
+/// refused (even with the right password); refused attempts take no slot.
 /// </summary>
 internal sealed class AuthenticationRateLimiter
 {
@@ -20,6 +20,21 @@ internal sealed class AuthenticationRateLimiter
     {
         _max = max;
         _windowTicks = (long)(window.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    /// <summary>False while <paramref name="source"/> has used up its slots (takes none).</summary>
+    public bool IsAllowed(string source)
+    {
+        if (_max <= 0 || !_slots.TryGetValue(source, out var slots))
+        {
+            return true;
+        }
+
+        lock (slots)
+        {
+            Prune(slots, Stopwatch.GetTimestamp());
+            return slots.Count < _max;
+        }
     }
 
     /// <summary>

@@ -41,9 +41,6 @@ internal sealed class ConnectionSession
 
     public ScramServerExchange? Scram { get; set; }
 
-    /// <summary>The attempt slot the current exchange holds at the <see cref="AuthenticationRateLimiter"/>, once its first token came.</summary>
-    public long? RateSlot { get; set; }
-
     /// <summary>A failed authentication: nothing more is accepted on this connection.</summary>
     public bool Failed { get; set; }
 
@@ -56,7 +53,6 @@ internal sealed class ConnectionSession
         Principal = principal;
         Mechanism = null;
         Scram = null;
-        RateSlot = null;
         ExpectsRawToken = false;
     }
 

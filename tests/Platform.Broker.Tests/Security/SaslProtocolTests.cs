@@ -260,7 +260,7 @@ public sealed class SaslProtocolTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RateLimit_ManyConnectionsHoldingClientFirst_VerifyAtMostTheLimitOfProofs()
+    public async Task RateLimit_ManyConnectionsSendingProofsAtOnce_VerifyAtMostTheLimit()
     {
         var ct = TestContext.Current.CancellationToken;
         var failuresBefore = _broker.Metrics.SaslFailures.WithLabels("SCRAM-SHA-256").Value;
@@ -279,29 +279,21 @@ public sealed class SaslProtocolTests : IAsyncLifetime
                 Assert.Equal(0, new ResponseReader(await raw.SendAsync(17, 1, w => w.String("SCRAM-SHA-256"), ct)).Int16());
                 var (first, final) = ScramClient.Start("alice", "guess");
                 var r = new ResponseReader(await raw.SendAsync(36, 1, w => w.Bytes(first), ct));
-                var error = r.Int16();
-                var message = r.String();
-                return (error, message, final, serverFirst: r.Bytes());
+                Assert.Equal(0, r.Int16());
+                r.String();
+                return (final, serverFirst: r.Bytes()!);
             }));
-            var started = firsts.Count(f => f.error == 0);
-            Assert.Equal(5, started);
-            Assert.All(firsts.Where(f => f.error != 0), f =>
-            {
-                Assert.Equal(58, f.error);
-                Assert.Contains("Too many failed authentications", f.message, StringComparison.Ordinal);
-            });
 
-            var proofs = await Task.WhenAll(connections.Zip(firsts).Where(p => p.Second.error == 0).Select(async p =>
+            var proofs = await Task.WhenAll(connections.Zip(firsts).Select(async p =>
             {
-                var (clientFinal, _) = p.Second.final(p.Second.serverFirst!);
+                var (clientFinal, _) = p.Second.final(p.Second.serverFirst);
                 var r = new ResponseReader(await p.First.SendAsync(36, 1, w => w.Bytes(clientFinal), ct));
-                return (r.Int16(), r.String());
+                return (Error: r.Int16(), Message: r.String());
             }));
-            Assert.All(proofs, p =>
-            {
-                Assert.Equal(58, p.Item1);
-                Assert.Contains("invalid credentials", p.Item2, StringComparison.Ordinal);
-            });
+
+            Assert.All(proofs, p => Assert.Equal(58, p.Error));
+            Assert.Equal(5, proofs.Count(p => p.Message!.Contains("invalid credentials", StringComparison.Ordinal)));
+            Assert.Equal(15, proofs.Count(p => p.Message!.Contains("Too many failed authentications", StringComparison.Ordinal)));
             Assert.Equal(failuresBefore + 5, _broker.Metrics.SaslFailures.WithLabels("SCRAM-SHA-256").Value);
         }
         finally
