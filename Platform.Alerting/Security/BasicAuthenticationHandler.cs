@@ -27,12 +27,12 @@ public sealed partial class BasicAuthenticationHandler(
 
     private static readonly object RetryAfterKey = new();
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!AuthenticationHeaderValue.TryParse(Request.Headers.Authorization, out var header)
             || !string.Equals(header.Scheme, SchemeName, StringComparison.OrdinalIgnoreCase))
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return AuthenticateResult.NoResult();
         }
 
         string name, password;
@@ -42,29 +42,30 @@ public sealed partial class BasicAuthenticationHandler(
             var colon = text.IndexOf(':', StringComparison.Ordinal);
             if (colon <= 0)
             {
-                return Task.FromResult(AuthenticateResult.Fail("Basic credentials are not 'user:password'."));
+                return AuthenticateResult.Fail("Basic credentials are not 'user:password'.");
             }
 
             (name, password) = (text[..colon], text[(colon + 1)..]);
         }
         catch (FormatException)
         {
-            return Task.FromResult(AuthenticateResult.Fail("Basic credentials are not base64."));
+            return AuthenticateResult.Fail("Basic credentials are not base64.");
         }
 
         var address = Context.Connection.RemoteIpAddress?.ToString();
+        using var turn = await throttle.LockAsync(LoginThrottle.SourceKey(address), Context.RequestAborted);
         if (throttle.TryBegin(address, out var slot) is { } wait)
         {
             Context.Items[RetryAfterKey] = wait;
             SecurityMetrics.Logins.WithLabels(SecurityMetrics.Basic, SecurityMetrics.Throttled).Inc();
             LogThrottled(Logger, name, address);
-            return Task.FromResult(AuthenticateResult.Fail("Too many failed logins; try again later."));
+            return AuthenticateResult.Fail("Too many failed logins; try again later.");
         }
 
         if (cache.Find(name, password, users) is { } known)
         {
             throttle.Succeeded(slot);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(PlatformPrincipal.Create(known, SchemeName), SchemeName)));
+            return AuthenticateResult.Success(new AuthenticationTicket(PlatformPrincipal.Create(known, SchemeName), SchemeName));
         }
 
         var user = users.Verify(name, password);
@@ -73,13 +74,13 @@ public sealed partial class BasicAuthenticationHandler(
             throttle.Failed(slot);
             SecurityMetrics.Logins.WithLabels(SecurityMetrics.Basic, SecurityMetrics.Failure).Inc();
             LogFailed(Logger, name, address);
-            return Task.FromResult(AuthenticateResult.Fail("Wrong user name or password."));
+            return AuthenticateResult.Fail("Wrong user name or password.");
         }
 
         throttle.Succeeded(slot);
         cache.Add(user, password);
         SecurityMetrics.Logins.WithLabels(SecurityMetrics.Basic, SecurityMetrics.Success).Inc();
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(PlatformPrincipal.Create(user, SchemeName), SchemeName)));
+        return AuthenticateResult.Success(new AuthenticationTicket(PlatformPrincipal.Create(user, SchemeName), SchemeName));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -7,8 +7,10 @@ namespace Platform.Alerting.Security;
 /// <summary>
 /// Limits password checks per source address: an attempt takes one of the source's <see cref="Limit"/> slots per
 /// <see cref="Window"/> <em>before</em> its password is checked (<see cref="TryBegin(string?, out LoginSlot)"/>); a
-/// success gives the slot back, a failure keeps it until it leaves the window. So a burst of parallel requests gets no
-/// more than <see cref="Limit"/> passwords checked, and the rest are refused (HTTP 429 with Retry-After) without a check.
+/// success gives the slot back, a failure keeps it until it leaves the window. Callers hold <see cref="LockAsync"/>
+/// for the source around the attempt, so the attempts of one source are checked one after the other: a burst of
+/// parallel requests gets no more than <see cref="Limit"/> wrong passwords checked and the rest are refused (HTTP 429
+/// with Retry-After) without a check, while honest parallel requests wait a moment instead of being refused.
 /// The limit is per source, not per user name: failures from other addresses never lock a user out. An IPv6 source
 /// counts per /64 network (one host usually owns the whole prefix).
 /// </summary>
@@ -18,6 +20,9 @@ public sealed class LoginThrottle(TimeProvider time, int limit = 5, TimeSpan? wi
     private const int MaxKeys = 10_000;
 
     private readonly ConcurrentDictionary<string, List<DateTimeOffset>> _slots = new(StringComparer.Ordinal);
+
+    // Striped: two sources may share a lock (and wait for each other a moment), but the memory stays fixed.
+    private readonly SemaphoreSlim[] _locks = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
     public int Limit { get; } = limit > 0 ? limit : throw new ArgumentOutOfRangeException(nameof(limit), "must be positive");
 
@@ -44,6 +49,15 @@ public sealed class LoginThrottle(TimeProvider time, int limit = 5, TimeSpan? wi
         }
 
         return "ip:" + (address ?? "unknown");
+    }
+
+    /// <summary>Serialises the attempts made under one key (<see cref="SourceKey"/> or another): dispose the answer to release.</summary>
+    public async ValueTask<IDisposable> LockAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var gate = _locks[(int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_locks.Length)];
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Release(gate);
     }
 
     /// <summary>
@@ -136,6 +150,19 @@ public sealed class LoginThrottle(TimeProvider time, int limit = 5, TimeSpan? wi
                 {
                     _slots.TryRemove(key, out _);
                 }
+            }
+        }
+    }
+
+    private sealed class Release(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                gate.Release();
             }
         }
     }

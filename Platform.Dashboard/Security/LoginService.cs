@@ -26,6 +26,7 @@ public sealed partial class LoginService(UserStore users, LoginThrottle throttle
     {
         ArgumentNullException.ThrowIfNull(context);
         var address = context.Connection.RemoteIpAddress?.ToString();
+        using var turn = await throttle.LockAsync(LoginThrottle.SourceKey(address), context.RequestAborted);
         if (throttle.TryBegin(address, out var slot) is { } wait)
         {
             SecurityMetrics.Logins.WithLabels(SecurityMetrics.Form, SecurityMetrics.Throttled).Inc();
@@ -57,10 +58,12 @@ public sealed partial class LoginService(UserStore users, LoginThrottle throttle
     /// per minute, counted against the user's name: whoever holds the session is already that user) and counted on
     /// /metrics as <c>via="password"</c>; failures are logged. Null = changed; else the message to show.
     /// </summary>
-    public string? ChangePassword(string name, string current, string replacement)
+    public async Task<string?> ChangePasswordAsync(string name, string current, string replacement)
     {
         ArgumentNullException.ThrowIfNull(name);
-        if (throttle.TryBeginKey("account:" + name.ToUpperInvariant(), out var slot) is { } wait)
+        var key = "account:" + name.ToUpperInvariant();
+        using var turn = await throttle.LockAsync(key);
+        if (throttle.TryBeginKey(key, out var slot) is { } wait)
         {
             SecurityMetrics.Logins.WithLabels(SecurityMetrics.PasswordChange, SecurityMetrics.Throttled).Inc();
             LogPasswordChangeThrottled(logger, name);

@@ -97,13 +97,18 @@ public sealed class ThrottledLoginTests : IDisposable
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         using var client = new HttpClient { BaseAddress = new Uri(url) };
 
-        var statuses = await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+        async Task<HttpStatusCode[]> BurstAsync(Func<int, string> password) => await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/api/probe");
-            request.Headers.Authorization = SecureHostTests.Basic("ann", "wrong " + i);
+            request.Headers.Authorization = SecureHostTests.Basic("ann", password(i));
             using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
             return response.StatusCode;
         }));
+
+        // Honest parallel requests wait their turn rather than being refused.
+        Assert.All(await BurstAsync(_ => "the right password"), s => Assert.Equal(HttpStatusCode.OK, s));
+
+        var statuses = await BurstAsync(i => "wrong " + i);
 
         Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.Unauthorized));
         Assert.Equal(15, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
