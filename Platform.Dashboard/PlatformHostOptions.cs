@@ -27,6 +27,13 @@ public sealed class PlatformHostOptions
     /// </summary>
     public bool Secure { get; set; }
 
+    /// <summary>
+    /// Extra names (DNS names or IP addresses) the embedded broker's certificate is issued for with <see cref="Secure"/>,
+    /// so that agents on other machines can verify it: besides the listen host, localhost and 127.0.0.1. Empty and
+    /// listening on 0.0.0.0 or ::, the machine's host name and its non-loopback addresses are used.
+    /// </summary>
+    public IList<string> TlsSubjectNames { get; } = [];
+
     /// <summary>Where the first start with security on prints the generated admin password (null = the console).</summary>
     public TextWriter? Output { get; set; }
 
@@ -58,6 +65,9 @@ public sealed class PlatformHostOptions
           --environment NAME                 the ASP.NET Core environment (default Production)
           --secure                           switch security on: SASL/TLS and ACLs on the broker, login
                                              and roles on the dashboard and its API
+          --tls-san NAME                     with --secure: a host name or address the broker's certificate
+                                             names, for agents on other machines (repeatable; default when
+                                             listening on 0.0.0.0 or ::, this machine's name and addresses)
           --kafka KEY=VALUE                  a librdkafka setting for the dashboard's clients with
                                              --bootstrap (security.protocol, sasl.*, ssl.ca.location)
 
@@ -133,11 +143,20 @@ public sealed class PlatformHostOptions
 
                     options.Dashboard.KafkaProperties[setting[..eq]] = setting[(eq + 1)..];
                     break;
+                case "--tls-san":
+                    var san = Value().Trim();
+                    if (san.Length == 0 || san.Any(c => char.IsWhiteSpace(c) || c is ',' or '/' or '*'))
+                    {
+                        throw new ArgumentException($"--tls-san: '{san}' is not a host name or an IP address.");
+                    }
+
+                    options.TlsSubjectNames.Add(san);
+                    break;
                 case "--environment":
                     options.EnvironmentName = Value();
                     break;
                 default:
-                    throw new ArgumentException($"Unknown option '{arg}'. Options: --bootstrap HOST:PORT, --urls URL, --data DIR, --kafka-listen HOST:PORT, --agent-interval SECONDS, --log PATH, --environment NAME, --secure, --kafka KEY=VALUE.");
+                    throw new ArgumentException($"Unknown option '{arg}'. Options: --bootstrap HOST:PORT, --urls URL, --data DIR, --kafka-listen HOST:PORT, --agent-interval SECONDS, --log PATH, --environment NAME, --secure, --tls-san NAME, --kafka KEY=VALUE.");
             }
         }
 

@@ -48,6 +48,7 @@ public static class DashboardSecurity
         services.AddDataProtection().SetApplicationName("platform-dashboard").PersistKeysToFileSystem(keys);
         services.AddSingleton<ApiTicket>();
         services.AddSingleton<LoginService>();
+        services.AddHostedService<PlainHttpWarning>();
 
         // Registered before AddRazorComponents' default (which only adds one when none is there).
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, UserRevalidatingStateProvider>();
