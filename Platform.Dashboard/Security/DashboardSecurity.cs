@@ -67,6 +67,17 @@ public static class DashboardSecurity
                 o.ReturnUrlParameter = "returnUrl";
                 o.Events.OnRedirectToLogin = c => Answer(c, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = c => Answer(c, StatusCodes.Status403Forbidden);
+                o.Events.OnSigningOut = c =>
+                {
+                    // Sign-out is a form post with an antiforgery token; its endpoint reads no form, so the token's
+                    // check is enforced here: another site cannot sign the user out.
+                    if (c.HttpContext.Features.Get<Microsoft.AspNetCore.Antiforgery.IAntiforgeryValidationFeature>() is { IsValid: false })
+                    {
+                        throw new BadHttpRequestException("The sign-out form's antiforgery token is missing or invalid.", StatusCodes.Status400BadRequest);
+                    }
+
+                    return Task.CompletedTask;
+                };
                 o.Events.OnValidatePrincipal = async c =>
                 {
                     // The cookie is no proof that the user meant this request: another site on the same host (another

@@ -135,13 +135,16 @@ public sealed partial class SecureHostTests(SecureHostFixture fixture) : IClassF
         Assert.Equal(HttpStatusCode.Unauthorized, e.StatusCode);
     }
 
-    [Fact]
-    public async Task Hub_AcceptsASignedInUser_WithTheSessionCookie()
+    [Theory]
+    [InlineData("vic")]
+    [InlineData("otto")]
+    [InlineData("admin")]
+    public async Task Hub_AcceptsASignedInUser_OfEveryRole_WithTheSessionCookie(string user)
     {
         var (client, cookies) = fixture.Browser();
         using (client)
         {
-            (await LoginAsync(client, "vic", SecureHostFixture.ViewerPassword, "/")).Dispose();
+            (await LoginAsync(client, user, fixture.PasswordOf(user), "/")).Dispose();
         }
 
         await using var connection = new HubConnectionBuilder()
@@ -154,6 +157,34 @@ public sealed partial class SecureHostTests(SecureHostFixture fixture) : IClassF
         await connection.StartAsync(Ct);
         var fleet = await connection.InvokeAsync<FleetUpdate>(nameof(LiveHub.WatchFleet), Ct);
         Assert.NotNull(fleet);
+    }
+
+    [Fact]
+    public async Task Forms_WithoutTheAntiforgeryToken_AreRejected()
+    {
+        var (client, _) = fixture.Browser();
+        using (client)
+        {
+            await client.GetStringAsync("/login", Ct);
+            using var login = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["_handler"] = "login",
+                ["Model.UserName"] = "admin",
+                ["Model.Password"] = fixture.AdminPassword,
+            });
+            using (var refused = await client.PostAsync("/login", login, Ct))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+                Assert.DoesNotContain(refused.Headers.TryGetValues("Set-Cookie", out var set) ? set : [], c => c.StartsWith("platform.session=", StringComparison.Ordinal));
+            }
+
+            // Signed in, the sign-out form needs its token too (another site cannot sign the user out).
+            (await LoginAsync(client, "vic", SecureHostFixture.ViewerPassword, "/")).Dispose();
+            using var logout = await client.PostAsync("/logout", new FormUrlEncodedContent([]), Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, logout.StatusCode);
+            using var stillIn = await client.GetAsync("/api/rules", Ct);
+            Assert.Equal(HttpStatusCode.OK, stillIn.StatusCode);
+        }
     }
 
     [Fact]
