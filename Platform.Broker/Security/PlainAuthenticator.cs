@@ -10,6 +10,12 @@ internal static class PlainAuthenticator
 {
     public const string Mechanism = "PLAIN";
 
+    private static readonly ScramCredential UnknownCredential = new(new byte[24], ScramSha256.DefaultIterations, new byte[ScramSha256.KeySize], new byte[ScramSha256.KeySize]);
+
+    /// <summary>As <see cref="Authenticate(ReadOnlySpan{byte}, Func{string, ScramCredential?}, Func{string, ScramCredential})"/> with a fixed made-up credential for unknown names.</summary>
+    public static SaslStep Authenticate(ReadOnlySpan<byte> token, Func<string, ScramCredential?> lookup) =>
+        Authenticate(token, lookup, static _ => UnknownCredential);
+
     public static SaslStep Authenticate(ReadOnlySpan<byte> token, Func<string, ScramCredential?> lookup, Func<string, ScramCredential> unknownUser)
     {
         var first = token.IndexOf((byte)0);

@@ -33,7 +33,15 @@ internal sealed class ScramServerExchange
     private string _gs2Header = "";
     private string _nonce = "";
 
-    public ScramServerExchange(Func<string, ScramCredential?> lookup, Func<string, ScramCredential>? unknownUser = null, string? serverNonce = null)
+    public ScramServerExchange(Func<string, ScramCredential?> lookup, string? serverNonce = null)
+        : this(lookup, null, serverNonce)
+    {
+    }
+
+    /// <param name="lookup">The stored credential of a user, or null.</param>
+    /// <param name="unknownUser">The made-up credential of a name with no user (<see cref="CredentialStore.UnknownUser"/>); null = a per-process one.</param>
+    /// <param name="serverNonce">The server's nonce (tests fix it); null = random.</param>
+    public ScramServerExchange(Func<string, ScramCredential?> lookup, Func<string, ScramCredential>? unknownUser, string? serverNonce = null)
     {
         _lookup = lookup;
         _unknownUser = unknownUser ?? UnknownUserCredential;
