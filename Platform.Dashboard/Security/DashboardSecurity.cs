@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.SignalR;
 using Platform.Alerting.Security;
 
 namespace Platform.Dashboard.Security;
@@ -49,6 +50,8 @@ public static class DashboardSecurity
         services.AddSingleton<ApiTicket>();
         services.AddSingleton<LoginService>();
         services.AddHostedService<PlainHttpWarning>();
+        services.AddSingleton<HubUserCheck>();
+        services.Configure<HubOptions>(o => o.AddFilter<HubUserCheck>());
 
         // Registered before AddRazorComponents' default (which only adds one when none is there).
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, UserRevalidatingStateProvider>();

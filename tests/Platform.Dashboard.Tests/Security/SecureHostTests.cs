@@ -160,6 +160,31 @@ public sealed partial class SecureHostTests(SecureHostFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Hub_ConnectionOfADeletedUser_IsClosed()
+    {
+        var users = fixture.Host.Services.GetRequiredService<UserStore>();
+        users.Add("hubber", PlatformRoles.Viewer, "hubber-password-1");
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(fixture.Host.Url + LiveHub.Path, o => o.Headers["Authorization"] = Basic("hubber", "hubber-password-1").ToString())
+            .Build();
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+        await connection.StartAsync(Ct);
+        Assert.NotNull(await connection.InvokeAsync<FleetUpdate>(nameof(LiveHub.WatchFleet), Ct));
+
+        users.Remove("hubber");
+
+        // A listening connection is closed by the periodic check; its next call would be refused at once.
+        fixture.Host.Services.GetRequiredService<HubUserCheck>().Sweep();
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal(HubConnectionState.Disconnected, connection.State);
+    }
+
+    [Fact]
     public async Task Forms_WithoutTheAntiforgeryToken_AreRejected()
     {
         var (client, _) = fixture.Browser();
