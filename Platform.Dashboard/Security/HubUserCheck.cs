@@ -5,8 +5,9 @@ using Platform.Alerting.Security;
 namespace Platform.Dashboard.Security;
 
 /// <summary>
-/// Ends the hub connections of users who changed: a connection whose user was deleted or whose password or role changed
-/// (the stamp differs) is closed at its next call, and every <see cref="Interval"/> if it only listens.
+/// Ends the <see cref="Hubs.LiveHub"/> connections of users who changed: a connection whose user was deleted or whose
+/// password or role changed (the stamp differs) is closed at its next call, and every <see cref="Interval"/> if it only
+/// listens. Other hubs pass untouched (the pages' own circuits are checked by <see cref="UserRevalidatingStateProvider"/>).
 /// </summary>
 public sealed class HubUserCheck : IHubFilter, IDisposable
 {
@@ -27,7 +28,11 @@ public sealed class HubUserCheck : IHubFilter, IDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        _connections[context.Context.ConnectionId] = context.Context;
+        if (context.Hub is Hubs.LiveHub)
+        {
+            _connections[context.Context.ConnectionId] = context.Context;
+        }
+
         await next(context);
     }
 
@@ -44,7 +49,7 @@ public sealed class HubUserCheck : IHubFilter, IDisposable
         ArgumentNullException.ThrowIfNull(invocationContext);
         ArgumentNullException.ThrowIfNull(next);
         var caller = invocationContext.Context;
-        if (caller.User is null || !PlatformPrincipal.IsCurrent(caller.User, _users))
+        if (invocationContext.Hub is Hubs.LiveHub && (caller.User is null || !PlatformPrincipal.IsCurrent(caller.User, _users)))
         {
             caller.Abort();
             throw new HubException("Your user was deleted or changed: sign in again.");
