@@ -35,6 +35,16 @@ public sealed partial class BasicAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
+        // A browser that has cached Basic credentials sends them to this host from any page; such a request from another
+        // origin is not the user's doing (scripts send no Origin). No CORS is offered, so nobody legitimate is refused.
+        var origin = Request.Headers.Origin.ToString();
+        if (origin.Length > 0
+            && (!Uri.TryCreate(origin, UriKind.Absolute, out var from) || !string.Equals(from.Authority, Request.Host.Value, StringComparison.OrdinalIgnoreCase)))
+        {
+            LogCrossOrigin(Logger, origin);
+            return AuthenticateResult.Fail("Basic credentials from another origin are not accepted.");
+        }
+
         string name, password;
         try
         {
@@ -96,6 +106,9 @@ public sealed partial class BasicAuthenticationHandler(
         Response.Headers.WWWAuthenticate = "Basic realm=\"platform\", charset=\"UTF-8\"";
         return Task.CompletedTask;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused Basic credentials sent from another origin ({Origin})")]
+    private static partial void LogCrossOrigin(ILogger logger, string origin);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Failed API login for user '{User}' from {Address}")]
     private static partial void LogFailed(ILogger logger, string user, string? address);

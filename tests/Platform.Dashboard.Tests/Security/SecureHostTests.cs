@@ -360,6 +360,14 @@ public sealed partial class SecureHostTests(SecureHostFixture fixture) : IClassF
             Assert.Equal(HttpStatusCode.UnsupportedMediaType, plain.StatusCode);
         }
 
+        // Basic credentials a browser cached, sent by another site's page (no body needed for a channel test).
+        using (var foreign = new HttpRequestMessage(HttpMethod.Post, "/api/channels/no-such-channel/test"))
+        {
+            foreign.Headers.Add("Origin", "http://127.0.0.1:1");
+            using var answer = await basic.SendAsync(foreign, Ct);
+            Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode);
+        }
+
         // The dashboard's own calls carry a ticket and no cookie.
         var tickets = fixture.Host.Services.GetRequiredService<ApiTicket>();
         var admin = fixture.Host.Services.GetRequiredService<UserStore>().Find("admin")!;
