@@ -177,6 +177,11 @@ public static class AlertingEndpointRouteBuilderExtensions
 
         api.MapPost("/rules/import", async (HttpRequest request, AlertingRuntime runtime, CancellationToken ct) =>
             {
+                if (!IsRuleFileContentType(request))
+                {
+                    return UnsupportedBody(request, "application/yaml or application/json");
+                }
+
                 using var reader = new StreamReader(request.Body);
                 var text = await reader.ReadToEndAsync(ct);
                 IReadOnlyList<AlertRule> rules;
@@ -608,13 +613,36 @@ public static class AlertingEndpointRouteBuilderExtensions
     private static string? SignedInName(HttpRequest request) =>
         request.HttpContext.User.Identity is { IsAuthenticated: true, Name: { } name } ? name : null;
 
+    private static IResult UnsupportedBody(HttpRequest request, string expected) =>
+        Results.Problem(
+            title: "Unsupported content type",
+            detail: $"The body must be {expected}, not '{request.ContentType ?? "(none)"}'.",
+            statusCode: StatusCodes.Status415UnsupportedMediaType);
+
+    // A rule file is YAML or JSON; the types a browser may send cross-origin without a preflight (text/plain, forms) are refused.
+    private static bool IsRuleFileContentType(HttpRequest request) =>
+        request.HasJsonContentType()
+        || (request.ContentType is { } type && (type.StartsWith("application/yaml", StringComparison.OrdinalIgnoreCase)
+            || type.StartsWith("application/x-yaml", StringComparison.OrdinalIgnoreCase)
+            || type.StartsWith("text/yaml", StringComparison.OrdinalIgnoreCase)));
+
     private static IResult NotFound(string what, string id) =>
         Results.Problem(title: $"No {what} '{id}'", statusCode: StatusCodes.Status404NotFound);
 
-    /// <summary>Reads a JSON body; malformed JSON or a missing required field is a 400 naming the field.</summary>
+    /// <summary>
+    /// Reads a JSON body; malformed JSON or a missing required field is a 400 naming the field. A body that is not
+    /// declared JSON (<c>application/json</c> or <c>application/*+json</c>) is a 415 without being read: a browser sends
+    /// such a type cross-origin only after a CORS preflight, which this API never grants, so another site cannot post
+    /// JSON as <c>text/plain</c> with the user's cookie or cached Basic credentials.
+    /// </summary>
     private static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> type, Action<JsonObject>? complete = null)
         where T : class
     {
+        if (!request.HasJsonContentType())
+        {
+            return (null, UnsupportedBody(request, "application/json"));
+        }
+
         try
         {
             var node = await JsonNode.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);

@@ -19,9 +19,10 @@ public sealed partial class PlatformHost
     private static readonly string[] ClientPrincipals = ["agent", "alerting", "dashboard"];
 
     /// <summary>Turns security on in <paramref name="broker"/> and provisions the principals; returns their client settings.</summary>
-    private static SecureClients PrepareSecureBroker(BrokerOptions broker, string dataDirectory, string listenHost, ILogger logger)
+    private static SecureClients PrepareSecureBroker(BrokerOptions broker, string dataDirectory, string listenHost, IEnumerable<string> subjectNames, ILogger logger)
     {
-        var ca = CertificateAuthority.CreateOrLoad(Path.Combine(dataDirectory, "tls"), [listenHost]);
+        var names = CertificateNames(listenHost, subjectNames);
+        var ca = CertificateAuthority.CreateOrLoad(Path.Combine(dataDirectory, "tls"), names);
         broker.Security.Enabled = true;
         broker.Security.CertificatePath = ca.CertificatePath;
         broker.Security.KeyPath = ca.KeyPath;
@@ -86,8 +87,48 @@ public sealed partial class PlatformHost
             ["ssl.ca.location"] = ca.CaCertificatePath,
         };
 
-        LogSecureBroker(logger, ca.CaCertificatePath, passwordsPath);
+        var certificateNames = string.Join(", ", CertificateAuthority.SubjectAlternativeNames(ca.CertificatePath));
+        LogSecureBroker(logger, ca.CaCertificatePath, passwordsPath, certificateNames);
         return new SecureClients(Client("agent"), Client("alerting"), Client("dashboard"));
+    }
+
+    /// <summary>
+    /// The names the broker certificate must carry: the listen host (unless a wildcard address), the configured
+    /// <c>--tls-san</c> names, and — listening on every address with none configured — this machine's host name and its
+    /// non-loopback addresses. localhost and 127.0.0.1 are always added by the CA.
+    /// </summary>
+    internal static IReadOnlyList<string> CertificateNames(string listenHost, IEnumerable<string> subjectNames)
+    {
+        var names = new List<string>();
+        var wildcard = listenHost is "" or "0.0.0.0" or "::" or "*" or "+";
+        if (!wildcard)
+        {
+            names.Add(listenHost);
+        }
+
+        names.AddRange(subjectNames);
+        if (wildcard && names.Count == 0)
+        {
+            names.Add(System.Net.Dns.GetHostName());
+            foreach (var nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+            {
+                if (nic.OperationalStatus != System.Net.NetworkInformation.OperationalStatus.Up)
+                {
+                    continue;
+                }
+
+                foreach (var unicast in nic.GetIPProperties().UnicastAddresses)
+                {
+                    var address = unicast.Address;
+                    if (!System.Net.IPAddress.IsLoopback(address) && !address.IsIPv6LinkLocal)
+                    {
+                        names.Add(address.ToString());
+                    }
+                }
+            }
+        }
+
+        return [.. names.Distinct(StringComparer.OrdinalIgnoreCase)];
     }
 
     /// <summary>Applies the principal's settings to a component's KafkaProperties.</summary>
@@ -99,8 +140,8 @@ public sealed partial class PlatformHost
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Kafka listener is SASL_SSL (SCRAM-SHA-256): clients trust {CaFile}; the agent, alerting and dashboard passwords are in {PasswordsFile}")]
-    private static partial void LogSecureBroker(ILogger logger, string caFile, string passwordsFile);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Kafka listener is SASL_SSL (SCRAM-SHA-256): clients trust {CaFile}; its certificate names {Names} (add more with --tls-san); the agent, alerting and dashboard passwords are in {PasswordsFile}")]
+    private static partial void LogSecureBroker(ILogger logger, string caFile, string passwordsFile, string names);
 
     private static void Allow(BrokerOptions broker, string principal, AclResourceType type, string name, params AclOperation[] operations) =>
         SecurityFiles.Allow(broker, new AclRule { Principal = principal, ResourceType = type, Name = name, Operations = operations });

@@ -206,7 +206,7 @@ public sealed partial class PlatformHost : IAsyncDisposable
         }
 
         var brokerOptions = new BrokerOptions { Listen = listen, DataDirectory = dataDirectory, AutoCreateTopics = true };
-        var secure = options.Secure ? PrepareSecureBroker(brokerOptions, dataDirectory, listen[..listen.LastIndexOf(':')].Trim('[', ']'), logger) : null;
+        var secure = options.Secure ? PrepareSecureBroker(brokerOptions, dataDirectory, listen[..listen.LastIndexOf(':')].Trim('[', ']'), options.TlsSubjectNames, logger) : null;
         return (await BrokerServer.StartAsync(brokerOptions, loggerFactory, cancellationToken), secure);
     }
 

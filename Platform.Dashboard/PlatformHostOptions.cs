@@ -27,6 +27,13 @@ public sealed class PlatformHostOptions
     /// </summary>
     public bool Secure { get; set; }
 
+    /// <summary>
+    /// Extra names (DNS names or IP addresses) the embedded broker's certificate is issued for with <see cref="Secure"/>,
+    /// so that agents on other machines can verify it: besides the listen host, localhost and 127.0.0.1. Empty and
+    /// listening on 0.0.0.0 or ::, the machine's host name and its non-loopback addresses are used.
+    /// </summary>
+    public IList<string> TlsSubjectNames { get; } = [];
+
     /// <summary>Where the first start with security on prints the generated admin password (null = the console).</summary>
     public TextWriter? Output { get; set; }
 
@@ -62,19 +69,47 @@ public sealed class PlatformHostOptions
                                              --bootstrap; also Dashboard__AlertingUrl in the environment).
                                              Embedded: this process' own loopback address. Without it,
                                              --bootstrap shows alerts, rules and channels read-only
+          --tls-san NAME                     with --secure: a host name or address the broker's certificate
+                                             names, for agents on other machines (repeatable; default when
+                                             listening on 0.0.0.0 or ::, this machine's name and addresses)
           --kafka KEY=VALUE                  a librdkafka setting for the dashboard's clients with
                                              --bootstrap (security.protocol, sasl.*, ssl.ca.location)
+          --kafka-file FILE                  librdkafka settings from a file, KEY=VALUE per line (# comments);
+                                             keep secrets such as sasl.password there (mode 0600), not on the
+                                             command line, which other users of the machine can read
+                                             Environment: PLATFORM_KAFKA__<KEY>=VALUE, the key's dots written
+                                             as underscores (PLATFORM_KAFKA__SASL_PASSWORD=…); the file and
+                                             then --kafka override it
 
         Users (security on): dotnet run --project Platform.Dashboard -- users list|add|set-password|set-role|remove …
         (--help there for the details).
         """;
 
-    /// <summary>Reads the command line: <c>--bootstrap HOST:PORT</c>, <c>--urls URL</c>, <c>--data DIR</c>, <c>--kafka-listen HOST:PORT</c>.</summary>
-    /// <exception cref="ArgumentException">An unknown option or a missing or bad value, with a message saying which.</exception>
-    public static PlatformHostOptions Parse(IReadOnlyList<string> args)
+    /// <summary>The prefix of environment variables that carry librdkafka settings for the dashboard's clients.</summary>
+    public const string KafkaEnvironmentPrefix = "PLATFORM_KAFKA__";
+
+    /// <summary>
+    /// Reads the command line (<c>--bootstrap HOST:PORT</c>, <c>--urls URL</c>, <c>--data DIR</c>, …) and the
+    /// <see cref="KafkaEnvironmentPrefix"/> variables of <paramref name="environment"/> (default: the process's).
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown option or a missing or bad value, with a message saying which (never a setting's value).</exception>
+    public static PlatformHostOptions Parse(IReadOnlyList<string> args, System.Collections.IDictionary? environment = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         var options = new PlatformHostOptions();
+        environment ??= Environment.GetEnvironmentVariables();
+        foreach (System.Collections.DictionaryEntry variable in environment)
+        {
+            if (variable.Key is string name && name.StartsWith(KafkaEnvironmentPrefix, StringComparison.OrdinalIgnoreCase)
+                && name.Length > KafkaEnvironmentPrefix.Length && variable.Value is string value)
+            {
+                options.Dashboard.KafkaProperties[name[KafkaEnvironmentPrefix.Length..].ToLowerInvariant().Replace('_', '.')] = value;
+            }
+        }
+
+        // The file's settings, then --kafka's, override the environment's whatever their order on the line.
+        var fileSettings = new Dictionary<string, string>(StringComparer.Ordinal);
+        var lineSettings = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -132,10 +167,23 @@ public sealed class PlatformHostOptions
                     var eq = setting.IndexOf('=', StringComparison.Ordinal);
                     if (eq <= 0)
                     {
-                        throw new ArgumentException($"--kafka: '{setting}' is not KEY=VALUE (a librdkafka setting such as security.protocol=SASL_SSL).");
+                        // Not echoed: a mistyped setting may be a password.
+                        throw new ArgumentException("--kafka: the value is not KEY=VALUE (a librdkafka setting such as security.protocol=SASL_SSL).");
                     }
 
-                    options.Dashboard.KafkaProperties[setting[..eq]] = setting[(eq + 1)..];
+                    lineSettings[setting[..eq].Trim()] = setting[(eq + 1)..];
+                    break;
+                case "--kafka-file":
+                    ReadKafkaFile(Value(), fileSettings);
+                    break;
+                case "--tls-san":
+                    var san = Value().Trim();
+                    if (san.Length == 0 || san.Any(c => char.IsWhiteSpace(c) || c is ',' or '/' or '*'))
+                    {
+                        throw new ArgumentException($"--tls-san: '{san}' is not a host name or an IP address.");
+                    }
+
+                    options.TlsSubjectNames.Add(san);
                     break;
                 case "--alerting-url":
                     var url = Value();
@@ -150,11 +198,49 @@ public sealed class PlatformHostOptions
                     options.EnvironmentName = Value();
                     break;
                 default:
-                    throw new ArgumentException($"Unknown option '{arg}'. Options: --bootstrap HOST:PORT, --urls URL, --data DIR, --kafka-listen HOST:PORT, --agent-interval SECONDS, --log PATH, --environment NAME, --secure, --kafka KEY=VALUE, --alerting-url URL.");
+                    // A stray KEY=VALUE may be a password: only its key is shown.
+                    var shown = arg.Contains('=', StringComparison.Ordinal) ? arg[..arg.IndexOf('=', StringComparison.Ordinal)] + "=…" : arg;
+                    throw new ArgumentException($"Unknown option '{shown}'. Options: --bootstrap HOST:PORT, --urls URL, --data DIR, --kafka-listen HOST:PORT, --agent-interval SECONDS, --log PATH, --environment NAME, --secure, --tls-san NAME, --kafka KEY=VALUE, --kafka-file FILE, --alerting-url URL.");
             }
         }
 
+        foreach (var (key, value) in fileSettings.Concat(lineSettings))
+        {
+            options.Dashboard.KafkaProperties[key] = value;
+        }
+
         return options;
+    }
+
+    // KEY=VALUE per line; blank lines and lines starting with # are skipped. Errors name the line, never its content.
+    private static void ReadKafkaFile(string path, Dictionary<string, string> settings)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"--kafka-file: cannot read '{path}': {e.Message}", e);
+        }
+
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].Trim();
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            var eq = line.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new ArgumentException($"--kafka-file: line {i + 1} of '{path}' is not KEY=VALUE.");
+            }
+
+            settings[line[..eq].Trim()] = line[(eq + 1)..].Trim();
+        }
     }
 
     private static bool IsHostPort(string value)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Platform.Agents.Cli;
@@ -7,13 +8,17 @@ namespace Platform.Agents.Cli;
 /// <c>platform-agent run --config FILE</c>; <c>uninstall</c> removes both. Paths are overridable so it can be
 /// run (and tested) anywhere; systemctl is left to the operator (the commands are printed).
 /// </summary>
-internal static class Installer
+internal static partial class Installer
 {
     public const string DefaultUnitPath = "/etc/systemd/system/platform-agent.service";
 
     /// <returns>Lines to print.</returns>
     /// <exception cref="AgentConfigurationException">The settings are invalid, or a file cannot be written.</exception>
-    public static List<string> Install(CommandLine line)
+    public static List<string> Install(CommandLine line) => Install(line, Environment.IsPrivilegedProcess);
+
+    /// <param name="line">The install command line.</param>
+    /// <param name="privileged">Running as root: the config file is then owned by root:root.</param>
+    internal static List<string> Install(CommandLine line, bool privileged)
     {
         ArgumentNullException.ThrowIfNull(line);
         var configPath = line.InstallOptions.GetValueOrDefault("config_path", ConfigFile.DefaultPath);
@@ -31,6 +36,11 @@ internal static class Installer
             Directory.CreateDirectory(Path.GetDirectoryName(configPath)!);
             Directory.CreateDirectory(Path.GetDirectoryName(unitPath)!);
             WriteOwnerOnly(configPath, ConfigFile.Format(settings));
+            if (privileged && !OperatingSystem.IsWindows() && Native.Chown(configPath, 0, 0) != 0)
+            {
+                throw new IOException($"cannot make root:root the owner of {configPath} (errno {Marshal.GetLastPInvokeError()})");
+            }
+
             File.WriteAllText(unitPath, unit);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -38,12 +48,16 @@ internal static class Installer
             throw new AgentConfigurationException($"install failed: {e.Message}", e);
         }
 
-        return
-        [
-            $"wrote {configPath}",
-            $"wrote {unitPath}",
-            "start it with: systemctl daemon-reload && systemctl enable --now platform-agent",
-        ];
+        var output = new List<string> { $"wrote {configPath}" };
+        if (!privileged && !OperatingSystem.IsWindows())
+        {
+            output.Add($"warning: not running as root, so {configPath} belongs to {Environment.UserName} and is readable by that user only (mode 0600); "
+                + "install as root (sudo) for a file only root can read");
+        }
+
+        output.Add($"wrote {unitPath}");
+        output.Add("start it with: systemctl daemon-reload && systemctl enable --now platform-agent");
+        return output;
     }
 
     /// <summary>
@@ -201,4 +215,10 @@ internal static class Installer
     }
 
     private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
+
+    private static partial class Native
+    {
+        [LibraryImport("libc", EntryPoint = "chown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+        internal static partial int Chown(string path, uint owner, uint group);
+    }
 }

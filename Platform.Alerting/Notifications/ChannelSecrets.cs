@@ -6,12 +6,17 @@ namespace Platform.Alerting.Notifications;
 /// The secrets of a channel never leave the API in clear: a webhook URL shows its scheme and host followed by
 /// <c>/•••</c> (the path and query are the credential of Slack, Teams and Discord hooks), header values and the SMTP
 /// password show as <see cref="Mask"/>. Written back, a masked value (or an omitted field) keeps the stored secret; only
-/// a new value replaces it.
+/// a new value replaces it. A stored secret is never kept for another destination: when the URL's host or the SMTP host
+/// changes, a masked or omitted header value or password is refused with a field error asking for it again, so that
+/// nobody can send the stored credentials to a host of their own choosing without knowing them.
 /// </summary>
 public static class ChannelSecrets
 {
     /// <summary>What a secret shows as.</summary>
     public const string Mask = "•••";
+
+    /// <summary>The field error for a secret that would be kept while its destination changed.</summary>
+    public const string HostChanged = "re-enter it: the host changed, and a stored secret is only sent to the host it was entered for";
 
     /// <summary>The channel as the API returns it.</summary>
     public static NotificationChannel Masked(NotificationChannel channel)
@@ -57,12 +62,24 @@ public static class ChannelSecrets
             {
                 errors["url"] = ["the masked URL stands for a stored one, and this channel has none: enter the URL"];
             }
+            else if (url is not null && written.Url is { IsAbsoluteUri: true } maskedUrl && url.IsAbsoluteUri
+                && !string.Equals(maskedUrl.Authority, url.Authority, StringComparison.OrdinalIgnoreCase))
+            {
+                errors["url"] = ["enter the whole URL: the host changed, and the masked part stands for the stored URL's path on its own host"];
+            }
         }
+
+        // The stored headers go only where they went before.
+        var hostChanged = url is not null && stored?.Url is { } storedUrl && !SameHost(url, storedUrl);
 
         IReadOnlyDictionary<string, string> headers;
         if (!headersGiven)
         {
             headers = stored?.Headers ?? new Dictionary<string, string>();
+            if (hostChanged && headers.Count > 0)
+            {
+                errors["headers"] = [HostChanged];
+            }
         }
         else
         {
@@ -75,6 +92,11 @@ public static class ChannelSecrets
                 }
                 else if (stored?.Headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)) is { Key: not null } old)
                 {
+                    if (hostChanged)
+                    {
+                        errors[$"headers.{name}"] = [HostChanged];
+                    }
+
                     kept[name] = old.Value;
                 }
                 else
@@ -97,6 +119,10 @@ public static class ChannelSecrets
                 {
                     errors["email.password"] = ["the masked password stands for a stored one, and this channel has none: enter the password"];
                 }
+                else if (!string.IsNullOrEmpty(password) && !string.Equals(email.SmtpHost?.Trim(), stored?.Email?.SmtpHost?.Trim(), StringComparison.OrdinalIgnoreCase))
+                {
+                    errors["email.password"] = [HostChanged];
+                }
             }
 
             email = email with { Password = string.IsNullOrEmpty(password) ? null : password };
@@ -104,4 +130,9 @@ public static class ChannelSecrets
 
         return (written with { Url = url, Headers = headers, Email = email }, errors);
     }
+
+    private static bool SameHost(Uri a, Uri b) =>
+        a.IsAbsoluteUri && b.IsAbsoluteUri
+            ? string.Equals(a.Authority, b.Authority, StringComparison.OrdinalIgnoreCase)
+            : a.IsAbsoluteUri == b.IsAbsoluteUri;
 }

@@ -1,99 +1,168 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 
 namespace Platform.Alerting.Security;
 
 /// <summary>
-/// Limits failed logins per source address and per user name: after <see cref="Limit"/> failures within
-/// <see cref="Window"/> further attempts from that address, or for that name, are refused (HTTP 429 with Retry-After)
-/// until the oldest failure leaves the window. A refused attempt does not check the password at all.
+/// Limits password checks per source address: an attempt takes one of the source's <see cref="Limit"/> slots per
+/// <see cref="Window"/> <em>before</em> its password is checked (<see cref="TryBegin(string?, out LoginSlot)"/>); a
+/// success gives the slot back, a failure keeps it until it leaves the window. Callers hold <see cref="LockAsync"/>
+/// for the source around the attempt, so the attempts of one source are checked one after the other: a burst of
+/// parallel requests gets no more than <see cref="Limit"/> wrong passwords checked and the rest are refused (HTTP 429
+/// with Retry-After) without a check, while honest parallel requests wait a moment instead of being refused.
+/// The limit is per source, not per user name: failures from other addresses never lock a user out. An IPv6 source
+/// counts per /64 network (one host usually owns the whole prefix).
 /// </summary>
 public sealed class LoginThrottle(TimeProvider time, int limit = 5, TimeSpan? window = null)
 {
-    // Bounds the memory a flood of distinct names or addresses can take; beyond it stale entries are dropped.
+    // Bounds the memory a flood of distinct sources can take; beyond it stale entries are dropped.
     private const int MaxKeys = 10_000;
 
-    private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, List<DateTimeOffset>> _slots = new(StringComparer.Ordinal);
+
+    // Striped: two sources may share a lock (and wait for each other a moment), but the memory stays fixed.
+    private readonly SemaphoreSlim[] _locks = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
 
     public int Limit { get; } = limit > 0 ? limit : throw new ArgumentOutOfRangeException(nameof(limit), "must be positive");
 
     public TimeSpan Window { get; } = window ?? TimeSpan.FromMinutes(1);
 
-    /// <summary>How long the caller must wait before trying again; null when it may try now.</summary>
-    public TimeSpan? RetryAfter(string? address, string user)
+    /// <summary>The throttle's key for a source address.</summary>
+    public static string SourceKey(string? address)
     {
-        var now = time.GetUtcNow();
-        var byAddress = Wait(AddressKey(address), now);
-        var byUser = Wait(UserKey(user), now);
-        return byAddress is null ? byUser : byUser is null ? byAddress : TimeSpan.FromTicks(Math.Max(byAddress.Value.Ticks, byUser.Value.Ticks));
+        if (address is not null && IPAddress.TryParse(address, out var ip))
+        {
+            if (ip.IsIPv4MappedToIPv6)
+            {
+                ip = ip.MapToIPv4();
+            }
+
+            if (ip.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                var bytes = ip.GetAddressBytes();
+                Array.Clear(bytes, 8, 8);
+                return "ip:" + new IPAddress(bytes) + "/64";
+            }
+
+            return "ip:" + ip;
+        }
+
+        return "ip:" + (address ?? "unknown");
     }
 
-    /// <summary>Counts a failed attempt against the address and the name.</summary>
-    public void Failed(string? address, string user)
+    /// <summary>Serialises the attempts made under one key (<see cref="SourceKey"/> or another): dispose the answer to release.</summary>
+    public async ValueTask<IDisposable> LockAsync(string key, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(key);
+        var gate = _locks[(int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_locks.Length)];
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Release(gate);
+    }
+
+    /// <summary>
+    /// Takes a slot for an attempt from <paramref name="address"/>: null when the password may be checked now (report
+    /// the outcome with <see cref="Succeeded"/> or <see cref="Failed"/>), else how long to wait (no slot taken).
+    /// </summary>
+    public TimeSpan? TryBegin(string? address, out LoginSlot slot) => TryBeginKey(SourceKey(address), out slot);
+
+    /// <summary>As <see cref="TryBegin(string?, out LoginSlot)"/> for another key than a source address (a signed-in user re-entering a password).</summary>
+    public TimeSpan? TryBeginKey(string key, out LoginSlot slot)
+    {
+        ArgumentNullException.ThrowIfNull(key);
         var now = time.GetUtcNow();
-        if (_failures.Count > MaxKeys)
+        if (_slots.Count > MaxKeys)
         {
             Prune(now);
         }
 
-        Add(AddressKey(address), now);
-        Add(UserKey(user), now);
-    }
-
-    private static string AddressKey(string? address) => "ip:" + (address ?? "unknown");
-
-    private static string UserKey(string user) => "user:" + user.ToUpperInvariant();
-
-    private void Add(string key, DateTimeOffset now)
-    {
-        var queue = _failures.GetOrAdd(key, _ => new Queue<DateTimeOffset>());
-        lock (queue)
+        var slots = _slots.GetOrAdd(key, _ => []);
+        lock (slots)
         {
-            Expire(queue, now);
-            queue.Enqueue(now);
+            Expire(slots, now);
+            if (slots.Count >= Limit)
+            {
+                slot = default;
+
+                // Free again when enough slots have left the window for the count to drop below the limit.
+                return slots[slots.Count - Limit] + Window - now;
+            }
+
+            slots.Add(now);
         }
+
+        slot = new LoginSlot(key, now);
+        return null;
     }
 
-    private TimeSpan? Wait(string key, DateTimeOffset now)
+    /// <summary>How long an attempt from <paramref name="address"/> would have to wait now; null when it may try (takes no slot).</summary>
+    public TimeSpan? RetryAfter(string? address)
     {
-        if (!_failures.TryGetValue(key, out var queue))
+        if (!_slots.TryGetValue(SourceKey(address), out var slots))
         {
             return null;
         }
 
-        lock (queue)
+        var now = time.GetUtcNow();
+        lock (slots)
         {
-            Expire(queue, now);
-            if (queue.Count < Limit)
-            {
-                return null;
-            }
-
-            // Free again when enough failures have left the window for the count to drop below the limit.
-            var freeAt = queue.ElementAt(queue.Count - Limit) + Window;
-            return freeAt - now;
+            Expire(slots, now);
+            return slots.Count < Limit ? null : slots[slots.Count - Limit] + Window - now;
         }
     }
 
-    private void Expire(Queue<DateTimeOffset> queue, DateTimeOffset now)
+    /// <summary>The password was right: the slot is given back.</summary>
+    public void Succeeded(LoginSlot slot)
     {
-        while (queue.Count > 0 && queue.Peek() + Window <= now)
+        if (slot.Key is not null && _slots.TryGetValue(slot.Key, out var slots))
         {
-            queue.Dequeue();
+            lock (slots)
+            {
+                slots.Remove(slot.TakenAt);
+            }
         }
+    }
+
+    /// <summary>The password was wrong: the slot stays taken until it leaves the window.</summary>
+#pragma warning disable CA1822 // An instance method, so that every attempt visibly ends in one of the two outcomes.
+    public void Failed(LoginSlot slot) => _ = slot;
+#pragma warning restore CA1822
+
+    private void Expire(List<DateTimeOffset> slots, DateTimeOffset now)
+    {
+        var expired = 0;
+        while (expired < slots.Count && slots[expired] + Window <= now)
+        {
+            expired++;
+        }
+
+        slots.RemoveRange(0, expired);
     }
 
     private void Prune(DateTimeOffset now)
     {
-        foreach (var (key, queue) in _failures)
+        foreach (var (key, slots) in _slots)
         {
-            lock (queue)
+            lock (slots)
             {
-                Expire(queue, now);
-                if (queue.Count == 0)
+                Expire(slots, now);
+                if (slots.Count == 0)
                 {
-                    _failures.TryRemove(key, out _);
+                    _slots.TryRemove(key, out _);
                 }
+            }
+        }
+    }
+
+    private sealed class Release(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                gate.Release();
             }
         }
     }

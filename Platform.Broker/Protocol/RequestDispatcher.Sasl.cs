@@ -25,6 +25,7 @@ internal sealed partial class RequestDispatcher
         {
             error = ErrorCode.UnsupportedSaslMechanism;
             // The metric label is fixed: a client-chosen mechanism name must not create new series.
+            security.RateLimiter.RecordFailure(ctx.Connection.RemoteHost);
             security.Failed("unsupported", null, ctx.Connection.RemoteHost, $"unsupported SASL mechanism '{mechanism}'");
             session.Failed = true;
         }
@@ -120,34 +121,49 @@ internal sealed partial class RequestDispatcher
         return w;
     }
 
-    /// <summary>Runs one client token through the chosen mechanism (synchronously: the session's state moves on in request order).</summary>
+    /// <summary>
+    /// Runs one client token through the chosen mechanism (synchronously: the session's state moves on in request order).
+    /// The token that is verified (PLAIN's, SCRAM's client-final) first takes one of the source address's attempt slots,
+    /// without an await before its outcome: a source holding many half-done exchanges on many connections still gets no
+    /// more than the limit of passwords or proofs verified, while honest clients authenticating in parallel hold a slot
+    /// only for the verification itself. SCRAM's client-first is refused early once the slots are used up.
+    /// </summary>
     private static SaslStep Authenticate(RequestContext ctx, ConnectionSession session, ReadOnlySpan<byte> token)
     {
         var security = session.Security!;
         var mechanism = session.Mechanism!;
         var remote = ctx.Connection.RemoteHost;
+        var verifying = mechanism == PlainAuthenticator.Mechanism || session.Scram is not null;
+        long slot = 0;
         SaslStep step;
-        if (session.Scram is null && !security.RateLimiter.IsAllowed(remote))
+        if (verifying ? !security.RateLimiter.TryReserve(remote, out slot) : !security.RateLimiter.IsAllowed(remote))
         {
             security.RateLimited(remote);
             step = SaslStep.Fail($"Too many failed authentications from {remote}: try again later");
             session.Failed = true;
             session.Mechanism = null;
+            session.Scram = null;
             return step;
         }
 
         if (mechanism == PlainAuthenticator.Mechanism)
         {
-            step = PlainAuthenticator.Authenticate(token, security.Credentials.Find);
+            step = PlainAuthenticator.Authenticate(token, security.Credentials.Find, security.Credentials.UnknownUser);
         }
         else
         {
-            session.Scram ??= new ScramServerExchange(security.Credentials.Find);
+            session.Scram ??= new ScramServerExchange(security.Credentials.Find, security.Credentials.UnknownUser);
             step = session.Scram.Step(token);
         }
 
         if (step.Failed)
         {
+            // A verified token's slot stays taken as the source's failure until it leaves the window.
+            if (!verifying)
+            {
+                security.RateLimiter.RecordFailure(remote);
+            }
+
             security.Failed(mechanism, step.User, remote, step.Error!);
             session.Failed = true;
             session.Mechanism = null;
@@ -156,6 +172,7 @@ internal sealed partial class RequestDispatcher
         }
         else if (step.Complete)
         {
+            security.RateLimiter.Release(remote, slot);
             session.Authenticated(step.User!);
             security.Succeeded(mechanism, step.User!, remote);
         }

@@ -4,15 +4,17 @@ using System.Diagnostics;
 namespace Platform.Broker.Security;
 
 /// <summary>
-/// Failed SASL authentications per source address over a sliding window: once <c>max</c> failures fall within the
-/// window, further attempts from that address are refused (even with the right password) until the oldest failure
-/// leaves the window. Refused attempts do not extend the block.
+/// Authentication attempts per source address over a sliding window. An attempt takes a slot before its password or
+/// proof is checked (<see cref="TryReserve"/>); a success gives the slot back (<see cref="Release"/>), a failure keeps
+/// it until it leaves the window. So at most <c>max</c> wrong passwords per window are ever checked for one address,
+/// however many connections it opens at once. While the slots are used up, further attempts from that address are
+/// refused (even with the right password); refused attempts take no slot.
 /// </summary>
 internal sealed class AuthenticationRateLimiter
 {
     private readonly int _max;
     private readonly long _windowTicks;
-    private readonly ConcurrentDictionary<string, Queue<long>> _failures = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, List<long>> _slots = new(StringComparer.Ordinal);
 
     public AuthenticationRateLimiter(int max, TimeSpan window)
     {
@@ -20,21 +22,70 @@ internal sealed class AuthenticationRateLimiter
         _windowTicks = (long)(window.TotalSeconds * Stopwatch.Frequency);
     }
 
-    /// <summary>False while <paramref name="source"/> has used up its failures in the window.</summary>
+    /// <summary>False while <paramref name="source"/> has used up its slots (takes none).</summary>
     public bool IsAllowed(string source)
     {
-        if (_max <= 0 || !_failures.TryGetValue(source, out var queue))
+        if (_max <= 0 || !_slots.TryGetValue(source, out var slots))
         {
             return true;
         }
 
-        lock (queue)
+        lock (slots)
         {
-            Prune(queue, Stopwatch.GetTimestamp());
-            return queue.Count < _max;
+            Prune(slots, Stopwatch.GetTimestamp());
+            return slots.Count < _max;
         }
     }
 
+    /// <summary>
+    /// Takes an attempt slot for <paramref name="source"/>: false (and no slot) while its slots are used up. The
+    /// <paramref name="slot"/> is handed back to <see cref="Release"/> when the attempt succeeds.
+    /// </summary>
+    public bool TryReserve(string source, out long slot)
+    {
+        slot = 0;
+        if (_max <= 0)
+        {
+            return true;
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        var slots = _slots.GetOrAdd(source, static _ => []);
+        lock (slots)
+        {
+            Prune(slots, now);
+            if (slots.Count >= _max)
+            {
+                return false;
+            }
+
+            slots.Add(now);
+            slot = now;
+        }
+
+        if (_slots.Count > 10_000)
+        {
+            Sweep(now);
+        }
+
+        return true;
+    }
+
+    /// <summary>Gives back the slot of an attempt that succeeded.</summary>
+    public void Release(string source, long slot)
+    {
+        if (_max <= 0 || !_slots.TryGetValue(source, out var slots))
+        {
+            return;
+        }
+
+        lock (slots)
+        {
+            slots.Remove(slot);
+        }
+    }
+
+    /// <summary>Counts a failure that took no slot (a refused mechanism, say) against <paramref name="source"/>.</summary>
     public void RecordFailure(string source)
     {
         if (_max <= 0)
@@ -43,34 +94,38 @@ internal sealed class AuthenticationRateLimiter
         }
 
         var now = Stopwatch.GetTimestamp();
-        var queue = _failures.GetOrAdd(source, static _ => new Queue<long>());
-        lock (queue)
+        var slots = _slots.GetOrAdd(source, static _ => []);
+        lock (slots)
         {
-            Prune(queue, now);
-            queue.Enqueue(now);
+            Prune(slots, now);
+            slots.Add(now);
         }
+    }
 
-        if (_failures.Count > 10_000)
+    private void Sweep(long now)
+    {
+        foreach (var (key, slots) in _slots)
         {
-            foreach (var (key, q) in _failures)
+            lock (slots)
             {
-                lock (q)
+                Prune(slots, now);
+                if (slots.Count == 0)
                 {
-                    Prune(q, now);
-                    if (q.Count == 0)
-                    {
-                        _failures.TryRemove(key, out _);
-                    }
+                    _slots.TryRemove(key, out _);
                 }
             }
         }
     }
 
-    private void Prune(Queue<long> queue, long now)
+    // The slots are in time order (taken under the lock with a monotonic clock), so the expired ones lead.
+    private void Prune(List<long> slots, long now)
     {
-        while (queue.Count > 0 && now - queue.Peek() >= _windowTicks)
+        var expired = 0;
+        while (expired < slots.Count && now - slots[expired] >= _windowTicks)
         {
-            queue.Dequeue();
+            expired++;
         }
+
+        slots.RemoveRange(0, expired);
     }
 }

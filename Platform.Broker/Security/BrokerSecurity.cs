@@ -83,6 +83,11 @@ internal sealed partial class BrokerSecurity : IDisposable
         var security = options.Security;
         if (!security.Enabled && !security.TlsConfigured)
         {
+            if (!IsLoopbackListen(options.Listen))
+            {
+                LogOpenListener(loggerFactory.CreateLogger("Platform.Broker.Security"), options.Listen);
+            }
+
             return null;
         }
 
@@ -97,6 +102,15 @@ internal sealed partial class BrokerSecurity : IDisposable
     }
 
     public void Dispose() => _certificate?.Dispose();
+
+    /// <summary>Whether a HOST:PORT listen address only accepts connections from this machine.</summary>
+    internal static bool IsLoopbackListen(string listen)
+    {
+        var colon = listen.LastIndexOf(':');
+        var host = (colon > 0 ? listen[..colon] : listen).Trim('[', ']');
+        return string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+    }
 
     /// <summary>An allowed request was refused by the ACLs: counted per API, logged once per connection and resource.</summary>
     public void Denied(ConnectionSession session, string remote, short apiKey, AclResourceType type, string name, AclOperation operation)
@@ -114,10 +128,10 @@ internal sealed partial class BrokerSecurity : IDisposable
         LogAuthenticated(_logger, user, remote, mechanism);
     }
 
+    /// <summary>A failed authentication: counted and logged (its attempt slot, or <see cref="AuthenticationRateLimiter.RecordFailure"/>, limits the source).</summary>
     public void Failed(string mechanism, string? user, string remote, string reason)
     {
         Metrics.SaslFailures.WithLabels(mechanism).Inc();
-        RateLimiter.RecordFailure(remote);
         LogAuthenticationFailed(_logger, user ?? "(none)", remote, mechanism, reason);
     }
 
@@ -193,6 +207,9 @@ internal sealed partial class BrokerSecurity : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Kafka listener security: {Protocol}, SASL mechanisms {Mechanisms}, credentials {CredentialsFile}, ACLs {AclFile}")]
     private static partial void LogListenerSecurity(ILogger logger, string protocol, string mechanisms, string credentialsFile, string aclFile);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SECURITY: the Kafka listener {Listen} is not loopback and security is off: anyone who can reach it can read and write every topic. Switch Broker:Security on (the all-in-one host: --secure)")]
+    private static partial void LogOpenListener(ILogger logger, string listen);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Security is enabled without a TLS certificate: the listener is SASL_PLAINTEXT, so traffic (and PLAIN passwords) cross the network unencrypted")]
     private static partial void LogNoTls(ILogger logger);

@@ -13,15 +13,26 @@ public sealed record CertificateAuthority(string CaCertificatePath, string Certi
 {
     /// <summary>
     /// Creates the CA and the broker certificate in <paramref name="directory"/>, or returns the existing ones when all
-    /// four files are there already (so clients keep trusting the same CA across restarts).
+    /// four files are there already (so clients keep trusting the same CA across restarts). When the existing broker
+    /// certificate does not name every one of <paramref name="hostNames"/>, a new broker certificate is issued by the same
+    /// CA, so clients need nothing new.
     /// </summary>
     public static CertificateAuthority CreateOrLoad(string directory, IEnumerable<string> hostNames)
     {
         ArgumentNullException.ThrowIfNull(hostNames);
         var ca = new CertificateAuthority(Path.Combine(directory, "ca.pem"), Path.Combine(directory, "broker.pem"), Path.Combine(directory, "broker.key"));
         var caKeyPath = Path.Combine(directory, "ca.key");
-        if (File.Exists(ca.CaCertificatePath) && File.Exists(ca.CertificatePath) && File.Exists(ca.KeyPath) && File.Exists(caKeyPath))
+        var names = hostNames.Where(h => !string.IsNullOrWhiteSpace(h)).Select(h => h.Trim().Trim('[', ']'))
+            .Append("localhost").Append("127.0.0.1").Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (File.Exists(ca.CaCertificatePath) && File.Exists(caKeyPath))
         {
+            if (File.Exists(ca.CertificatePath) && File.Exists(ca.KeyPath) && Covers(ca, names))
+            {
+                return ca;
+            }
+
+            using var existing = X509Certificate2.CreateFromPemFile(ca.CaCertificatePath, caKeyPath);
+            IssueBrokerCertificate(ca, existing, names);
             return ca;
         }
 
@@ -33,8 +44,50 @@ public sealed record CertificateAuthority(string CaCertificatePath, string Certi
         var now = DateTimeOffset.UtcNow.AddMinutes(-5);
         using var caCertificate = caRequest.CreateSelfSigned(now, now.AddYears(10));
 
+        Directory.CreateDirectory(directory);
+        SecureFile.WriteAtomically(caKeyPath, System.Text.Encoding.ASCII.GetBytes(caKey.ExportPkcs8PrivateKeyPem()));
+        File.WriteAllText(ca.CaCertificatePath, caCertificate.ExportCertificatePem() + "\n");
+        IssueBrokerCertificate(ca, caCertificate, names);
+        return ca;
+    }
+
+    /// <summary>The DNS names and IP addresses the certificate at <paramref name="path"/> is valid for.</summary>
+    public static IReadOnlyList<string> SubjectAlternativeNames(string path)
+    {
+        using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(path));
+        var names = new List<string>();
+        foreach (var extension in certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>())
+        {
+            names.AddRange(extension.EnumerateDnsNames());
+            names.AddRange(extension.EnumerateIPAddresses().Select(a => a.ToString()));
+        }
+
+        return names;
+    }
+
+    // The broker certificate names every one of names, and its key is the one next to it.
+    private static bool Covers(CertificateAuthority ca, List<string> names)
+    {
+        try
+        {
+            using (X509Certificate2.CreateFromPemFile(ca.CertificatePath, ca.KeyPath))
+            {
+            }
+
+            var present = SubjectAlternativeNames(ca.CertificatePath).Select(Normalise).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            return names.All(n => present.Contains(Normalise(n)));
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+
+        static string Normalise(string name) => IPAddress.TryParse(name, out var address) ? address.ToString() : name;
+    }
+
+    private static void IssueBrokerCertificate(CertificateAuthority ca, X509Certificate2 caCertificate, List<string> names)
+    {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var names = hostNames.Where(h => !string.IsNullOrWhiteSpace(h)).Append("localhost").Append("127.0.0.1").Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var request = new CertificateRequest($"CN={names[0]}", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         foreach (var name in names)
@@ -56,13 +109,11 @@ public sealed record CertificateAuthority(string CaCertificatePath, string Certi
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(caCertificate, true, false));
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
-        using var certificate = request.Create(caCertificate, now, now.AddYears(5), serial);
+        var now = DateTimeOffset.UtcNow.AddMinutes(-5);
+        var notAfter = now.AddYears(5) < caCertificate.NotAfter ? now.AddYears(5) : new DateTimeOffset(caCertificate.NotAfter);
+        using var certificate = request.Create(caCertificate, now, notAfter, serial);
 
-        Directory.CreateDirectory(directory);
-        SecureFile.WriteAtomically(caKeyPath, System.Text.Encoding.ASCII.GetBytes(caKey.ExportPkcs8PrivateKeyPem()));
         SecureFile.WriteAtomically(ca.KeyPath, System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
         File.WriteAllText(ca.CertificatePath, certificate.ExportCertificatePem() + "\n");
-        File.WriteAllText(ca.CaCertificatePath, caCertificate.ExportCertificatePem() + "\n");
-        return ca;
     }
 }

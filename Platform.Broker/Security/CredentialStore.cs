@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 
 namespace Platform.Broker.Security;
@@ -14,6 +16,7 @@ internal sealed class CredentialStore
     private Dictionary<string, ScramCredential> _users = new(StringComparer.Ordinal);
     private DateTime _stamp = DateTime.MinValue;
     private bool _loaded;
+    private byte[]? _unknownUserSecret;
 
     public CredentialStore(string path)
     {
@@ -27,6 +30,22 @@ internal sealed class CredentialStore
     {
         Refresh();
         return Volatile.Read(ref _users).GetValueOrDefault(user);
+    }
+
+    /// <summary>
+    /// A made-up credential for a name with no user, so that an exchange for it looks like one for a real user: its salt
+    /// is HMAC(secret, name) under a secret kept next to the credentials (the same across attempts and restarts), and its
+    /// iteration count is the one most stored users have. It never verifies.
+    /// </summary>
+    public ScramCredential UnknownUser(string user)
+    {
+        var secret = _unknownUserSecret ??= LoadOrCreateSecret(_path + ".unknown-key");
+        var salt = HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes(user))[..24];
+        var users = Volatile.Read(ref _users);
+        var iterations = users.Count == 0
+            ? ScramSha256.DefaultIterations
+            : users.Values.GroupBy(c => c.Iterations).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Key).First().Key;
+        return new ScramCredential(salt, iterations, RandomNumberGenerator.GetBytes(ScramSha256.KeySize), RandomNumberGenerator.GetBytes(ScramSha256.KeySize));
     }
 
     public IReadOnlyList<string> List()
@@ -84,6 +103,39 @@ internal sealed class CredentialStore
                 throw new ArgumentException($"user name '{user}' contains '{c}': use letters, digits and . _ - @ only");
             }
         }
+    }
+
+    private static byte[] LoadOrCreateSecret(string path)
+    {
+        try
+        {
+            var existing = File.ReadAllBytes(path);
+            if (existing.Length >= 32)
+            {
+                return existing;
+            }
+        }
+        catch (FileNotFoundException)
+        {
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+
+        var secret = RandomNumberGenerator.GetBytes(32);
+        try
+        {
+            SecureFile.WriteAtomically(path, secret);
+        }
+        catch (IOException)
+        {
+            // A read-only data directory: the made-up salts hold for this process only.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return secret;
     }
 
     private void Refresh()

@@ -10,9 +10,13 @@ internal static class PlainAuthenticator
 {
     public const string Mechanism = "PLAIN";
 
-    private static readonly byte[] UnknownSalt = new byte[24];
+    private static readonly ScramCredential UnknownCredential = new(new byte[24], ScramSha256.DefaultIterations, new byte[ScramSha256.KeySize], new byte[ScramSha256.KeySize]);
 
-    public static SaslStep Authenticate(ReadOnlySpan<byte> token, Func<string, ScramCredential?> lookup)
+    /// <summary>As <see cref="Authenticate(ReadOnlySpan{byte}, Func{string, ScramCredential?}, Func{string, ScramCredential})"/> with a fixed made-up credential for unknown names.</summary>
+    public static SaslStep Authenticate(ReadOnlySpan<byte> token, Func<string, ScramCredential?> lookup) =>
+        Authenticate(token, lookup, static _ => UnknownCredential);
+
+    public static SaslStep Authenticate(ReadOnlySpan<byte> token, Func<string, ScramCredential?> lookup, Func<string, ScramCredential> unknownUser)
     {
         var first = token.IndexOf((byte)0);
         var rest = first < 0 ? default : token[(first + 1)..];
@@ -54,7 +58,8 @@ internal static class PlainAuthenticator
         else
         {
             // Same work as for a known user, so the answer time does not tell which names exist.
-            _ = ScramSha256.DeriveCredential(password, UnknownSalt, ScramSha256.DefaultIterations);
+            var madeUp = unknownUser(user);
+            _ = ScramSha256.DeriveCredential(password, madeUp.Salt, madeUp.Iterations);
             ok = false;
         }
 

@@ -13,13 +13,15 @@ namespace Platform.Broker.Security;
 /// server-final = "v=" base64(ServerSignature)
 /// </code>
 /// The proof is checked as H(ClientProof XOR HMAC(StoredKey, AuthMessage)) == StoredKey. An unknown user gets a
-/// made-up salt derived from the name (stable across attempts) and fails at the proof, so names cannot be probed.
+/// made-up credential (<see cref="CredentialStore.UnknownUser"/>: a salt derived from the name, stable across attempts
+/// and restarts, and the usual iteration count) and fails at the proof, so names cannot be probed.
 /// Channel binding (<c>p=</c>) is not offered.
 /// </summary>
 internal sealed class ScramServerExchange
 {
     private static readonly byte[] UnknownUserSecret = RandomNumberGenerator.GetBytes(32);
 
+    private readonly Func<string, ScramCredential> _unknownUser;
     private readonly Func<string, ScramCredential?> _lookup;
     private readonly string _serverNonce;
     private int _step;
@@ -32,8 +34,17 @@ internal sealed class ScramServerExchange
     private string _nonce = "";
 
     public ScramServerExchange(Func<string, ScramCredential?> lookup, string? serverNonce = null)
+        : this(lookup, null, serverNonce)
+    {
+    }
+
+    /// <param name="lookup">The stored credential of a user, or null.</param>
+    /// <param name="unknownUser">The made-up credential of a name with no user (<see cref="CredentialStore.UnknownUser"/>); null = a per-process one.</param>
+    /// <param name="serverNonce">The server's nonce (tests fix it); null = random.</param>
+    public ScramServerExchange(Func<string, ScramCredential?> lookup, Func<string, ScramCredential>? unknownUser, string? serverNonce = null)
     {
         _lookup = lookup;
+        _unknownUser = unknownUser ?? UnknownUserCredential;
         _serverNonce = serverNonce ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
     }
 
@@ -118,7 +129,7 @@ internal sealed class ScramServerExchange
 
         _credential = _lookup(user);
         _knownUser = _credential is not null;
-        _credential ??= UnknownUserCredential(user);
+        _credential ??= _unknownUser(user);
         _nonce = nonce + _serverNonce;
         _serverFirst = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"r={_nonce},s={Convert.ToBase64String(_credential.Salt)},i={_credential.Iterations}");
@@ -191,6 +202,7 @@ internal sealed class ScramServerExchange
     private static string Unescape(string value) =>
         value.Contains('=', StringComparison.Ordinal) ? value.Replace("=2C", ",", StringComparison.Ordinal).Replace("=3D", "=", StringComparison.Ordinal) : value;
 
+    // Without a store's secret (tests of the exchange alone): a per-process one.
     private static ScramCredential UnknownUserCredential(string user)
     {
         var salt = HMACSHA256.HashData(UnknownUserSecret, Encoding.UTF8.GetBytes(user))[..24];

@@ -91,4 +91,107 @@ public sealed class InstallSecurityTests : IDisposable
 
         Assert.Contains("/nonexistent/ca.pem", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Install_NotAsRoot_WarnsThatTheFileBelongsToTheCurrentUser()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix file ownership");
+        var output = Installer.Install(Install(), privileged: false);
+
+        Assert.Contains(output, l => l.StartsWith("warning: not running as root", StringComparison.Ordinal) && l.Contains("0600", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Install_AsRoot_MakesRootTheOwner()
+    {
+        Assert.SkipUnless(!OperatingSystem.IsWindows() && Environment.IsPrivilegedProcess, "needs root");
+        var configPath = Path.Join(_dir.Path, "etc", "agent.conf");
+
+        var output = Installer.Install(Install(), privileged: true);
+
+        Assert.DoesNotContain(output, l => l.StartsWith("warning", StringComparison.Ordinal));
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u:%g %a", configPath]) { RedirectStandardOutput = true })!;
+        var owner = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        Assert.Equal("0:0 600", owner);
+    }
+
+    [Fact]
+    public async Task AgentRun_WithCredentials_NeverLogsThePassword_RightOrWrong()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const string Right = "agent-right-pa55word";
+        const string Wrong = "agent-wrong-pa55word";
+        var ca = Platform.Broker.Security.CertificateAuthority.CreateOrLoad(Path.Join(_dir.Path, "tls"), ["127.0.0.1"]);
+        var brokerOptions = new Platform.Broker.BrokerOptions { Listen = "127.0.0.1:0", DataDirectory = Path.Join(_dir.Path, "broker"), AutoCreateTopics = true };
+        brokerOptions.Security.Enabled = true;
+        brokerOptions.Security.CertificatePath = ca.CertificatePath;
+        brokerOptions.Security.KeyPath = ca.KeyPath;
+        brokerOptions.Security.SuperUsers.Add("agent");
+        brokerOptions.Security.FailureDelay = TimeSpan.Zero;
+        brokerOptions.Security.MaxFailedAuthentications = 0;
+        Platform.Broker.Security.SecurityFiles.SetUser(brokerOptions, "agent", Right);
+        await using var broker = await Platform.Broker.BrokerServer.StartAsync(brokerOptions, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, ct);
+
+        foreach (var (password, name) in new[] { (Right, "right"), (Wrong, "wrong") })
+        {
+            var logs = new CapturingLoggerFactory();
+            var options = new AgentOptions
+            {
+                Bootstrap = broker.BootstrapServers,
+                Interval = TimeSpan.FromMilliseconds(200),
+                HostId = "secure-host-" + name,
+                StateDirectory = Path.Join(_dir.Path, "state-" + name),
+                DockerSocket = Path.Join(_dir.Path, "no-docker.sock"),
+                KafkaSettings =
+                {
+                    ["security.protocol"] = "SASL_SSL",
+                    ["sasl.mechanism"] = "SCRAM-SHA-256",
+                    ["sasl.username"] = "agent",
+                    ["sasl.password"] = password,
+                    ["ssl.ca.location"] = ca.CaCertificatePath,
+                    ["debug"] = "security,broker",
+                },
+            };
+            await using (var agent = await Agent.StartAsync(options, logs, ct))
+            {
+                if (password == Right)
+                {
+                    await Poll.UntilAsync(() => agent.Counters.BatchesPublished >= 1, TimeSpan.FromSeconds(30), "a batch published with the right password", ct);
+                }
+                else
+                {
+                    await Poll.UntilAsync(
+                        () => logs.Messages.Any(m => m.Contains("uthentication", StringComparison.Ordinal)),
+                        TimeSpan.FromSeconds(30), "the authentication failure logged", ct);
+                }
+            }
+
+            Assert.NotEmpty(logs.Messages);
+            Assert.DoesNotContain(logs.Messages, m => m.Contains("pa55word", StringComparison.Ordinal));
+        }
+    }
+
+    private sealed class CapturingLoggerFactory : Microsoft.Extensions.Logging.ILoggerFactory, Microsoft.Extensions.Logging.ILogger
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Messages { get; } = new();
+
+        public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider)
+        {
+        }
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public void Dispose()
+        {
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Messages.Enqueue(formatter(state, exception) + (exception is null ? string.Empty : " " + exception));
+    }
 }

@@ -111,12 +111,15 @@ public sealed class SecureAllInOneTests(SecureAllInOneFixture fixture) : IClassF
             ca = await File.ReadAllTextAsync(caPath, ct);
         }
 
+        // Restarted with a name for agents elsewhere: a new broker certificate that names it, from the same CA.
         var again = new PlatformHostOptions { Urls = "http://127.0.0.1:0", KafkaListen = "127.0.0.1:0", DataDirectory = data.Path, Secure = true };
+        again.TlsSubjectNames.Add("platform.example");
         await using var second = await PlatformHost.StartAsync(again, ct);
         var model = second.Services.GetRequiredService<FleetModel>();
 
         Assert.Equal(passwords, await File.ReadAllTextAsync(passwordsPath, ct));
         Assert.Equal(ca, await File.ReadAllTextAsync(caPath, ct));
+        Assert.Contains("platform.example", Platform.Broker.Security.CertificateAuthority.SubjectAlternativeNames(Path.Combine(data.Path, "broker", "tls", "broker.pem")));
         await Poll.UntilAsync(() => second.LocalHostId is { } id && model.Find(id) is not null, Deadline, "the agent publishing after the restart", ct);
     }
 }

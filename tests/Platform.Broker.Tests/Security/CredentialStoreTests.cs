@@ -121,4 +121,24 @@ public class CredentialStoreTests
         Assert.Equal(["alice"], stored.List());
         Assert.DoesNotContain(Convert.ToBase64String(stored.Find("alice")!.StoredKey), text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void UnknownUser_SameSaltAcrossRestarts_AndTheStoredUsersIterations()
+    {
+        using var dir = new TempDirectory("unknown-user");
+        var path = Path.Combine(dir.Path, "security", "users.json");
+        var store = new CredentialStore(path);
+        store.Set("alice", "pw-alice", 20_000);
+        store.Set("bob", "pw-bob", 20_000);
+        Assert.Null(store.Find("mallory"));
+
+        var first = store.UnknownUser("mallory");
+        var restarted = new CredentialStore(path);
+        Assert.Null(restarted.Find("mallory"));
+        var second = restarted.UnknownUser("mallory");
+
+        Assert.Equal(first.Salt, second.Salt);
+        Assert.Equal(20_000, second.Iterations);
+        Assert.NotEqual(first.Salt, restarted.UnknownUser("trudy").Salt);
+    }
 }

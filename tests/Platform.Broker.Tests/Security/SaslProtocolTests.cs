@@ -13,6 +13,7 @@ namespace Platform.Broker.Tests.Security;
 public sealed class SaslProtocolTests : IAsyncLifetime
 {
     private const string Password = "pw-alice";
+    private const string BobPassword = "pw-bob";
     private static readonly TimeSpan FailureWindow = TimeSpan.FromSeconds(3);
     private readonly TempDirectory _directory = new("sasl-raw");
     private BrokerServer _broker = null!;
@@ -26,7 +27,11 @@ public sealed class SaslProtocolTests : IAsyncLifetime
         options.Security.MaxFailedAuthentications = 5;
         options.Security.FailureWindow = FailureWindow;
         options.Security.FailureDelay = TimeSpan.Zero;
-        new CredentialStore(options.Security.CredentialsPath(_directory.Path)).Set("alice", Password, 4096);
+        var credentials = new CredentialStore(options.Security.CredentialsPath(_directory.Path));
+        credentials.Set("alice", Password, 4096);
+        credentials.Set("bob", BobPassword, 4096);
+        new AclStore(options.Security.AclPath(_directory.Path), []).Add(
+            new AclRule { Principal = "bob", ResourceType = AclResourceType.Group, Name = "bob-*", Operations = [AclOperation.Read] });
         _broker = await BrokerServer.StartAsync(options, BrokerFixture.CreateLoggerFactory());
     }
 
@@ -38,11 +43,14 @@ public sealed class SaslProtocolTests : IAsyncLifetime
 
     private static byte[] PlainToken(string user, string password) => Encoding.UTF8.GetBytes($"\0{user}\0{password}");
 
-    private static async Task<(short Error, string? Message)> HandshakeAndAuthenticateAsync(RawKafkaClient raw, string password, CancellationToken ct)
+    private static Task<(short Error, string? Message)> HandshakeAndAuthenticateAsync(RawKafkaClient raw, string password, CancellationToken ct) =>
+        HandshakeAndAuthenticateAsync(raw, "alice", password, ct);
+
+    private static async Task<(short Error, string? Message)> HandshakeAndAuthenticateAsync(RawKafkaClient raw, string user, string password, CancellationToken ct)
     {
         var handshake = new ResponseReader(await raw.SendAsync(17, 1, w => w.String("PLAIN"), ct));
         Assert.Equal(0, handshake.Int16());
-        var auth = new ResponseReader(await raw.SendAsync(36, 1, w => w.Bytes(PlainToken("alice", password)), ct));
+        var auth = new ResponseReader(await raw.SendAsync(36, 1, w => w.Bytes(PlainToken(user, password)), ct));
         return (auth.Int16(), auth.String());
     }
 
@@ -257,6 +265,149 @@ public sealed class SaslProtocolTests : IAsyncLifetime
             await using var again = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
             return (await HandshakeAndAuthenticateAsync(again, Password, ct)).Error == 0;
         }, TimeSpan.FromSeconds(30), "authentication accepted again after the window", ct);
+    }
+
+    [Fact]
+    public async Task RateLimit_ManyConnectionsSendingProofsAtOnce_VerifyAtMostTheLimit()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var failuresBefore = _broker.Metrics.SaslFailures.WithLabels("SCRAM-SHA-256").Value;
+
+        // 20 connections from one address each send client-first, then each sends one wrong proof.
+        var connections = new List<RawKafkaClient>();
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                connections.Add(await RawKafkaClient.ConnectAsync(_broker.BootstrapServers));
+            }
+
+            var firsts = await Task.WhenAll(connections.Select(async raw =>
+            {
+                Assert.Equal(0, new ResponseReader(await raw.SendAsync(17, 1, w => w.String("SCRAM-SHA-256"), ct)).Int16());
+                var (first, final) = ScramClient.Start("alice", "guess");
+                var r = new ResponseReader(await raw.SendAsync(36, 1, w => w.Bytes(first), ct));
+                Assert.Equal(0, r.Int16());
+                r.String();
+                return (final, serverFirst: r.Bytes()!);
+            }));
+
+            var proofs = await Task.WhenAll(connections.Zip(firsts).Select(async p =>
+            {
+                var (clientFinal, _) = p.Second.final(p.Second.serverFirst);
+                var r = new ResponseReader(await p.First.SendAsync(36, 1, w => w.Bytes(clientFinal), ct));
+                return (Error: r.Int16(), Message: r.String());
+            }));
+
+            Assert.All(proofs, p => Assert.Equal(58, p.Error));
+            Assert.Equal(5, proofs.Count(p => p.Message!.Contains("invalid credentials", StringComparison.Ordinal)));
+            Assert.Equal(15, proofs.Count(p => p.Message!.Contains("Too many failed authentications", StringComparison.Ordinal)));
+            Assert.Equal(failuresBefore + 5, _broker.Metrics.SaslFailures.WithLabels("SCRAM-SHA-256").Value);
+        }
+        finally
+        {
+            foreach (var raw in connections)
+            {
+                await raw.DisposeAsync();
+            }
+        }
+
+        // The right password is refused too until the failures leave the window.
+        await using (var right = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers))
+        {
+            var (error, message) = await HandshakeAndAuthenticateAsync(right, Password, ct);
+            Assert.Equal(58, error);
+            Assert.Contains("Too many failed authentications", message, StringComparison.Ordinal);
+        }
+
+        await Poll.UntilAsync(async () =>
+        {
+            await using var again = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
+            return (await HandshakeAndAuthenticateAsync(again, Password, ct)).Error == 0;
+        }, TimeSpan.FromSeconds(30), "authentication accepted again after the window", ct);
+    }
+
+    [Fact]
+    public async Task RateLimit_ConcurrentPlainGuesses_VerifyAtMostTheLimit()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var failuresBefore = _broker.Metrics.SaslFailures.WithLabels("PLAIN").Value;
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+        {
+            await using var raw = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
+            return await HandshakeAndAuthenticateAsync(raw, "guess-" + i, ct);
+        }));
+
+        Assert.All(outcomes, o => Assert.Equal(58, o.Error));
+        Assert.Equal(5, outcomes.Count(o => o.Message!.Contains("Invalid username or password", StringComparison.Ordinal)));
+        Assert.Equal(15, outcomes.Count(o => o.Message!.Contains("Too many failed authentications", StringComparison.Ordinal)));
+        Assert.Equal(failuresBefore + 5, _broker.Metrics.SaslFailures.WithLabels("PLAIN").Value);
+        await Poll.UntilAsync(async () =>
+        {
+            await using var again = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
+            return (await HandshakeAndAuthenticateAsync(again, Password, ct)).Error == 0;
+        }, TimeSpan.FromSeconds(30), "authentication accepted again after the window", ct);
+    }
+
+    [Fact]
+    public async Task GroupApis_WithoutReadOnTheGroup_Answer30_AndOffsetApisOnAnUnreadableTopic_Answer29()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _broker.Log.CreateTopic("secret", 1);
+        await using var raw = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
+        Assert.Equal(0, (await HandshakeAndAuthenticateAsync(raw, "bob", BobPassword, ct)).Error);
+
+        // Heartbeat v0: group, generation, member → error.
+        var heartbeat = new ResponseReader(await raw.SendAsync(12, 0, w => w.String("other-group").Int32(1).String("m"), ct));
+        Assert.Equal(30, heartbeat.Int16());
+
+        // LeaveGroup v0: group, member → error.
+        var leave = new ResponseReader(await raw.SendAsync(13, 0, w => w.String("other-group").String("m"), ct));
+        Assert.Equal(30, leave.Int16());
+
+        // SyncGroup v0: group, generation, member, assignments [] → error, assignment.
+        var sync = new ResponseReader(await raw.SendAsync(14, 0, w => w.String("other-group").Int32(1).String("m").Int32(0), ct));
+        Assert.Equal(30, sync.Int16());
+
+        // OffsetCommit v2: group, generation, member, retention, [topic, [partition, offset, metadata]] → [topic, [partition, error]].
+        async Task<short> CommitAsync(string group)
+        {
+            var r = new ResponseReader(await raw.SendAsync(8, 2, w => w.String(group).Int32(-1).String("").Int64(-1)
+                .Int32(1).String("secret").Int32(1).Int32(0).Int64(1).String(null), ct));
+            Assert.Equal(1, r.Int32());
+            Assert.Equal("secret", r.String());
+            Assert.Equal(1, r.Int32());
+            Assert.Equal(0, r.Int32());
+            return r.Int16();
+        }
+
+        Assert.Equal(30, await CommitAsync("other-group"));
+        Assert.Equal(29, await CommitAsync("bob-group"));
+
+        // OffsetFetch v1: group, [topic, [partition]] → [topic, [partition, offset, metadata, error]].
+        async Task<short> FetchAsync(string group)
+        {
+            var r = new ResponseReader(await raw.SendAsync(9, 1, w => w.String(group).Int32(1).String("secret").Int32(1).Int32(0), ct));
+            Assert.Equal(1, r.Int32());
+            Assert.Equal("secret", r.String());
+            Assert.Equal(1, r.Int32());
+            Assert.Equal(0, r.Int32());
+            r.Int64();
+            r.String();
+            return r.Int16();
+        }
+
+        Assert.Equal(30, await FetchAsync("other-group"));
+        Assert.Equal(29, await FetchAsync("bob-group"));
+
+        // ListOffsets v1: replica, [topic, [partition, timestamp]] → [topic, [partition, error, timestamp, offset]].
+        var offsets = new ResponseReader(await raw.SendAsync(2, 1, w => w.Int32(-1).Int32(1).String("secret").Int32(1).Int32(0).Int64(-1), ct));
+        Assert.Equal(1, offsets.Int32());
+        Assert.Equal("secret", offsets.String());
+        Assert.Equal(1, offsets.Int32());
+        Assert.Equal(0, offsets.Int32());
+        Assert.Equal(29, offsets.Int16());
     }
 }
 

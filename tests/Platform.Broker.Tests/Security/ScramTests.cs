@@ -15,7 +15,7 @@ public class ScramTests
     private static readonly ScramCredential Pencil = ScramSha256.DeriveCredential("pencil", Convert.FromBase64String("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096);
 
     private static ScramServerExchange Exchange(ScramCredential? credential = null) =>
-        new(user => user == "user" ? credential ?? Pencil : null, ServerNonce);
+        new(user => user == "user" ? credential ?? Pencil : null, serverNonce: ServerNonce);
 
     [Fact]
     public void Scram_Rfc7677Vector_ProducesServerFirstAndServerFinal()
@@ -103,7 +103,7 @@ public class ScramTests
     [Fact]
     public void Plain_RightPassword_Authenticates()
     {
-        var step = PlainAuthenticator.Authenticate("\0user\0pencil"u8, u => u == "user" ? Pencil : null);
+        var step = PlainAuthenticator.Authenticate("\0user\0pencil"u8, u => u == "user" ? Pencil : null, _ => Pencil);
 
         Assert.Null(step.Error);
         Assert.True(step.Complete);
@@ -118,7 +118,7 @@ public class ScramTests
     [InlineData("\0user\0")]
     public void Plain_BadToken_Fails(string token)
     {
-        var step = PlainAuthenticator.Authenticate(Encoding.UTF8.GetBytes(token), u => u == "user" ? Pencil : null);
+        var step = PlainAuthenticator.Authenticate(Encoding.UTF8.GetBytes(token), u => u == "user" ? Pencil : null, _ => Pencil);
 
         Assert.True(step.Failed);
         Assert.DoesNotContain("pencil", step.Error, StringComparison.Ordinal);

@@ -45,4 +45,15 @@ public class SecureKcatTests(SecureBrokerFixture fixture)
         Assert.True(consumed.ExitCode == 0, consumed.Error);
         Assert.Equal("hello over tls", consumed.Output.Trim());
     }
+
+    [Fact]
+    public async Task Kcat_AgentPrincipal_ReadingMetrics_GetsAnAuthorizationError()
+    {
+        var ct = TestContext.Current.CancellationToken;
+
+        var consumed = await RunAsync([.. Common("agent", SecureBrokerFixture.AgentPassword), "-C", "-t", "metrics", "-p", "0", "-o", "beginning", "-e", "-q"], null, ct);
+
+        Assert.NotEqual(0, consumed.ExitCode);
+        Assert.Contains("authorization failed", consumed.Error, StringComparison.OrdinalIgnoreCase);
+    }
 }

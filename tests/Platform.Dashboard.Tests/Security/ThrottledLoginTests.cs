@@ -83,4 +83,74 @@ public sealed class ThrottledLoginTests : IDisposable
         Assert.Equal(StatusCodes.Status429TooManyRequests, context.Response.StatusCode);
         Assert.False(string.IsNullOrEmpty(context.Response.Headers.RetryAfter));
     }
+
+    [Fact]
+    public async Task BasicAuth_ConcurrentBurstOfWrongPasswords_ChecksAtMostFive()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddPlatformSecurity(Path.Combine(_dir.Path, "users.json"));
+        await using var app = builder.Build();
+        app.MapGet("/api/probe", () => "ok").RequireAuthorization(PlatformPolicies.View);
+        app.Services.GetRequiredService<UserStore>().Add("ann", PlatformRoles.Viewer, "the right password");
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var client = new HttpClient { BaseAddress = new Uri(url) };
+
+        async Task<HttpStatusCode[]> BurstAsync(Func<int, string> password) => await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/probe");
+            request.Headers.Authorization = SecureHostTests.Basic("ann", password(i));
+            using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+            return response.StatusCode;
+        }));
+
+        // Honest parallel requests wait their turn rather than being refused.
+        Assert.All(await BurstAsync(_ => "the right password"), s => Assert.Equal(HttpStatusCode.OK, s));
+
+        var statuses = await BurstAsync(i => "wrong " + i);
+
+        Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.Unauthorized));
+        Assert.Equal(15, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        await app.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task LoginForm_ConcurrentBurstOfWrongPasswords_ChecksAtMostFive()
+    {
+        var users = new UserStore(Path.Combine(_dir.Path, "users.json"));
+        users.Add("ann", PlatformRoles.Viewer, "the right password");
+        var login = new LoginService(users, new LoginThrottle(TimeProvider.System), NullLogger<LoginService>.Instance);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(async () =>
+        {
+            var context = new DefaultHttpContext();
+            context.Connection.RemoteIpAddress = IPAddress.Parse("192.0.2.8");
+            var outcome = await login.SignInAsync(context, "ann", "wrong " + i);
+            return (outcome.Error, context.Response.StatusCode);
+        })));
+
+        Assert.Equal(5, outcomes.Count(o => o.Error == LoginService.WrongCredentials));
+        Assert.Equal(15, outcomes.Count(o => o.StatusCode == StatusCodes.Status429TooManyRequests));
+    }
+
+    [Fact]
+    public async Task LoginForm_FailuresFromOtherAddresses_DoNotLockTheUserOut()
+    {
+        var users = new UserStore(Path.Combine(_dir.Path, "users.json"));
+        users.Add("admin", PlatformRoles.Admin, "the right password");
+        var login = new LoginService(users, new LoginThrottle(TimeProvider.System), NullLogger<LoginService>.Instance);
+
+        for (var i = 0; i < 10; i++)
+        {
+            var attacker = new DefaultHttpContext();
+            attacker.Connection.RemoteIpAddress = IPAddress.Parse("198.51.100." + (i / 5 + 1));
+            await login.SignInAsync(attacker, "admin", "guess " + i);
+        }
+
+        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().AddAuthentication().AddCookie().Services.BuildServiceProvider() };
+        context.Connection.RemoteIpAddress = IPAddress.Parse("192.0.2.9");
+        var outcome = await login.SignInAsync(context, "admin", "the right password");
+        Assert.Null(outcome.Error);
+    }
 }
