@@ -142,7 +142,7 @@ public sealed class InstallSecurityTests : IDisposable
                 Interval = TimeSpan.FromMilliseconds(200),
                 HostId = "secure-host-" + name,
                 StateDirectory = Path.Join(_dir.Path, "state-" + name),
-                DockerSocket = Path.Join(_dir.Path, "no-docker.sock"),
+                DockerSocket = "", // no Docker names (a configured socket must exist)
                 KafkaSettings =
                 {
                     ["security.protocol"] = "SASL_SSL",
