@@ -23,6 +23,32 @@ public class SecureAclTests(SecureBrokerFixture fixture)
     }
 
     [Fact]
+    public async Task Configs_DescribeNeedsDescribe_AndAlteringNeedsCreate()
+    {
+        var metrics = new ConfigResource { Type = ResourceType.Topic, Name = "metrics" };
+        using var reader = Admin("reader", SecureBrokerFixture.ReaderPassword);
+
+        var refused = await Assert.ThrowsAsync<DescribeConfigsException>(() => reader.DescribeConfigsAsync([metrics], new DescribeConfigsOptions { RequestTimeout = Timeout }));
+        Assert.Equal(Confluent.Kafka.ErrorCode.TopicAuthorizationFailed, Assert.Single(refused.Results).Error.Code);
+
+        // The agent may write metrics, which implies Describe: it reads the settings but cannot change them.
+        using var agent = Admin("agent", SecureBrokerFixture.AgentPassword);
+        var described = Assert.Single(await agent.DescribeConfigsAsync([metrics], new DescribeConfigsOptions { RequestTimeout = Timeout }));
+        Assert.Contains("retention.ms", described.Entries.Keys);
+        var alter = await Assert.ThrowsAsync<IncrementalAlterConfigsException>(() => agent.IncrementalAlterConfigsAsync(
+            new Dictionary<ConfigResource, List<ConfigEntry>>
+            {
+                [metrics] = [new ConfigEntry { Name = "retention.ms", Value = "1000", IncrementalOperation = AlterConfigOpType.Set }],
+            },
+            new IncrementalAlterConfigsOptions { RequestTimeout = Timeout }));
+        Assert.Equal(Confluent.Kafka.ErrorCode.TopicAuthorizationFailed, Assert.Single(alter.Results).Error.Code);
+
+        using var superUser = Admin("admin", SecureBrokerFixture.AdminPassword);
+        var after = Assert.Single(await superUser.DescribeConfigsAsync([metrics], new DescribeConfigsOptions { RequestTimeout = Timeout }));
+        Assert.NotEqual("1000", after.Entries["retention.ms"].Value);
+    }
+
+    [Fact]
     public async Task CreateTopics_WithoutCreate_Answers29()
     {
         using var admin = Admin("agent", SecureBrokerFixture.AgentPassword);
