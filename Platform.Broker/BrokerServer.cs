@@ -61,6 +61,12 @@ public sealed partial class BrokerServer : IAsyncDisposable
     /// <summary>Bytes of requests read and not yet answered, over every connection (bounded by MaxQueuedRequestBytes).</summary>
     internal long QueuedRequestBytes => _listener.QueuedRequestBytes;
 
+    /// <summary>Bytes of Fetch answers built and not yet written (and the most held at once), over every connection.</summary>
+    internal Network.ResponseByteGauge FetchResponseBytes => _listener.FetchResponseBytes;
+
+    /// <summary>Open client connections.</summary>
+    internal int ConnectionCount => _listener.ConnectionCount;
+
     public static async Task<BrokerServer> StartAsync(BrokerOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -32,18 +32,31 @@ internal sealed partial class KafkaConnection
     private readonly BrokerSecurity? _security;
     private readonly ConnectionSession _session;
     private readonly RequestByteBudget _budget;
+    private readonly ResponseByteGauge _fetchBytes;
 
     // Timeouts, checked by the listener's sweep (CheckTimeouts) from other threads: the last time bytes came in or an
     // answer went out, when the frame now being received started (0: none), and requests read and not yet answered.
     private long _lastActivityTicks = Stopwatch.GetTimestamp();
     private long _frameStartTicks;
+    private long _writeStartTicks;
     private int _inFlight;
+    private int _closing; // 1 once a timeout or Abort has closed the connection: reported once, not on every sweep
 
-    private readonly record struct Pending(RequestContext Context, ValueTask<ResponseBuffer?> Response, long ReservedBytes);
+    // Read loop only: the previous Fetch's "answer written" signal; a Fetch is handled only once it is set.
+    private Task _previousFetchWritten = Task.CompletedTask;
 
-    public KafkaConnection(Socket socket, long id, RequestDispatcher dispatcher, BrokerOptions options, BrokerMetrics metrics, BrokerSecurity? security, RequestByteBudget budget, ILogger logger, CancellationToken stopping)
+    // Write loop only: answers written to the pipe and not yet flushed (still in flight), and the Fetch among them.
+    private int _unflushed;
+    private long _unflushedFetchBytes;
+    private TaskCompletionSource? _unflushedFetch;
+
+    /// <summary>A request in flight; <paramref name="FetchWritten"/> (Fetch only) is set once its answer is flushed.</summary>
+    private readonly record struct Pending(RequestContext Context, ValueTask<ResponseBuffer?> Response, long ReservedBytes, TaskCompletionSource? FetchWritten);
+
+    public KafkaConnection(Socket socket, long id, RequestDispatcher dispatcher, BrokerOptions options, BrokerMetrics metrics, BrokerSecurity? security, RequestByteBudget budget, ResponseByteGauge fetchBytes, ILogger logger, CancellationToken stopping)
     {
         _budget = budget;
+        _fetchBytes = fetchBytes;
         _security = security;
         _socket = socket;
         _dispatcher = dispatcher;
@@ -69,9 +82,13 @@ internal sealed partial class KafkaConnection
     /// <summary>Completes when the connection is closed and its resources released.</summary>
     public Task Completion { get; set; } = Task.CompletedTask;
 
-    /// <summary>Closes the connection (shutdown): pending long polls are cancelled.</summary>
+    /// <summary>
+    /// Closes the connection now (shutdown, a timeout): pending long polls are cancelled and the socket is closed, so a
+    /// read or a flush stuck on a client that neither sends nor reads ends too.
+    /// </summary>
     public void Abort()
     {
+        Volatile.Write(ref _closing, 1);
         try
         {
             _closed.Cancel();
@@ -80,7 +97,12 @@ internal sealed partial class KafkaConnection
         {
             // Already closed on its own.
         }
+
+        _socket.Close();
     }
+
+    /// <summary>True for the first caller only: a connection is timed out (logged, counted) once.</summary>
+    private bool TryStartClosing() => Interlocked.Exchange(ref _closing, 1) == 0;
 
     /// <summary>
     /// Closes the connection, with a logged reason, when it has been idle longer than
@@ -89,10 +111,28 @@ internal sealed partial class KafkaConnection
     /// </summary>
     public void CheckTimeouts(long nowTicks)
     {
+        if (Volatile.Read(ref _closing) != 0)
+        {
+            return;
+        }
+
+        var writeStart = Volatile.Read(ref _writeStartTicks);
+        if (writeStart != 0 && Stopwatch.GetElapsedTime(writeStart, nowTicks) > _options.FrameTimeout)
+        {
+            if (TryStartClosing())
+            {
+                _metrics.TimedOutConnections.Inc();
+                LogWriteTimeout(_logger, _info.Id, _info.RemoteHost, _options.FrameTimeout);
+                Abort();
+            }
+
+            return;
+        }
+
         var frameStart = Volatile.Read(ref _frameStartTicks);
         if (frameStart != 0)
         {
-            if (Stopwatch.GetElapsedTime(frameStart, nowTicks) > _options.FrameTimeout)
+            if (Stopwatch.GetElapsedTime(frameStart, nowTicks) > _options.FrameTimeout && TryStartClosing())
             {
                 _metrics.TimedOutConnections.Inc();
                 LogFrameTimeout(_logger, _info.Id, _info.RemoteHost, _options.FrameTimeout);
@@ -103,7 +143,8 @@ internal sealed partial class KafkaConnection
         }
 
         if (Volatile.Read(ref _inFlight) == 0
-            && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastActivityTicks), nowTicks) > _options.ConnectionIdleTimeout)
+            && Stopwatch.GetElapsedTime(Volatile.Read(ref _lastActivityTicks), nowTicks) > _options.ConnectionIdleTimeout
+            && TryStartClosing())
         {
             _metrics.TimedOutConnections.Inc();
             LogIdleTimeout(_logger, _info.Id, _info.RemoteHost, _options.ConnectionIdleTimeout);
@@ -166,6 +207,8 @@ internal sealed partial class KafkaConnection
             // Requests the write loop never reached (it stopped on a closed socket): their frames and their share of
             // the broker-wide request budget are given back once their handlers end.
             DrainAfterFailure(_pending.Reader);
+            _fetchBytes.Remove(_unflushedFetchBytes);
+            _unflushedFetchBytes = 0;
             await reader.CompleteAsync();
             await writer.CompleteAsync();
             _closed.Dispose();
@@ -267,7 +310,9 @@ internal sealed partial class KafkaConnection
                         }
 
                         Interlocked.Increment(ref _inFlight);
-                        var pending = new Pending(context, Dispatch(context, token), reserved);
+                        var pending = context.Header.ApiKey == (short)ApiKey.Fetch
+                            ? NextFetch(context, reserved, token)
+                            : new Pending(context, Dispatch(context, token), reserved, null);
                         reserved = 0;
                         try
                         {
@@ -342,6 +387,36 @@ internal sealed partial class KafkaConnection
         }
     }
 
+    /// <summary>
+    /// A Fetch is handled only once the previous Fetch's answer on this connection has been written, so a client that
+    /// pipelines many Fetches (each answer up to MaxFetchBytes) makes the broker hold one answer, not one per request.
+    /// The read loop is not held up: later requests (heartbeats, commits) are read and handled meanwhile, and their
+    /// answers leave in request order anyway. Kafka clients send one Fetch per connection at a time, so they lose nothing.
+    /// </summary>
+    private Pending NextFetch(RequestContext context, long reserved, CancellationToken token)
+    {
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var previous = _previousFetchWritten;
+        _previousFetchWritten = written.Task;
+        return new Pending(context, DispatchFetchAsync(previous, context, token), reserved, written);
+    }
+
+    private async ValueTask<ResponseBuffer?> DispatchFetchAsync(Task previousWritten, RequestContext context, CancellationToken token)
+    {
+        if (!previousWritten.IsCompleted)
+        {
+            await previousWritten.WaitAsync(token);
+        }
+
+        var response = await _dispatcher.DispatchAsync(context, token);
+        if (response is not null)
+        {
+            _fetchBytes.Add(response.Length);
+        }
+
+        return response;
+    }
+
     private ValueTask<ResponseBuffer?> Dispatch(RequestContext context, CancellationToken token)
     {
         try
@@ -379,8 +454,29 @@ internal sealed partial class KafkaConnection
         {
             while (reader.TryRead(out var pending))
             {
+                if (_unflushed > 0 && !pending.Response.IsCompleted)
+                {
+                    // Answers already written go out before waiting on a long poll (or on a Fetch that waits for the
+                    // previous Fetch's answer to be written).
+                    bool open;
+                    try
+                    {
+                        open = await FlushAnswersAsync(writer);
+                    }
+                    catch
+                    {
+                        _ = ReleaseWhenDoneAsync(pending);
+                        throw;
+                    }
+
+                    if (!open)
+                    {
+                        _ = ReleaseWhenDoneAsync(pending);
+                        return;
+                    }
+                }
+
                 using var context = pending.Context;
-                using var done = new Answered(this, pending.ReservedBytes);
                 ResponseBuffer? response;
                 try
                 {
@@ -405,6 +501,9 @@ internal sealed partial class KafkaConnection
                     failed = true;
                 }
 
+                // The request's bytes are no longer needed; it stays in flight (not idle) until its answer is flushed.
+                _budget.Release(pending.ReservedBytes);
+                _unflushed++;
                 _metrics.RecordRequest(context.Header.ApiKey, Stopwatch.GetElapsedTime(context.StartTicks).TotalSeconds);
                 if (failed)
                 {
@@ -413,6 +512,13 @@ internal sealed partial class KafkaConnection
                     _socket.Close();
                     DrainAfterFailure(reader);
                     return;
+                }
+
+                if (pending.FetchWritten is not null)
+                {
+                    _unflushedFetch?.TrySetResult();
+                    _unflushedFetch = pending.FetchWritten;
+                    _unflushedFetchBytes += response?.Length ?? 0;
                 }
 
                 if (response is not null)
@@ -426,12 +532,31 @@ internal sealed partial class KafkaConnection
                 }
             }
 
-            var flush = await writer.FlushAsync();
-            if (flush.IsCompleted)
+            if (!await FlushAnswersAsync(writer))
             {
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Sends the answers written so far. The flush runs against a deadline (FrameTimeout, checked by the listener's
+    /// sweep): a client that stops reading its answers is closed instead of holding its connection forever. False when
+    /// the connection is closing.
+    /// </summary>
+    private async ValueTask<bool> FlushAnswersAsync(PipeWriter writer)
+    {
+        Volatile.Write(ref _writeStartTicks, Stopwatch.GetTimestamp());
+        var flush = await writer.FlushAsync();
+        Volatile.Write(ref _writeStartTicks, 0);
+        Volatile.Write(ref _lastActivityTicks, Stopwatch.GetTimestamp());
+        Interlocked.Add(ref _inFlight, -_unflushed);
+        _unflushed = 0;
+        _fetchBytes.Remove(_unflushedFetchBytes);
+        _unflushedFetchBytes = 0;
+        _unflushedFetch?.TrySetResult();
+        _unflushedFetch = null;
+        return !flush.IsCompleted && !flush.IsCanceled;
     }
 
     private void DrainAfterFailure(ChannelReader<Pending> reader)
@@ -458,7 +583,13 @@ internal sealed partial class KafkaConnection
         using var done = new Answered(this, pending.ReservedBytes);
         try
         {
-            (await pending.Response)?.Dispose();
+            var response = await pending.Response;
+            if (response is not null && pending.FetchWritten is not null)
+            {
+                _fetchBytes.Remove(response.Length);
+            }
+
+            response?.Dispose();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -484,6 +615,9 @@ internal sealed partial class KafkaConnection
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {Id} from {Remote} closed: a request frame was not complete within {Timeout} (FrameTimeout)")]
     private static partial void LogFrameTimeout(ILogger logger, long id, string remote, TimeSpan timeout);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {Id} from {Remote} closed: an answer could not be sent within {Timeout} (FrameTimeout); the client stopped reading")]
+    private static partial void LogWriteTimeout(ILogger logger, long id, string remote, TimeSpan timeout);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Id}: read ended: {Reason}")]
     private static partial void LogReadEnded(ILogger logger, long id, string reason);

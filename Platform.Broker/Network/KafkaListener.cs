@@ -24,6 +24,7 @@ internal sealed partial class KafkaListener : IAsyncDisposable
     private readonly Task _acceptLoop;
     private readonly Task _timeoutLoop;
     private readonly RequestByteBudget _budget;
+    private readonly ResponseByteGauge _fetchBytes = new();
     private long _nextId;
 
     private readonly BrokerSecurity? _security;
@@ -60,6 +61,9 @@ internal sealed partial class KafkaListener : IAsyncDisposable
 
     /// <summary>Bytes of requests read and not yet answered, over every connection.</summary>
     public long QueuedRequestBytes => _budget.Used;
+
+    /// <summary>Bytes of Fetch answers built and not yet written, over every connection.</summary>
+    public ResponseByteGauge FetchResponseBytes => _fetchBytes;
 
     public IPEndPoint LocalEndPoint { get; }
 
@@ -117,14 +121,14 @@ internal sealed partial class KafkaListener : IAsyncDisposable
 
             client.NoDelay = true;
             var id = Interlocked.Increment(ref _nextId);
-            var connection = new KafkaConnection(client, id, _dispatcher, _options, _metrics, _security, _budget, _logger, _stopping.Token);
+            var connection = new KafkaConnection(client, id, _dispatcher, _options, _metrics, _security, _budget, _fetchBytes, _logger, _stopping.Token);
             _metrics.Connections.Inc();
             _connections[id] = connection;
             connection.Completion = RunConnectionAsync(connection);
         }
     }
 
-    /// <summary>Closes idle connections and connections stuck in the middle of a frame (checked 4 times per shorter timeout, at most every second).</summary>
+    /// <summary>Closes idle connections, connections stuck in the middle of a frame and connections whose answers cannot be sent (checked 4 times per shorter timeout, at most every second).</summary>
     private async Task TimeoutLoopAsync()
     {
         var shortest = _options.ConnectionIdleTimeout < _options.FrameTimeout ? _options.ConnectionIdleTimeout : _options.FrameTimeout;

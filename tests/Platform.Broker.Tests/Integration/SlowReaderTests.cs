@@ -1,0 +1,119 @@
+using System.Net.Sockets;
+using Confluent.Kafka;
+using Platform.TestKit;
+
+namespace Platform.Broker.Tests.Integration;
+
+/// <summary>
+/// Clients that pipeline Fetches and do not read their answers: the broker holds one Fetch answer per connection, and
+/// closes a connection whose answer cannot be sent within FrameTimeout, while other clients keep working.
+/// </summary>
+public sealed class SlowReaderTests : IAsyncLifetime
+{
+    private const int Batches = 10;
+    private const int BatchChars = 100_000;
+    private const int Fetches = 64;
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly TempDirectory _directory = new("broker-slowreader");
+    private BrokerServer _broker = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var options = BrokerFixture.Options(_directory.Path);
+        options.FrameTimeout = TimeSpan.FromSeconds(1);
+        _broker = await BrokerServer.StartAsync(options, BrokerFixture.CreateLoggerFactory());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _broker.DisposeAsync();
+        _directory.Dispose();
+    }
+
+    [Fact]
+    public async Task ClientThatStopsReading_IsClosed_AtTheWriteDeadline_WhileAProducerKeepsWorking()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = await CreateBigPartitionAsync(ct);
+        using var silent = await PipelineFetchesAsync(topic, ct);
+
+        using (var producer = new ProducerBuilder<Null, string>(BrokerFixture.ProducerConfigFor(_broker.BootstrapServers)).Build())
+        {
+            var result = await producer.ProduceAsync(BrokerFixture.UniqueTopic("other"), new Message<Null, string> { Value = "x" }, ct);
+            Assert.Equal(PersistenceStatus.Persisted, result.Status);
+        }
+
+        // The producer's connections close with it; the reader that never reads is closed by the broker.
+        await Poll.UntilAsync(() => _broker.ConnectionCount == 0, Deadline, "the connection that stopped reading to be closed", ct);
+        Assert.Equal(0, _broker.FetchResponseBytes.Held);
+        Assert.Equal(0, _broker.QueuedRequestBytes);
+    }
+
+    [Fact]
+    public async Task PipelinedFetches_HoldOneAnswerPerConnection_AndAreAllAnsweredInOrder_WhileAConsumerConsumes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var topic = await CreateBigPartitionAsync(ct);
+        using var slow = await PipelineFetchesAsync(topic, ct);
+
+        var config = BrokerFixture.ConsumerConfigFor(_broker.BootstrapServers, "slow-reader-neighbour");
+        using (var consumer = new ConsumerBuilder<Ignore, string>(config).Build())
+        {
+            consumer.Assign(new TopicPartitionOffset(topic, 0, 0));
+            for (var i = 0; i < Batches; i++)
+            {
+                var record = consumer.Consume(Deadline);
+                Assert.NotNull(record);
+                Assert.Equal(BatchChars, record.Message.Value.Length);
+            }
+        }
+
+        // Reading slowly now: every answer arrives, in order, each with the whole partition.
+        using var stream = new NetworkStream(slow, ownsSocket: false);
+        var header = new byte[4];
+        for (var i = 1; i <= Fetches; i++)
+        {
+            await stream.ReadExactlyAsync(header, ct).AsTask().WaitAsync(Deadline, ct);
+            var body = new byte[System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(header)];
+            await stream.ReadExactlyAsync(body, ct).AsTask().WaitAsync(Deadline, ct);
+            Assert.Equal(i, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(body));
+            Assert.True(body.Length > Batches * BatchChars, $"answer {i}: {body.Length} bytes");
+        }
+
+        // One connection's pipelined answers never sat in memory together: at most its answer and the consumer's.
+        Assert.InRange(_broker.FetchResponseBytes.Peak, Batches * BatchChars, 3 * Batches * BatchChars);
+        await Poll.UntilAsync(() => _broker.FetchResponseBytes.Held == 0, Deadline, "every answer written", ct);
+    }
+
+    /// <summary>One partition of 10 batches of 100 kB (each a single record).</summary>
+    private async Task<string> CreateBigPartitionAsync(CancellationToken ct)
+    {
+        var topic = BrokerFixture.UniqueTopic("slowreader");
+        _broker.Log.CreateTopic(topic, 1);
+        await using var raw = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
+        for (var i = 0; i < Batches; i++)
+        {
+            var produced = await RawProtocolTests.ProduceAsync(raw, topic, TestBatch.Build(-1, -1, -1, 1000, new string((char)('a' + i), BatchChars)), ct);
+            Assert.Equal(0, produced.Error);
+        }
+
+        return topic;
+    }
+
+    /// <summary>A socket with a tiny receive buffer that sends many Fetches (v4, the whole partition each) and reads nothing.</summary>
+    private async Task<Socket> PipelineFetchesAsync(string topic, CancellationToken ct)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        var colon = _broker.BootstrapServers.LastIndexOf(':');
+        await socket.ConnectAsync(_broker.BootstrapServers[..colon], int.Parse(_broker.BootstrapServers[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture), ct);
+        for (var correlation = 1; correlation <= Fetches; correlation++)
+        {
+            var frame = new RequestWriter().Int16(1).Int16(4).Int32(correlation).String("slow-reader")
+                .Int32(-1).Int32(0).Int32(1).Int32(int.MaxValue).Int8(0)
+                .Int32(1).String(topic).Int32(1).Int32(0).Int64(0).Int32(int.MaxValue).ToFrame();
+            await socket.SendAsync(frame, ct);
+        }
+
+        return socket;
+    }
+}
