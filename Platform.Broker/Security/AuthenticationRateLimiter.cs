@@ -5,22 +5,32 @@ namespace Platform.Broker.Security;
 
 /// <summary>
 /// Authentication attempts per source address over a sliding window. An attempt takes a slot before its password or
-/// proof is checked (<see cref="TryReserve"/>); a success gives the slot back (<see cref="Release"/>), a failure keeps
+/// proof is checked (<see cref="TryReserve(string, out long)"/>); a success gives the slot back (<see cref="Release"/>), a failure keeps
 /// it until it leaves the window. So at most <c>max</c> wrong passwords per window are ever checked for one address,
 /// however many connections it opens at once. While the slots are used up, further attempts from that address are
 /// refused (even with the right password); refused attempts take no slot.
 /// </summary>
 internal sealed class AuthenticationRateLimiter
 {
+    /// <summary>Above this many tracked addresses, addresses with no slot left in the window are dropped.</summary>
+    internal const int SweepThreshold = 10_000;
+
     private readonly int _max;
     private readonly long _windowTicks;
-    private readonly ConcurrentDictionary<string, List<long>> _slots = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Slots> _slots = new(StringComparer.Ordinal);
+    private long _lastSweepTicks = Stopwatch.GetTimestamp();
 
     public AuthenticationRateLimiter(int max, TimeSpan window)
     {
         _max = max;
         _windowTicks = (long)(window.TotalSeconds * Stopwatch.Frequency);
     }
+
+    /// <summary>Test seam: runs between looking up an address's slots and locking them (where a sweep may drop them).</summary>
+    internal Action? BeforeLock { get; set; }
+
+    /// <summary>Addresses tracked now.</summary>
+    internal int TrackedSources => _slots.Count;
 
     /// <summary>False while <paramref name="source"/> has used up its slots (takes none).</summary>
     public bool IsAllowed(string source)
@@ -32,8 +42,8 @@ internal sealed class AuthenticationRateLimiter
 
         lock (slots)
         {
-            Prune(slots, Stopwatch.GetTimestamp());
-            return slots.Count < _max;
+            Prune(slots.Times, Stopwatch.GetTimestamp());
+            return slots.Times.Count < _max;
         }
     }
 
@@ -41,7 +51,9 @@ internal sealed class AuthenticationRateLimiter
     /// Takes an attempt slot for <paramref name="source"/>: false (and no slot) while its slots are used up. The
     /// <paramref name="slot"/> is handed back to <see cref="Release"/> when the attempt succeeds.
     /// </summary>
-    public bool TryReserve(string source, out long slot)
+    public bool TryReserve(string source, out long slot) => TryReserve(source, Stopwatch.GetTimestamp(), out slot);
+
+    internal bool TryReserve(string source, long now, out long slot)
     {
         slot = 0;
         if (_max <= 0)
@@ -49,25 +61,30 @@ internal sealed class AuthenticationRateLimiter
             return true;
         }
 
-        var now = Stopwatch.GetTimestamp();
-        var slots = _slots.GetOrAdd(source, static _ => []);
-        lock (slots)
+        while (true)
         {
-            Prune(slots, now);
-            if (slots.Count >= _max)
+            var slots = _slots.GetOrAdd(source, static _ => new Slots());
+            BeforeLock?.Invoke();
+            lock (slots)
             {
-                return false;
+                if (slots.Removed)
+                {
+                    continue; // swept away meanwhile: a slot taken here would count for nobody
+                }
+
+                Prune(slots.Times, now);
+                if (slots.Times.Count >= _max)
+                {
+                    return false;
+                }
+
+                slots.Times.Add(now);
+                slot = now;
+                break;
             }
-
-            slots.Add(now);
-            slot = now;
         }
 
-        if (_slots.Count > 10_000)
-        {
-            Sweep(now);
-        }
-
+        SweepIfDue(now);
         return true;
     }
 
@@ -81,7 +98,7 @@ internal sealed class AuthenticationRateLimiter
 
         lock (slots)
         {
-            slots.Remove(slot);
+            slots.Times.Remove(slot);
         }
     }
 
@@ -94,24 +111,48 @@ internal sealed class AuthenticationRateLimiter
         }
 
         var now = Stopwatch.GetTimestamp();
-        var slots = _slots.GetOrAdd(source, static _ => []);
-        lock (slots)
+        while (true)
         {
-            Prune(slots, now);
-            slots.Add(now);
+            var slots = _slots.GetOrAdd(source, static _ => new Slots());
+            lock (slots)
+            {
+                if (slots.Removed)
+                {
+                    continue;
+                }
+
+                Prune(slots.Times, now);
+                slots.Times.Add(now);
+                break;
+            }
+        }
+
+        SweepIfDue(now);
+    }
+
+    /// <summary>Drops addresses with no slot in the window once many are tracked, at most once a second (one thread).</summary>
+    private void SweepIfDue(long now)
+    {
+        var last = Volatile.Read(ref _lastSweepTicks);
+        if (_slots.Count > SweepThreshold && now - last >= Stopwatch.Frequency
+            && Interlocked.CompareExchange(ref _lastSweepTicks, now, last) == last)
+        {
+            Sweep(now);
         }
     }
 
-    private void Sweep(long now)
+    /// <summary>Drops the addresses with no slot left in the window; each is marked removed under its lock.</summary>
+    internal void Sweep(long now)
     {
         foreach (var (key, slots) in _slots)
         {
             lock (slots)
             {
-                Prune(slots, now);
-                if (slots.Count == 0)
+                Prune(slots.Times, now);
+                if (slots.Times.Count == 0)
                 {
-                    _slots.TryRemove(key, out _);
+                    slots.Removed = true;
+                    _slots.TryRemove(new KeyValuePair<string, Slots>(key, slots));
                 }
             }
         }
@@ -127,5 +168,13 @@ internal sealed class AuthenticationRateLimiter
         }
 
         slots.RemoveRange(0, expired);
+    }
+
+    /// <summary>One address's attempt times; <see cref="Removed"/> once swept out of the table (under its lock).</summary>
+    private sealed class Slots
+    {
+        public List<long> Times { get; } = [];
+
+        public bool Removed { get; set; }
     }
 }
