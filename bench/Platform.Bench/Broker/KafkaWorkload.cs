@@ -148,6 +148,12 @@ internal static class KafkaWorkload
             FetchMaxBytes = 50 * 1024 * 1024,
             MaxPartitionFetchBytes = 4 * 1024 * 1024,
             QueuedMaxMessagesKbytes = 256 * 1024,
+
+            // librdkafka stops fetching for fetch.queue.backoff.ms (default 1 s) whenever its local queue holds more than
+            // queued.min.messages (100,000): a consumer thread slowed by a busy machine then idles a second per 100,000
+            // records (about 200,000/s) while the broker waits. A short backoff keeps fetching as the queue drains,
+            // as the peer's pull consumer does.
+            FetchQueueBackoffMs = 10,
             ConsumeResultFields = "none",
         });
         using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).Build();
