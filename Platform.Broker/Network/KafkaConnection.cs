@@ -20,6 +20,8 @@ namespace Platform.Broker.Network;
 /// </summary>
 internal sealed partial class KafkaConnection
 {
+    private const int WriteChunkBytes = 1024 * 1024; // a larger answer is flushed in chunks, each with its own deadline
+
     private readonly Socket _socket;
     private readonly RequestDispatcher _dispatcher;
     private readonly BrokerOptions _options;
@@ -526,8 +528,11 @@ internal sealed partial class KafkaConnection
                     using (response)
                     {
                         response.Complete();
-                        writer.Write(response.Memory.Span);
                         _metrics.BytesOut.Inc(response.Length);
+                        if (!await WriteAnswerAsync(writer, response.Memory))
+                        {
+                            return;
+                        }
                     }
                 }
             }
@@ -540,15 +545,13 @@ internal sealed partial class KafkaConnection
     }
 
     /// <summary>
-    /// Sends the answers written so far. The flush runs against a deadline (FrameTimeout, checked by the listener's
-    /// sweep): a client that stops reading its answers is closed instead of holding its connection forever. False when
-    /// the connection is closing.
+    /// Sends the answers written so far; they are then no longer in flight. The flush runs against a deadline
+    /// (FrameTimeout, checked by the listener's sweep): a client that stops reading its answers is closed instead of
+    /// holding its connection forever. False when the connection is closing.
     /// </summary>
     private async ValueTask<bool> FlushAnswersAsync(PipeWriter writer)
     {
-        Volatile.Write(ref _writeStartTicks, Stopwatch.GetTimestamp());
-        var flush = await writer.FlushAsync();
-        Volatile.Write(ref _writeStartTicks, 0);
+        var open = await FlushWithDeadlineAsync(writer);
         Volatile.Write(ref _lastActivityTicks, Stopwatch.GetTimestamp());
         Interlocked.Add(ref _inFlight, -_unflushed);
         _unflushed = 0;
@@ -556,6 +559,35 @@ internal sealed partial class KafkaConnection
         _unflushedFetchBytes = 0;
         _unflushedFetch?.TrySetResult();
         _unflushedFetch = null;
+        return open;
+    }
+
+    /// <summary>
+    /// Copies an answer into the pipe; a large one (a Fetch of many MiB) goes out a chunk at a time, each flush with its
+    /// own deadline, so the write deadline asks for progress (1 MiB per FrameTimeout), not for a whole answer of up to
+    /// MaxFetchBytes within it, and a slow but reading client is not closed.
+    /// </summary>
+    private async ValueTask<bool> WriteAnswerAsync(PipeWriter writer, ReadOnlyMemory<byte> answer)
+    {
+        while (answer.Length > WriteChunkBytes)
+        {
+            writer.Write(answer.Span[..WriteChunkBytes]);
+            answer = answer[WriteChunkBytes..];
+            if (!await FlushWithDeadlineAsync(writer))
+            {
+                return false;
+            }
+        }
+
+        writer.Write(answer.Span);
+        return true;
+    }
+
+    private async ValueTask<bool> FlushWithDeadlineAsync(PipeWriter writer)
+    {
+        Volatile.Write(ref _writeStartTicks, Stopwatch.GetTimestamp());
+        var flush = await writer.FlushAsync();
+        Volatile.Write(ref _writeStartTicks, 0);
         return !flush.IsCompleted && !flush.IsCanceled;
     }
 
