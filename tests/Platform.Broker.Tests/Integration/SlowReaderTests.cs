@@ -46,6 +46,7 @@ public sealed class SlowReaderTests : IAsyncLifetime
         // The producer's connections close with it; the reader that never reads is closed by the broker.
         await Poll.UntilAsync(() => _broker.ConnectionCount == 0, Deadline, "the connection that stopped reading to be closed", ct);
         await Poll.UntilAsync(() => _broker.FetchResponseBytes.Held == 0 && _broker.QueuedRequestBytes == 0, Deadline, "the closed connection's answers and requests given back", ct);
+        Assert.Equal(1, _broker.Metrics.TimedOutConnections.Value); // counted once, not on every sweep
     }
 
     [Fact]
