@@ -14,9 +14,10 @@ namespace Platform.Broker.Network;
 
 /// <summary>
 /// One client connection: a read loop over a <see cref="PipeReader"/> that cuts frames (size checked from the header
-/// before the body is buffered), starts each request's handler in arrival order, and queues the pending responses in a
-/// bounded channel (the in-flight limit: reading stops while it is full); a write loop sends the responses in request
-/// order. Malformed input closes this connection only, with the reason logged.
+/// before the body is buffered), starts each request's handler in arrival order (a Fetch once the previous Fetch's
+/// answer is written), and queues the pending responses in a bounded channel (the in-flight limit: reading stops while
+/// it is full); a write loop sends the responses in request order, against a write deadline. Malformed input closes
+/// this connection only, with the reason logged.
 /// </summary>
 internal sealed partial class KafkaConnection
 {
@@ -108,8 +109,9 @@ internal sealed partial class KafkaConnection
 
     /// <summary>
     /// Closes the connection, with a logged reason, when it has been idle longer than
-    /// <see cref="BrokerOptions.ConnectionIdleTimeout"/> or has spent longer than <see cref="BrokerOptions.FrameTimeout"/>
-    /// on one frame. Called periodically by the listener.
+    /// <see cref="BrokerOptions.ConnectionIdleTimeout"/>, has spent longer than <see cref="BrokerOptions.FrameTimeout"/>
+    /// on one frame, or could not send (a chunk of) its answers within it. Called periodically by the listener; a
+    /// connection is reported once.
     /// </summary>
     public void CheckTimeouts(long nowTicks)
     {
