@@ -213,7 +213,12 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
         {
             ref var hostPartition = ref CollectionsMarshal.GetValueRefOrAddDefault(_hostPartitions, batch.HostId, out _);
             hostPartition = partition;
-            engine.Ingest(batch);
+            if (!engine.Ingest(batch))
+            {
+                AlertingMetrics.DuplicateMetricBatches.Inc();
+                return;
+            }
+
             AlertingMetrics.EvaluationLag.Observe(Math.Max(0, runtime.Time.GetUtcNow().ToUnixTimeMilliseconds() - batch.TimestampUnixMs) / 1000.0);
             AlertingMetrics.MetricBatches.Inc();
         }
@@ -221,7 +226,12 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
         {
             // The host's log partition has the same number as its metrics partition (same key, same partitioner),
             // and the range assignor gives both to the same instance.
-            engine.Ingest(logs);
+            if (!engine.Ingest(logs))
+            {
+                AlertingMetrics.DuplicateLogBatches.Inc();
+                return;
+            }
+
             AlertingMetrics.LogBatches.Inc();
         }
         else
@@ -404,11 +414,14 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
                         {
                             var batch = engine.Decoder.Decode(value);
                             _hostPartitions[batch.HostId] = result.Partition.Value;
-                            engine.Replay(batch);
+                            if (!engine.Replay(batch))
+                            {
+                                AlertingMetrics.DuplicateMetricBatches.Inc();
+                            }
                         }
-                        else
+                        else if (!engine.Replay(LogBatch.Parser.ParseFrom(value)))
                         {
-                            engine.Replay(LogBatch.Parser.ParseFrom(value));
+                            AlertingMetrics.DuplicateLogBatches.Inc();
                         }
 
                         replayed++;
