@@ -29,6 +29,11 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
 
     private long _batches;
 
+    /// <summary>Batches dropped as repeats of one already applied (live or read back at assignment).</summary>
+    public long DuplicateBatches => Interlocked.Read(ref _duplicates);
+
+    private long _duplicates;
+
     /// <summary>Clock ticks run so far.</summary>
     public long Ticks => Interlocked.Read(ref _ticks);
 
@@ -216,6 +221,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
             if (!engine.Ingest(batch))
             {
                 AlertingMetrics.DuplicateMetricBatches.Inc();
+                Interlocked.Increment(ref _duplicates);
                 return;
             }
 
@@ -229,6 +235,7 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
             if (!engine.Ingest(logs))
             {
                 AlertingMetrics.DuplicateLogBatches.Inc();
+                Interlocked.Increment(ref _duplicates);
                 return;
             }
 
@@ -417,11 +424,13 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
                             if (!engine.Replay(batch))
                             {
                                 AlertingMetrics.DuplicateMetricBatches.Inc();
+                                Interlocked.Increment(ref _duplicates);
                             }
                         }
                         else if (!engine.Replay(LogBatch.Parser.ParseFrom(value)))
                         {
                             AlertingMetrics.DuplicateLogBatches.Inc();
+                            Interlocked.Increment(ref _duplicates);
                         }
 
                         replayed++;
