@@ -16,6 +16,10 @@ public sealed class LogTail
     /// <summary>How many lines the tail keeps.</summary>
     public const int Capacity = 5000;
 
+    /// <summary>The most hosts whose last log batch is remembered; past it the positions start over (hosts that come
+    /// and go without end must not grow the tail), so only a repeat right after that goes undetected.</summary>
+    public const int MaxHosts = 100_000;
+
     private readonly LogLine?[] _ring = new LogLine?[Capacity];
     private readonly object _gate = new();
     private readonly Dictionary<string, DeliveryPosition> _positions = new(StringComparer.Ordinal);
@@ -52,6 +56,11 @@ public sealed class LogTail
         ArgumentNullException.ThrowIfNull(batch);
         lock (_gate)
         {
+            if (_positions.Count >= MaxHosts && !_positions.ContainsKey(batch.HostId))
+            {
+                _positions.Clear();
+            }
+
             ref var position = ref CollectionsMarshal.GetValueRefOrAddDefault(_positions, batch.HostId, out _);
             if (!position.Advance(batch.AgentRunId, batch.Sequence))
             {
