@@ -63,6 +63,10 @@ internal sealed partial class AlertEngine
 
     public int SeriesCount => _series.Count;
 
+    /// <summary>Batches dropped as repeats of one already applied (the same host, stream and agent run, a sequence not
+    /// above the last applied): the agent's crash replay, or a batch read back and then delivered again.</summary>
+    public long DuplicateBatches { get; private set; }
+
     private DateTimeOffset Now => _time.GetUtcNow();
 
     // ---- rules ----
@@ -188,17 +192,18 @@ internal sealed partial class AlertEngine
 
     /// <summary>Takes one host's batch built with the generated protobuf types (tests, tools): it goes through
     /// <see cref="Decoder"/> like a record read from the topic.</summary>
-    public void Ingest(MetricBatch batch)
+    public bool Ingest(MetricBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        Ingest(Decoder.Decode(batch.ToByteArray()));
+        return Ingest(Decoder.Decode(batch.ToByteArray()));
     }
 
     /// <summary>Takes one host's batch, decoded by <see cref="Decoder"/> (and not decoded again since): every sample
     /// of a series some rule watches goes into its window and the matching rules are evaluated at once. Whether a
     /// series is watched is decided once per descriptor and rules version, so an unwatched sample costs one array
-    /// read; a watched one finds its series in the host's table by descriptor id.</summary>
-    public void Ingest(DecodedMetricBatch batch)
+    /// read; a watched one finds its series in the host's table by descriptor id. A repeat of a batch already applied
+    /// (see <see cref="DuplicateBatches"/>) is dropped whole, not even counted as the host's heartbeat: returns false.</summary>
+    public bool Ingest(DecodedMetricBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var samples = batch.Samples;
@@ -214,9 +219,20 @@ internal sealed partial class AlertEngine
             _descriptorGeneration = Decoder.Generation;
         }
 
+        var known = _hosts.GetValueOrDefault(batch.HostId);
+        if (known is not null && !known.Metrics.Advance(batch.AgentRunId, batch.Sequence))
+        {
+            DuplicateBatches++;
+            return false;
+        }
+
         var now = Now;
         var seenAt = _replaying ? Min(DateTimeOffset.FromUnixTimeMilliseconds(batch.TimestampUnixMs), now) : now;
         var host = _replaying ? Known(batch.HostId, seenAt) : Seen(batch.HostId, now);
+        if (known is null)
+        {
+            host.Metrics.Advance(batch.AgentRunId, batch.Sequence);
+        }
         if (host.TableGeneration != _descriptorGeneration)
         {
             host.Table.Clear();
@@ -268,23 +284,25 @@ internal sealed partial class AlertEngine
 
         if (_replaying)
         {
-            return;
+            return true;
         }
 
         // The batch is the host's heartbeat: host absence alerts recover.
         HostHeartbeat(host, now);
         Flush(now);
+        return true;
     }
 
     /// <summary>Takes a batch read back from before where evaluation resumes (a restart or a partition taken over):
     /// its samples fill the windows and its host becomes known as of the batch's time, but no alert is stepped, so a
-    /// firing alert is evaluated next on a full window instead of on the first sample after the hand-over.</summary>
-    public void Replay(DecodedMetricBatch batch)
+    /// firing alert is evaluated next on a full window instead of on the first sample after the hand-over. Its position
+    /// is remembered like a live batch's, so the same batch delivered again afterwards is dropped as a repeat.</summary>
+    public bool Replay(DecodedMetricBatch batch)
     {
         _replaying = true;
         try
         {
-            Ingest(batch);
+            return Ingest(batch);
         }
         finally
         {
@@ -293,13 +311,14 @@ internal sealed partial class AlertEngine
     }
 
     /// <summary>Log lines read back from before where evaluation resumes: counted into the hosts' log windows, no
-    /// alert stepped (a firing log rule does not resolve for an empty window after the hand-over).</summary>
-    public void Replay(LogBatch batch)
+    /// alert stepped (a firing log rule does not resolve for an empty window after the hand-over). Its position is
+    /// remembered like a live batch's.</summary>
+    public bool Replay(LogBatch batch)
     {
         _replaying = true;
         try
         {
-            Ingest(batch);
+            return Ingest(batch);
         }
         finally
         {
@@ -512,12 +531,24 @@ internal sealed partial class AlertEngine
 
     // ---- logs ----
 
-    /// <summary>Takes one host's log batch: matching lines are counted per rule and host.</summary>
-    public void Ingest(LogBatch batch)
+    /// <summary>Takes one host's log batch: matching lines are counted per rule and host. A repeat of a log batch already
+    /// applied is dropped whole (its lines are not counted twice): returns false.</summary>
+    public bool Ingest(LogBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        var known = _hosts.GetValueOrDefault(batch.HostId);
+        if (known is not null && !known.Logs.Advance(batch.AgentRunId, batch.Sequence))
+        {
+            DuplicateBatches++;
+            return false;
+        }
+
         var now = Now;
         var host = _replaying ? Known(batch.HostId, Min(DateTimeOffset.FromUnixTimeMilliseconds(batch.TimestampUnixMs), now)) : Seen(batch.HostId, now);
+        if (known is null)
+        {
+            host.Logs.Advance(batch.AgentRunId, batch.Sequence);
+        }
         if (_logRules.Count > 0)
         {
             Dictionary<string, string>? labels = null;
@@ -551,7 +582,7 @@ internal sealed partial class AlertEngine
 
             if (_replaying)
             {
-                return;
+                return true;
             }
 
             foreach (var rule in _logRules)
@@ -562,11 +593,12 @@ internal sealed partial class AlertEngine
 
         if (_replaying)
         {
-            return;
+            return true;
         }
 
         HostHeartbeat(host, now);
         Flush(now);
+        return true;
     }
 
     private void EvaluateLog(CompiledRule rule, HostState host, DateTimeOffset now)
@@ -1047,6 +1079,12 @@ internal sealed partial class AlertEngine
         public SeriesTable Table { get; } = new();
 
         public int TableGeneration { get; set; } = -1;
+
+        /// <summary>The last metric batch applied (a field: advanced in place).</summary>
+        public DeliveryPosition Metrics;
+
+        /// <summary>The last log batch applied (a field: advanced in place).</summary>
+        public DeliveryPosition Logs;
 
         public string FingerprintOf(CompiledRule rule)
         {

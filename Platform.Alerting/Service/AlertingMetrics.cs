@@ -14,6 +14,15 @@ internal static class AlertingMetrics
 
     public static readonly Counter.Child LogBatches = Batches.WithLabels(Topics.Logs);
 
+    public static readonly Counter DuplicateBatches = Metrics.CreateCounter(
+        "platform_alerting_duplicate_batches_total",
+        "Metric and log batches dropped as repeats of one already applied (same host, agent run and a sequence not above the last).",
+        "topic");
+
+    public static readonly Counter.Child DuplicateMetricBatches = DuplicateBatches.WithLabels(Topics.Metrics);
+
+    public static readonly Counter.Child DuplicateLogBatches = DuplicateBatches.WithLabels(Topics.Logs);
+
     public static readonly Counter Records = Metrics.CreateCounter(
         "platform_alerting_alert_records_total", "Records published on the alerts topic.", "event", "state");
 

@@ -29,6 +29,11 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
 
     private long _batches;
 
+    /// <summary>Batches dropped as repeats of one already applied (live or read back at assignment).</summary>
+    public long DuplicateBatches => Interlocked.Read(ref _duplicates);
+
+    private long _duplicates;
+
     /// <summary>Clock ticks run so far.</summary>
     public long Ticks => Interlocked.Read(ref _ticks);
 
@@ -213,7 +218,13 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
         {
             ref var hostPartition = ref CollectionsMarshal.GetValueRefOrAddDefault(_hostPartitions, batch.HostId, out _);
             hostPartition = partition;
-            engine.Ingest(batch);
+            if (!engine.Ingest(batch))
+            {
+                AlertingMetrics.DuplicateMetricBatches.Inc();
+                Interlocked.Increment(ref _duplicates);
+                return;
+            }
+
             AlertingMetrics.EvaluationLag.Observe(Math.Max(0, runtime.Time.GetUtcNow().ToUnixTimeMilliseconds() - batch.TimestampUnixMs) / 1000.0);
             AlertingMetrics.MetricBatches.Inc();
         }
@@ -221,7 +232,13 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
         {
             // The host's log partition has the same number as its metrics partition (same key, same partitioner),
             // and the range assignor gives both to the same instance.
-            engine.Ingest(logs);
+            if (!engine.Ingest(logs))
+            {
+                AlertingMetrics.DuplicateLogBatches.Inc();
+                Interlocked.Increment(ref _duplicates);
+                return;
+            }
+
             AlertingMetrics.LogBatches.Inc();
         }
         else
@@ -404,11 +421,16 @@ internal sealed partial class AlertingService(AlertingRuntime runtime, ILogger<A
                         {
                             var batch = engine.Decoder.Decode(value);
                             _hostPartitions[batch.HostId] = result.Partition.Value;
-                            engine.Replay(batch);
+                            if (!engine.Replay(batch))
+                            {
+                                AlertingMetrics.DuplicateMetricBatches.Inc();
+                                Interlocked.Increment(ref _duplicates);
+                            }
                         }
-                        else
+                        else if (!engine.Replay(LogBatch.Parser.ParseFrom(value)))
                         {
-                            engine.Replay(LogBatch.Parser.ParseFrom(value));
+                            AlertingMetrics.DuplicateLogBatches.Inc();
+                            Interlocked.Increment(ref _duplicates);
                         }
 
                         replayed++;

@@ -136,11 +136,14 @@ internal sealed class Backtester(AlertingOptions options)
                     }
 
                     lastTick = Advance(engine, clock, lastTick, at);
-                    engine.Ingest(batch);
-                    batches++;
-                    samples += batch.Samples.Length;
-                    hosts.Add(batch.HostId);
-                    Collect(engine, episodes, pendingSince);
+                    // A repeat of a batch already replayed (the agent's crash replay) changes nothing and is not counted.
+                    if (engine.Ingest(batch))
+                    {
+                        batches++;
+                        samples += batch.Samples.Length;
+                        hosts.Add(batch.HostId);
+                        Collect(engine, episodes, pendingSince);
+                    }
                 }
 
                 if (result.Offset.Value + 1 >= end)

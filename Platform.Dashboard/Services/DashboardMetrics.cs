@@ -1,3 +1,4 @@
+using Platform.Telemetry;
 using Prometheus;
 
 namespace Platform.Dashboard.Services;
@@ -12,6 +13,15 @@ internal static class DashboardMetrics
     public static readonly Counter Records = Metrics.CreateCounter("platform_dashboard_records_total", "Metric batches applied to the live model.");
 
     public static readonly Counter Rejected = Metrics.CreateCounter("platform_dashboard_records_rejected_total", "Records on the metrics topic that could not be read.");
+
+    public static readonly Counter DuplicateBatches = Metrics.CreateCounter(
+        "platform_dashboard_duplicate_batches_total",
+        "Metric and log batches dropped as repeats of one already applied (same host, agent run and a sequence not above the last).",
+        "topic");
+
+    public static readonly Counter.Child DuplicateMetricBatches = DuplicateBatches.WithLabels(Topics.Metrics);
+
+    public static readonly Counter.Child DuplicateLogBatches = DuplicateBatches.WithLabels(Topics.Logs);
 
     public static readonly Gauge FleetWatchers = Metrics.CreateGauge("platform_dashboard_fleet_watchers", "Live connections watching the fleet.");
 

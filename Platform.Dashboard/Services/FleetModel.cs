@@ -22,6 +22,7 @@ public sealed class FleetModel
     private readonly SeriesCatalog _directCatalog = new();
     private long _records;
     private long _rejected;
+    private long _duplicates;
     private long _lastRecordUnixMs;
 
     public FleetModel(DashboardOptions options, TimeProvider time, AlertBook alerts)
@@ -47,6 +48,9 @@ public sealed class FleetModel
 
     /// <summary>Records applied since start.</summary>
     public long Records => Interlocked.Read(ref _records);
+
+    /// <summary>Records dropped as repeats of a batch already applied (see <see cref="HostState.DuplicateBatches"/>).</summary>
+    public long Duplicates => Interlocked.Read(ref _duplicates);
 
     /// <summary>Records that could not be read (not a metric batch, bad schema).</summary>
     public long Rejected => Interlocked.Read(ref _rejected);
@@ -103,9 +107,10 @@ public sealed class FleetModel
         var host = _hosts.TryGetValue(batch.HostId, out var known)
             ? known
             : _hosts.GetOrAdd(batch.HostId, static (id, options) => new HostState(id, options), _options);
+        bool applied;
         try
         {
-            host.Apply(batch, catalog, now);
+            applied = host.Apply(batch, catalog, now);
         }
         catch (InvalidDataException)
         {
@@ -113,7 +118,16 @@ public sealed class FleetModel
             throw;
         }
 
-        Interlocked.Increment(ref _records);
+        if (applied)
+        {
+            Interlocked.Increment(ref _records);
+        }
+        else
+        {
+            Interlocked.Increment(ref _duplicates);
+            DashboardMetrics.DuplicateMetricBatches.Inc();
+        }
+
         return host;
     }
 

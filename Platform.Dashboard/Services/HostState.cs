@@ -80,9 +80,13 @@ public sealed class HostState
     /// <summary>Series not kept because the host has <see cref="DashboardOptions.MaxSeriesPerHost"/> already.</summary>
     public long DroppedSeries { get; private set; }
 
-    public string? AgentRunId { get; private set; }
+    /// <summary>Batches dropped as repeats of one already applied (the same agent run, a sequence not above the last).</summary>
+    public long DuplicateBatches { get; private set; }
 
-    private ulong LastSequence { get; set; }
+    public string? AgentRunId => _position.AgentRunId;
+
+    // The (agent run, sequence) of the last batch applied: a field, advanced in place.
+    private DeliveryPosition _position;
 
     /// <summary>The series kept (a plain count: the fleet's total is summed every second).</summary>
     public int SeriesCount => Volatile.Read(ref _seriesCount);
@@ -98,32 +102,38 @@ public sealed class HostState
     public IReadOnlyList<SeriesView> AllSeries() =>
         _series.Values.Select(s => new SeriesView(s.Key, s.Unit, s.Ring)).OrderBy(s => s.Key.Id, StringComparer.Ordinal).ToList();
 
-    /// <summary>Applies one batch decoded by <paramref name="catalog"/> (whose thread calls this).</summary>
+    /// <summary>Applies one batch decoded by <paramref name="catalog"/> (whose thread calls this); false when it was a
+    /// repeat of a batch already applied (the agent's replay after a crash), which changes nothing.</summary>
     /// <exception cref="InvalidDataException">The batch cannot be read.</exception>
-    internal void Apply(DecodedMetricBatch batch, SeriesCatalog catalog, long receivedUnixMs)
+    internal bool Apply(DecodedMetricBatch batch, SeriesCatalog catalog, long receivedUnixMs)
     {
         // One writer at a time: batches of one host normally come from one ingest thread, in order.
         lock (_applyLock)
         {
-            ApplyLocked(batch, catalog, receivedUnixMs);
+            return ApplyLocked(batch, catalog, receivedUnixMs);
         }
     }
 
-    private void ApplyLocked(DecodedMetricBatch batch, SeriesCatalog catalog, long receivedUnixMs)
+    private bool ApplyLocked(DecodedMetricBatch batch, SeriesCatalog catalog, long receivedUnixMs)
     {
+        var last = _position.Sequence;
+        var sameRun = string.Equals(_position.AgentRunId, batch.AgentRunId, StringComparison.Ordinal);
+        if (!_position.Advance(batch.AgentRunId, batch.Sequence))
+        {
+            DuplicateBatches++;
+            return false;
+        }
+
+        if (sameRun && last != 0 && batch.Sequence > last + 1)
+        {
+            MissedBatches += (long)(batch.Sequence - last - 1);
+        }
+
         if (batch.Host is { } info)
         {
             Info = info;
             Labels = info.Labels.GroupBy(l => l.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
         }
-
-        if (AgentRunId == batch.AgentRunId && batch.Sequence > LastSequence + 1 && LastSequence != 0)
-        {
-            MissedBatches += (long)(batch.Sequence - LastSequence - 1);
-        }
-
-        AgentRunId = batch.AgentRunId;
-        LastSequence = batch.Sequence;
 
         // Every point of the batch goes in the batch's column of the timeline, opened at the first point.
         _batchTime = batch.TimestampUnixMs != 0 ? batch.TimestampUnixMs : receivedUnixMs;
@@ -150,6 +160,7 @@ public sealed class HostState
         }
 
         Interlocked.Increment(ref _version);
+        return true;
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using Platform.Telemetry.Decoding;
 using Platform.Telemetry.V1;
 
 namespace Platform.Dashboard.Services;
@@ -6,16 +8,23 @@ namespace Platform.Dashboard.Services;
 public sealed record LogLine(long Sequence, string HostId, DateTimeOffset At, string Source, Severity Severity, string Message);
 
 /// <summary>
-/// The newest log lines of every host, read from the <c>logs</c> topic: a bounded ring the logs page filters.
+/// The newest log lines of every host, read from the <c>logs</c> topic: a bounded ring the logs page filters. A log
+/// batch the agent sent again (its host's agent run and a sequence already applied) adds no lines.
 /// </summary>
 public sealed class LogTail
 {
     /// <summary>How many lines the tail keeps.</summary>
     public const int Capacity = 5000;
 
+    /// <summary>The most hosts whose last log batch is remembered; past it the positions start over (hosts that come
+    /// and go without end must not grow the tail), so only a repeat right after that goes undetected.</summary>
+    public const int MaxHosts = 100_000;
+
     private readonly LogLine?[] _ring = new LogLine?[Capacity];
     private readonly object _gate = new();
+    private readonly Dictionary<string, DeliveryPosition> _positions = new(StringComparer.Ordinal);
     private long _next;
+    private long _duplicates;
 
     /// <summary>The sequence number the next line gets; grows with every line.</summary>
     public long Version
@@ -29,11 +38,37 @@ public sealed class LogTail
         }
     }
 
-    public void Apply(LogBatch batch)
+    /// <summary>Log batches dropped as repeats of one already applied.</summary>
+    public long DuplicateBatches
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _duplicates;
+            }
+        }
+    }
+
+    /// <summary>Adds a batch's lines; false (and nothing added) when it repeats a batch of its host already applied.</summary>
+    public bool Apply(LogBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         lock (_gate)
         {
+            if (_positions.Count >= MaxHosts && !_positions.ContainsKey(batch.HostId))
+            {
+                _positions.Clear();
+            }
+
+            ref var position = ref CollectionsMarshal.GetValueRefOrAddDefault(_positions, batch.HostId, out _);
+            if (!position.Advance(batch.AgentRunId, batch.Sequence))
+            {
+                _duplicates++;
+                DashboardMetrics.DuplicateLogBatches.Inc();
+                return false;
+            }
+
             foreach (var record in batch.Records)
             {
                 var at = DateTimeOffset.FromUnixTimeMilliseconds(record.TimestampUnixMs == 0 ? batch.TimestampUnixMs : record.TimestampUnixMs);
@@ -41,6 +76,8 @@ public sealed class LogTail
                 _next++;
             }
         }
+
+        return true;
     }
 
     /// <summary>The newest lines that pass <paramref name="filter"/>, at most <paramref name="limit"/>, oldest first.</summary>

@@ -144,6 +144,15 @@ internal sealed class AlertingCluster : IAsyncDisposable
         });
     }
 
+    /// <summary>Produces an encoded record as it is (a batch the agent sends again is the same bytes).</summary>
+    public Task ProduceAsync(string topic, string key, byte[] value) =>
+        _producer.ProduceAsync(topic, new Message<string, byte[]>
+        {
+            Key = key,
+            Value = value,
+            Headers = new Headers { { Topics.ContentTypeHeader, System.Text.Encoding.UTF8.GetBytes(Topics.ProtobufContentType) } },
+        });
+
     public async ValueTask DisposeAsync()
     {
         foreach (var instance in _instances)
