@@ -129,6 +129,7 @@ public sealed partial class PlatformHost : IAsyncDisposable
                 // through the public URL a browser uses (which may be a reverse proxy's), and over plain http (the https
                 // addresses' certificate is issued for the public name, not for 127.0.0.1).
                 options.Dashboard.AlertingUrl = LoopbackOf(addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal)) ?? url);
+                options.Dashboard.AlertingInProcess = true;
             }
 
             if (!options.Secure && addresses.FirstOrDefault(a => !IsLoopback(a)) is { } open)
