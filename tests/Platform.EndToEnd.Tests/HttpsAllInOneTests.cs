@@ -52,6 +52,40 @@ public sealed class HttpsAllInOneTests
         Assert.Equal(System.Net.HttpStatusCode.NotFound, page.StatusCode);
     }
 
+    [Fact]
+    public async Task SecureAllInOne_SelfCallListener_RequiresTheSignedInUsersTicket()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var data = new TempDirectory("platform-e2e-https-secure");
+        using var certificate = PublicNameCertificate("dashboard.example");
+        await using var host = await PlatformHost.StartAsync(new PlatformHostOptions
+        {
+            Urls = "https://127.0.0.1:0",
+            KafkaListen = "127.0.0.1:0",
+            DataDirectory = data.Path,
+            HttpsCertificate = certificate,
+            Secure = true,
+            Output = TextWriter.Null,
+        }, ct);
+        var selfCall = new Uri(host.Services.GetRequiredService<DashboardOptions>().AlertingUrl!);
+        Assert.Equal("http", selfCall.Scheme);
+        using var http = new HttpClient();
+
+        // Without a ticket the API refuses as it does on the public address.
+        using (var anonymous = await http.GetAsync(new Uri(selfCall, "api/rules"), ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        // With the ticket the dashboard's buttons send for the signed-in admin, the call goes through.
+        var admin = host.Services.GetRequiredService<Platform.Alerting.Security.UserStore>().Find("admin")!;
+        var ticket = host.Services.GetRequiredService<Platform.Dashboard.Security.ApiTicket>().Issue(Platform.Alerting.Security.PlatformPrincipal.Create(admin, "test"))!;
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(selfCall, "api/rules"));
+        request.Headers.Add(Platform.Dashboard.Security.ApiTicket.Header, ticket);
+        using var allowed = await http.SendAsync(request, ct);
+        Assert.Equal(System.Net.HttpStatusCode.OK, allowed.StatusCode);
+    }
+
     private static X509Certificate2 PublicNameCertificate(string name)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
