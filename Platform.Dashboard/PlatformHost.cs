@@ -51,7 +51,11 @@ public sealed partial class PlatformHost : IAsyncDisposable
         options.Dashboard.Validate();
         var embed = options.Bootstrap is null;
         var data = Path.GetFullPath(options.DataDirectory);
-        var (app, alerting) = Build(options, options.Urls, embed ? Path.Combine(data, "alerting") : null);
+        // Embedded alerting is called by this process on an http address over loopback; with only https addresses, an
+        // extra listener on a free loopback port serves those calls (and nothing but the API, see Build).
+        var selfCall = embed && !HasHttpAddress(options.Urls);
+        var urls = selfCall ? options.Urls + ";" + SelfCallUrl : options.Urls;
+        var (app, alerting) = Build(options, urls, embed ? Path.Combine(data, "alerting") : null, selfCall);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Platform.Dashboard.Host");
         if (options.Secure)
         {
@@ -89,7 +93,8 @@ public sealed partial class PlatformHost : IAsyncDisposable
                 // The default port is taken: answer on a free one rather than not at all.
                 LogWebPortTaken(logger, options.Urls, ex.Message);
                 await app.DisposeAsync();
-                (app, alerting) = Build(options, "http://localhost:0", embed ? Path.Combine(data, "alerting") : null);
+                selfCall = false;
+                (app, alerting) = Build(options, "http://localhost:0", embed ? Path.Combine(data, "alerting") : null, selfCall);
                 if (alerting is not null)
                 {
                     alerting.Bootstrap = bootstrap!;
@@ -117,12 +122,14 @@ public sealed partial class PlatformHost : IAsyncDisposable
             }
 
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-            var url = addresses.FirstOrDefault() ?? options.Urls;
+            var url = addresses.FirstOrDefault(a => !selfCall || a.StartsWith("https://", StringComparison.Ordinal)) ?? options.Urls;
             if (embed && options.Dashboard.AlertingUrl is null)
             {
                 // Alerting answers in this process: the server calls it on its own bound address over loopback, never
-                // through the public URL a browser uses (which may be a reverse proxy's).
+                // through the public URL a browser uses (which may be a reverse proxy's), and over plain http (the https
+                // addresses' certificate is issued for the public name, not for 127.0.0.1).
                 options.Dashboard.AlertingUrl = LoopbackOf(addresses.FirstOrDefault(a => a.StartsWith("http://", StringComparison.Ordinal)) ?? url);
+                options.Dashboard.AlertingInProcess = true;
             }
 
             if (!options.Secure && addresses.FirstOrDefault(a => !IsLoopback(a)) is { } open)
@@ -150,7 +157,12 @@ public sealed partial class PlatformHost : IAsyncDisposable
     }
 
     /// <summary>Builds the web application: the dashboard, and alerting (its API under /api/) when <paramref name="alertingState"/> is set.</summary>
-    private static (WebApplication App, AlertingOptions? Alerting) Build(PlatformHostOptions options, string urls, string? alertingState)
+    /// <remarks>
+    /// With <paramref name="selfCall"/>, <paramref name="urls"/> ends with <see cref="SelfCallUrl"/>, every other address is
+    /// https, and a request that did not come over TLS came through that listener: it is answered only under /api/, with the
+    /// same authentication as on the public addresses, so that it serves this process's own calls and no pages.
+    /// </remarks>
+    private static (WebApplication App, AlertingOptions? Alerting) Build(PlatformHostOptions options, string urls, string? alertingState, bool selfCall)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -162,6 +174,11 @@ public sealed partial class PlatformHost : IAsyncDisposable
         // Serve blazor.web.js, MudBlazor's assets and wwwroot from the build output as well as from a publish.
         builder.WebHost.UseStaticWebAssets();
         builder.WebHost.UseUrls(urls);
+        if (options.HttpsCertificate is { } certificate)
+        {
+            builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate));
+        }
+
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         if (options.Secure)
@@ -186,6 +203,20 @@ public sealed partial class PlatformHost : IAsyncDisposable
         }
 
         var app = builder.Build();
+        if (selfCall)
+        {
+            app.Use((context, next) =>
+            {
+                if (!context.Request.IsHttps && !context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                return next(context);
+            });
+        }
+
         app.MapPlatformDashboard();
         if (alerting is not null)
         {
@@ -230,6 +261,14 @@ public sealed partial class PlatformHost : IAsyncDisposable
         output.WriteLine("  another one with: dotnet run --project Platform.Dashboard -- users set-password admin --data DIR");
         output.WriteLine();
     }
+
+    /// <summary>The extra listener for this process's calls to its own alerting API when every address is https.</summary>
+    internal const string SelfCallUrl = "http://127.0.0.1:0";
+
+    /// <summary>Whether one of the ";"-separated addresses is plain http.</summary>
+    internal static bool HasHttpAddress(string urls) =>
+        urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Any(u => u.StartsWith("http://", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>A listening address as this process reaches it over loopback: "http://0.0.0.0:5000", "http://[::]:5000" and
     /// "http://+:5000" become "http://127.0.0.1:5000/" (or [::1]); a named or specific address is kept.</summary>

@@ -37,6 +37,12 @@ public sealed class PlatformHostOptions
     /// <summary>Where the first start with security on prints the generated admin password (null = the console).</summary>
     public TextWriter? Output { get; set; }
 
+    /// <summary>
+    /// The certificate the dashboard's https addresses present; null = Kestrel's configuration
+    /// (<c>Kestrel:Certificates:Default</c>, e.g. the environment variables <c>Kestrel__Certificates__Default__Path</c> and <c>__KeyPath</c>).
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? HttpsCertificate { get; set; }
+
     /// <summary>Environment name for the web host (Production unless set).</summary>
     public string? EnvironmentName { get; set; }
 

@@ -47,17 +47,25 @@ internal sealed record AlertHistoryQuery
 
 /// <summary>
 /// Every record of the <c>alerts</c> topic (each transition, notification, acknowledgement and escalation), read back
-/// on demand: from the first record at or after <see cref="AlertHistoryQuery.From"/> (ListOffsets by timestamp), or the
-/// newest <see cref="MaxScan"/> records of each partition without it; at most <see cref="MaxScan"/> records are read
-/// per partition and query. Newest first.
+/// on demand, newest first. At most <see cref="MaxScan"/> records are read per partition and query, and they are the
+/// newest of the range: per partition the scan ends at the first record after <see cref="AlertHistoryQuery.To"/> (ListOffsets
+/// by timestamp; the partition's end without To) and starts <see cref="MaxScan"/> records before that, but not before
+/// the first record at or after <see cref="AlertHistoryQuery.From"/>.
 /// </summary>
 internal static class AlertHistory
 {
     public const int MaxScan = 100_000;
 
-    public static List<AlertTransition> Read(AlertingOptions options, AlertHistoryQuery query, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// How far after To a record's broker timestamp (its produce time) may be while its own time is still within To: a
+    /// record produced later than that (replayed after a longer outage) is missed by a query whose range ends at To.
+    /// </summary>
+    private static readonly TimeSpan ProduceDelay = TimeSpan.FromMinutes(5);
+
+    public static List<AlertTransition> Read(AlertingOptions options, AlertHistoryQuery query, TimeSpan timeout, CancellationToken cancellationToken, int maxScan = MaxScan)
     {
         ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxScan);
         using var reader = new ConsumerBuilder<string, byte[]>(KafkaConfig.Reader(options, "history")).Build();
         var wait = TimeSpan.FromSeconds(5);
         var metadataPartitions = Partitions(options, wait);
@@ -66,18 +74,28 @@ internal static class AlertHistory
         var byTime = query.From is { } from
             ? reader.OffsetsForTimes(metadataPartitions.Select(p => new TopicPartitionTimestamp(new TopicPartition(Topics.Alerts, p), new Timestamp(from.UtcDateTime))), wait)
             : [];
+        var untilTime = query.To is { } until
+            ? reader.OffsetsForTimes(metadataPartitions.Select(p => new TopicPartitionTimestamp(new TopicPartition(Topics.Alerts, p), new Timestamp((until + ProduceDelay).UtcDateTime))), wait)
+            : [];
         foreach (var partition in metadataPartitions)
         {
             var tp = new TopicPartition(Topics.Alerts, partition);
             var marks = reader.QueryWatermarkOffsets(tp, wait);
-            var begin = Math.Max(marks.Low.Value, marks.High.Value - MaxScan);
+
+            // The scan budget goes to the newest records of the range: a busy range is cut at its old end, never its new one.
+            var end = marks.High.Value;
+            if (untilTime.FirstOrDefault(t => t.Partition.Value == partition) is { Offset.Value: >= 0 } cut)
+            {
+                end = Math.Min(end, cut.Offset.Value);
+            }
+
+            var begin = Math.Max(marks.Low.Value, end - maxScan);
             if (byTime.FirstOrDefault(t => t.Partition.Value == partition) is { } found)
             {
                 // No record at or after From: nothing to read in this partition.
-                begin = found.Offset.Value < 0 ? marks.High.Value : Math.Max(marks.Low.Value, found.Offset.Value);
+                begin = found.Offset.Value < 0 ? end : Math.Max(begin, found.Offset.Value);
             }
 
-            var end = Math.Min(marks.High.Value, begin + MaxScan);
             if (begin < end)
             {
                 ends[partition] = end;

@@ -6,8 +6,8 @@ namespace Platform.Dashboard.Services;
 /// <summary>
 /// The alert rules and the current state of every alert, as read from the <c>alert-rules</c> and
 /// <c>alerts</c> topics (newest record per key wins; a tombstone deletes a rule). The firing alerts are also indexed
-/// by host, so a host's health costs the host's firing alerts rather than every alert ever seen, and resolved alerts
-/// leave the table after <see cref="DashboardOptions.ResolvedRetention"/> (their records stay on the topic).
+/// by host, so a host's health costs the host's firing alerts rather than every alert ever seen, and resolved (or
+/// inactive) alerts leave the table after <see cref="DashboardOptions.ResolvedRetention"/> (their records stay on the topic).
 /// </summary>
 public sealed class AlertBook
 {
@@ -181,7 +181,10 @@ public sealed class AlertBook
         }
     }
 
-    /// <summary>Once a minute, drops the alerts resolved (or removed) longer than the retention ago (under the lock).</summary>
+    /// <summary>
+    /// Once a minute, drops the alerts that are neither pending nor firing (resolved, removed, or inactive: a pending
+    /// alert that cleared before its rule's <c>for</c>) since longer than the retention (under the lock).
+    /// </summary>
     private void PruneResolved()
     {
         var now = _time.GetUtcNow();
@@ -194,7 +197,7 @@ public sealed class AlertBook
         var before = now - _resolvedRetention;
         foreach (var (fingerprint, alert) in _alerts)
         {
-            if ((alert.State == AlertState.Resolved || alert.Event == AlertEvent.Removed) && alert.At < before)
+            if ((alert.State is not (AlertState.Pending or AlertState.Firing) || alert.Event == AlertEvent.Removed) && alert.At < before)
             {
                 _alerts.TryRemove(new KeyValuePair<string, AlertTransition>(fingerprint, alert));
             }

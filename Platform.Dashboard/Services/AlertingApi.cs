@@ -31,8 +31,19 @@ public sealed class AlertingApi(IHttpClientFactory clients, DashboardOptions opt
     /// <summary>What the pages say, and the actions answer, when no alerting API is configured.</summary>
     public const string NotConfiguredMessage = "No alerting API configured: start the dashboard with --alerting-url URL (or set Dashboard:AlertingUrl). The alerts, rules and channels are shown read-only.";
 
-    /// <summary>Whether an alerting API is configured; without one the operating pages are read-only.</summary>
-    public bool Configured => !string.IsNullOrWhiteSpace(options.AlertingUrl);
+    /// <summary>What the pages say, and the actions answer, with security on and alerting in another process.</summary>
+    public const string TicketCannotReachMessage = "Security is on and alerting runs in another process: the dashboard cannot act there on your behalf (its sign-in ticket is valid only in this process). The alerts, rules and channels are shown read-only; use alerting's REST API with your credentials, or the all-in-one.";
+
+    /// <summary>
+    /// Whether the dashboard can call an alerting API; when not (none configured, or security on with alerting in
+    /// another process) the operating pages are read-only and show <see cref="UnavailableMessage"/>.
+    /// </summary>
+    public bool Configured => !string.IsNullOrWhiteSpace(options.AlertingUrl) && !TicketCannotReach;
+
+    /// <summary>Why the operating pages are read-only (meaningful when <see cref="Configured"/> is false).</summary>
+    public string UnavailableMessage => TicketCannotReach ? TicketCannotReachMessage : NotConfiguredMessage;
+
+    private bool TicketCannotReach => !options.AlertingInProcess && services.GetService<Security.SecurityState>() is { Enabled: true };
 
     private HttpClient Client(TimeSpan timeout)
     {
@@ -55,7 +66,7 @@ public sealed class AlertingApi(IHttpClientFactory clients, DashboardOptions opt
     {
         if (!Configured)
         {
-            return new ApiResult(false, NotConfiguredMessage);
+            return new ApiResult(false, UnavailableMessage);
         }
 
         try
@@ -74,7 +85,7 @@ public sealed class AlertingApi(IHttpClientFactory clients, DashboardOptions opt
     {
         if (!Configured)
         {
-            throw new HttpRequestException(NotConfiguredMessage);
+            throw new HttpRequestException(UnavailableMessage);
         }
 
         try
@@ -194,7 +205,7 @@ public sealed class AlertingApi(IHttpClientFactory clients, DashboardOptions opt
     {
         if (!Configured)
         {
-            return (new ApiResult(false, NotConfiguredMessage), null);
+            return (new ApiResult(false, UnavailableMessage), null);
         }
 
         try
@@ -234,7 +245,7 @@ public sealed class AlertingApi(IHttpClientFactory clients, DashboardOptions opt
         };
         if (!Configured)
         {
-            return (new ApiResult(false, NotConfiguredMessage), []);
+            return (new ApiResult(false, UnavailableMessage), []);
         }
 
         try

@@ -43,7 +43,9 @@ public sealed class BrokerInspector(DashboardOptions options) : IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IAdminClient? _admin;
     private IConsumer<byte[], byte[]>? _consumer;
-    private bool _retentionUnsupported;
+    /// <summary>How long a broker that refused DescribeConfigs is not asked again (it may be upgraded meanwhile).</summary>
+    internal static readonly TimeSpan RetentionRetry = TimeSpan.FromMinutes(5);
+    private long _retentionRetryAt;
 
     /// <summary>The embedded broker's log (set by the all-in-one host), for sizes and retention.</summary>
     public LogManager? EmbeddedLog { get; set; }
@@ -134,12 +136,13 @@ public sealed class BrokerInspector(DashboardOptions options) : IDisposable
 
     /// <summary>
     /// Each topic's <c>retention.ms</c> and <c>retention.bytes</c> (-1 = unlimited) through DescribeConfigs; a broker that
-    /// does not support it, or a topic it fails on, leaves them unknown rather than failing the snapshot.
+    /// does not support it, or a topic it fails on, leaves them unknown rather than failing the snapshot; a broker that
+    /// does not support it is asked again after <see cref="RetentionRetry"/>.
     /// </summary>
     private async Task<Dictionary<string, (long? Ms, long? Bytes)>> RetentionAsync(List<string> topics)
     {
         var result = new Dictionary<string, (long? Ms, long? Bytes)>(StringComparer.Ordinal);
-        if (topics.Count == 0 || _retentionUnsupported)
+        if (topics.Count == 0 || Environment.TickCount64 < Volatile.Read(ref _retentionRetryAt))
         {
             return result;
         }
@@ -157,7 +160,7 @@ public sealed class BrokerInspector(DashboardOptions options) : IDisposable
         }
         catch (KafkaException ex) when (ex.Error.Code is ErrorCode.UnsupportedVersion or ErrorCode.Local_UnsupportedFeature or ErrorCode.InvalidRequest)
         {
-            _retentionUnsupported = true;
+            Volatile.Write(ref _retentionRetryAt, Environment.TickCount64 + (long)RetentionRetry.TotalMilliseconds);
             return result;
         }
 

@@ -41,6 +41,13 @@ public sealed class DashboardOptions
     /// <c>--bootstrap</c> and no <c>--alerting-url</c>: the operating pages are read-only and say why.</summary>
     public string? AlertingUrl { get; set; }
 
+    /// <summary>
+    /// Whether <see cref="AlertingUrl"/> is alerting in this very process (the all-in-one sets it). With security on, the
+    /// dashboard calls alerting with a sign-in ticket that only this process accepts, so a separate alerting host cannot
+    /// be acted on: the operating pages are then read-only and say why.
+    /// </summary>
+    public bool AlertingInProcess { get; set; }
+
     /// <summary>How long an action waits for the alerting API before it reports the API as not answering.</summary>
     public TimeSpan AlertingTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -43,6 +43,9 @@ public sealed partial class HistoryReader : IDisposable
 
     public void Dispose() => _scans.Dispose();
 
+    /// <summary>The read slots, shared with <see cref="LogHistoryReader"/> so that all history reads together stay within the limit.</summary>
+    internal SemaphoreSlim Scans => _scans;
+
     /// <exception cref="ArgumentException">The range is empty or reversed, or the host id is empty.</exception>
     public async Task<HistoryResult> ReadAsync(string hostId, DateTimeOffset from, DateTimeOffset to, int points, CancellationToken cancellationToken)
     {

@@ -12,10 +12,15 @@ public sealed record LogHistory(IReadOnlyList<LogLine> Lines, long Scanned, bool
 /// <summary>
 /// Reads the log lines of a time range back from the <c>logs</c> topic (not only the live tail): finds each
 /// partition's offsets for the range by timestamp (ListOffsets), reads up to the range's end and keeps the lines that
-/// pass the filter, at most <see cref="MaxLines"/> (the newest ones).
+/// pass the filter, at most <see cref="MaxLines"/> (the newest ones). Given one host, it reads only the partition the
+/// host's key goes to (agents key <c>logs</c> by host id, as <c>metrics</c>; <see cref="KeyPartitioner"/>), and every
+/// partition only when that one holds none of the host's records (the partition count changed since). It waits for one
+/// of the <see cref="DashboardOptions.MaxConcurrentHistoryReads"/> slots it shares with <see cref="HistoryReader"/>.
 /// </summary>
-public sealed partial class LogHistoryReader(DashboardOptions options, ILogger<LogHistoryReader> logger)
+public sealed partial class LogHistoryReader(DashboardOptions options, ILogger<LogHistoryReader> logger, HistoryReader? shared = null) : IDisposable
 {
+    private readonly SemaphoreSlim? _ownScans = shared is null ? new SemaphoreSlim(options.MaxConcurrentHistoryReads, options.MaxConcurrentHistoryReads) : null;
+
     /// <summary>Records (batches) produced this long before the range may still hold lines of it (agents spool while the broker is away).</summary>
     private static readonly TimeSpan Slack = TimeSpan.FromMinutes(2);
 
@@ -25,8 +30,14 @@ public sealed partial class LogHistoryReader(DashboardOptions options, ILogger<L
 
     public TimeSpan MaxDuration { get; init; } = TimeSpan.FromSeconds(20);
 
+    private SemaphoreSlim Scans => shared?.Scans ?? _ownScans!;
+
+    public void Dispose() => _ownScans?.Dispose();
+
+    /// <summary>The lines of [<paramref name="from"/>, <paramref name="to"/>] that pass <paramref name="filter"/>; with
+    /// <paramref name="host"/> (an exact host id) only that host's partition is read, the filter still applies.</summary>
     /// <exception cref="ArgumentException">The range is empty or reversed.</exception>
-    public Task<LogHistory> ReadAsync(DateTimeOffset from, DateTimeOffset to, Func<LogLine, bool> filter, CancellationToken cancellationToken)
+    public async Task<LogHistory> ReadAsync(DateTimeOffset from, DateTimeOffset to, Func<LogLine, bool> filter, CancellationToken cancellationToken, string? host = null)
     {
         ArgumentNullException.ThrowIfNull(filter);
         if (to <= from)
@@ -34,26 +45,37 @@ public sealed partial class LogHistoryReader(DashboardOptions options, ILogger<L
             throw new ArgumentException($"The time range must end after it starts (from {from:O}, to {to:O}).", nameof(to));
         }
 
-        return Task.Run(() => Read(from, to, filter, cancellationToken), cancellationToken);
+        await Scans.WaitAsync(cancellationToken);
+        try
+        {
+            return await Task.Run(() => Read(from, to, filter, string.IsNullOrEmpty(host) ? null : host, cancellationToken), cancellationToken);
+        }
+        finally
+        {
+            Scans.Release();
+        }
     }
 
-    private LogHistory Read(DateTimeOffset from, DateTimeOffset to, Func<LogLine, bool> filter, CancellationToken cancellationToken)
+    private LogHistory Read(DateTimeOffset from, DateTimeOffset to, Func<LogLine, bool> filter, string? host, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var fromMs = from.ToUnixTimeMilliseconds();
         var toMs = to.ToUnixTimeMilliseconds();
         var lines = new List<LogLine>();
         long sequence = 0;
+        var key = host is null ? null : TelemetryCodec.EncodeKey(host);
+        var hostRecords = 0L;
 
         using var consumer = TopicRangeScan.CreateConsumer(options, "platform-dashboard-log-history", LogClient);
-
-        // Records (batches) produced a little before or after the range may still hold lines of it.
-        var (scanned, truncated) = TopicRangeScan.Run(consumer, Topics.Logs, from - Slack, to + Slack, MaxRecords, MaxDuration, result =>
+        void Take(ConsumeResult<byte[], byte[]> result)
         {
-            if (result.Message.Value is not { } value)
+            if (result.Message.Value is not { } value
+                || (key is not null && (result.Message.Key is null || !key.AsSpan().SequenceEqual(result.Message.Key))))
             {
                 return;
             }
+
+            hostRecords++;
 
             try
             {
@@ -77,7 +99,24 @@ public sealed partial class LogHistoryReader(DashboardOptions options, ILogger<L
             {
                 LogBadRecord(result.Partition.Value, result.Offset.Value, ex.Message);
             }
-        }, cancellationToken);
+        }
+
+        // Records (batches) produced a little before or after the range may still hold lines of it.
+        List<TopicPartition>? only = null;
+        var partitions = key is null ? [] : TopicRangeScan.Partitions(consumer, Topics.Logs);
+        if (key is not null && partitions.Count > 1)
+        {
+            only = [partitions.Find(p => p.Partition.Value == KeyPartitioner.PartitionFor(key, partitions.Count)) ?? partitions[0]];
+        }
+
+        var (scanned, truncated) = TopicRangeScan.Run(consumer, Topics.Logs, from - Slack, to + Slack, MaxRecords, MaxDuration, Take, cancellationToken, only);
+        if (only is not null && hostRecords == 0 && !truncated)
+        {
+            // None of the host's records where its key goes now: written under another partition count, read everything.
+            var (all, allTruncated) = TopicRangeScan.Run(consumer, Topics.Logs, from - Slack, to + Slack, MaxRecords - scanned, MaxDuration - clock.Elapsed, Take, cancellationToken);
+            scanned += all;
+            truncated = allTruncated;
+        }
 
         // Partitions interleave: order by time, keep the newest.
         var ordered = lines.OrderBy(l => l.At).ThenBy(l => l.Sequence).ToList();

@@ -60,7 +60,7 @@ public static class LogsEndpoint
                 }
 
                 var history = await reader.ReadAsync(DateTimeOffset.FromUnixTimeMilliseconds(from!.Value), DateTimeOffset.FromUnixTimeMilliseconds(to!.Value),
-                    new LogFilter(host, source, minSeverity, text, match, ExactHost: true).Pass, ct);
+                    new LogFilter(host, source, minSeverity, text, match, ExactHost: true).Pass, ct, host);
                 var lines = history.Lines.TakeLast(limit ?? MaxLimit).Select(l => new
                 {
                     host = l.HostId,

@@ -142,11 +142,16 @@ public sealed class StandaloneDashboardTests : IAsyncLifetime
             Assert.Equal(0, await page.Locator("[data-testid=alerting-readonly]").CountAsync());
             await Browser.ScreenshotAsync(page, "standalone-alerts-silenced");
 
-            // The broker page's API answers without the broker embedded (retention from DescribeConfigs, or unknown).
+            // The broker page's API answers without the broker embedded, retention from DescribeConfigs: alerting creates
+            // `alerts` with retention.ms=-1, which the page shows as "forever".
             using var http = new HttpClient { BaseAddress = new Uri(_dashboard.Url) };
             var snapshot = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(new Uri("/api/broker", UriKind.Relative), ct))!;
             Assert.Null((string?)snapshot["error"]);
             Assert.Contains(snapshot["topics"]!.AsArray(), t => (string?)t!["name"] == "metrics");
+            Assert.Equal(-1, (long?)snapshot["topics"]!.AsArray().Single(t => (string?)t!["name"] == "alerts")!["retentionMs"]);
+            var brokerPage = await _browser.OpenAsync($"{_dashboard.Url}/broker");
+            await Assertions.Expect(brokerPage.Locator("[data-testid=topic-row][data-topic=alerts] [data-testid=topic-retention]")).ToHaveTextAsync("forever", new() { Timeout = 30_000 });
+            await brokerPage.CloseAsync();
             await page.CloseAsync();
         }
         finally

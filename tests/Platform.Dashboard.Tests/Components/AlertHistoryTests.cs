@@ -74,6 +74,60 @@ public sealed class AlertHistoryTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task History_SendsTheSearchToTheHistoryApi_AsLabelRuleOrHost()
+    {
+        await using var api = await StartHistoryApiAsync();
+        Model.Alerts.ApplyRule("cpu-high", new AlertRule { Id = "cpu-high", Name = "HighCpu", Kind = RuleKind.Metric, Metric = new MetricCondition { Name = "system.cpu.utilization", Threshold = 0.9 } });
+        var page = Render<AlertsPage>();
+        page.WaitForAssertion(() => Assert.Contains("FromTheLog", page.Find("[data-testid=alert-history]").TextContent, StringComparison.Ordinal));
+
+        IQueryCollection? Last()
+        {
+            lock (_queries)
+            {
+                return _queries.Count > 0 ? _queries[^1] : null;
+            }
+        }
+
+        // name=value is a label filter of the API, so the whole range is searched, not the newest 500.
+        TypeInto(page, "history-search", "team=db");
+        page.WaitForAssertion(() => Assert.Equal("team=db", (string?)Last()?["label"]), TimeSpan.FromSeconds(10));
+        Assert.Equal("500", Last()!["limit"]);
+        page.WaitForAssertion(() => Assert.Contains("searched there", page.Find("[data-testid=history-source]").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+
+        // A rule's name is that rule's id.
+        TypeInto(page, "history-search", "highcpu");
+        page.WaitForAssertion(() => Assert.Equal("cpu-high", (string?)Last()?["rule"]), TimeSpan.FromSeconds(10));
+        Assert.False(Last()!.ContainsKey("label"));
+
+        // Other text filters the unfiltered answer: the API is asked again without a filter.
+        TypeInto(page, "history-search", "db-");
+        page.WaitForAssertion(() =>
+        {
+            var last = Last()!;
+            Assert.False(last.ContainsKey("rule") || last.ContainsKey("label") || last.ContainsKey("host"));
+            Assert.Contains("FromTheLog", page.Find("[data-testid=alert-history]").TextContent, StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void HistorySearch_ParsesLabelRuleHostOrText()
+    {
+        AlertRule[] rules = [new AlertRule { Id = "cpu-high", Name = "HighCpu" }];
+        Assert.Equal(new HistorySearch(Label: "team=db"), HistorySearch.Parse(" team=db ", rules, _ => false));
+        Assert.Equal(new HistorySearch(Rule: "cpu-high"), HistorySearch.Parse("cpu-high", rules, _ => false));
+        Assert.Equal(new HistorySearch(Rule: "cpu-high"), HistorySearch.Parse("HIGHCPU", rules, _ => false));
+        Assert.Equal(new HistorySearch(Host: "web-1"), HistorySearch.Parse("web-1", rules, h => h == "web-1"));
+        Assert.Equal(new HistorySearch(Text: "web"), HistorySearch.Parse("web", rules, h => h == "web-1"));
+        Assert.Equal(new HistorySearch(Text: "=db"), HistorySearch.Parse("=db", rules, _ => false));
+        Assert.Same(HistorySearch.None, HistorySearch.Parse("  ", rules, _ => false));
+        var record = AlertsPagesTests.Alert("x", AlertState.Firing, "web-1");
+        Assert.True(new HistorySearch(Host: "web-1").Matches(record));
+        Assert.False(new HistorySearch(Host: "web").Matches(record));
+        Assert.True(new HistorySearch(Text: "web").Matches(record));
+    }
+
+    [Fact]
     public void HistoryQuery_EscapesEachFilter()
     {
         var path = new AlertHistoryQuery("firing", "cpu", "web-1", "team=db", new DateTimeOffset(2026, 12, 7, 10, 0, 0, TimeSpan.Zero), null, 50).ToPath();

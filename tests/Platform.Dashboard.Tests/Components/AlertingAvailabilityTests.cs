@@ -140,6 +140,21 @@ public sealed class SignedInAlertsPageTests : DashboardTestContext
     {
         SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
         Model.Options.AlertingUrl = "http://127.0.0.1:9/";
+        Model.Options.AlertingInProcess = true;
+    }
+
+    [Fact]
+    public void OperatingPages_AreReadOnly_WithANotice_WhenAlertingRunsInAnotherProcess()
+    {
+        // The dashboard alone with --secure and --alerting-url: its sign-in ticket would not be accepted there.
+        Model.Options.AlertingInProcess = false;
+        Model.Alerts.ApplyAlert(AlertsPagesTests.Alert("a", AlertState.Firing));
+        var alerts = Render<AlertsPage>();
+        Assert.Contains("another process", alerts.Find("[data-testid=alerting-readonly]").TextContent, StringComparison.Ordinal);
+        Assert.True(alerts.Find("[data-testid=alert-row][data-fingerprint=a] [data-testid=ack]").HasAttribute("disabled"));
+        Assert.True(alerts.Find("[data-testid=create-silence]").HasAttribute("disabled"));
+        Assert.True(Render<RulesPage>().Find("[data-testid=new-rule]").HasAttribute("disabled"));
+        Assert.True(Render<ChannelsPage>().Find("[data-testid=new-channel]").HasAttribute("disabled"));
     }
 
     [Fact]

@@ -50,6 +50,31 @@ public sealed class LiveBackedPagesTests : DashboardTestContext
     }
 
     [Fact]
+    public async Task AlertsPage_ShowsASilenceMadeElsewhere_WithoutReload()
+    {
+        await using var live = await LiveAlerting.StartAsync();
+        Model.Options.AlertingUrl = live.Url;
+        Model.Alerts.ApplyAlert(AlertsPagesTests.Alert("fp-web-1", AlertState.Firing, "web-1"));
+        var page = Render<Platform.Dashboard.Components.Pages.Alerts.AlertsPage>();
+        page.WaitForAssertion(() => Assert.Contains("alerting's history API", page.Find("[data-testid=history-source]").TextContent, StringComparison.Ordinal), Deadline);
+        Assert.DoesNotContain("silenced by", page.Markup, StringComparison.Ordinal);
+
+        // Another operator (or a script) silences the alert through the API while the page stays open.
+        var now = DateTimeOffset.UtcNow;
+        await live.PutSilenceAsync(new Silence
+        {
+            Id = "silence-elsewhere",
+            Matchers = [new LabelMatcher { Name = "host", Op = MatchOperator.Equal, Value = "web-1" }],
+            StartsAt = now.AddMinutes(-1), EndsAt = now.AddHours(1), CreatedBy = "sam",
+        });
+        await Platform.TestKit.Poll.UntilAsync(() =>
+        {
+            Ticker.Raise();
+            return page.Markup.Contains("silenced by sam", StringComparison.Ordinal);
+        }, Deadline, "the silence shown on the open page", Xunit.TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task ChannelsPage_SendTest_ListsTheFailedDeliveryInItsTable()
     {
         await using var live = await LiveAlerting.StartAsync();

@@ -17,6 +17,7 @@ public class SecurityComponentTests : DashboardTestContext
     {
         SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
         Model.Options.AlertingUrl = "http://127.0.0.1:9/";
+        Model.Options.AlertingInProcess = true;
     }
 
     [Fact]

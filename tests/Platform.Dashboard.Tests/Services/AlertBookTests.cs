@@ -53,18 +53,22 @@ public class AlertBookTests
             book.ApplyAlert(Alert($"old-{i}", $"h-{i}", AlertState.Resolved, Start));
         }
 
+        // A pending alert that cleared before its rule's "for" ends inactive: it goes too.
+        book.ApplyAlert(Alert("cleared", "web-4", AlertState.Pending, Start.AddSeconds(-30)));
+        book.ApplyAlert(Alert("cleared", "web-4", AlertState.Inactive, Start));
         book.ApplyAlert(Alert("firing", "web-1", AlertState.Firing, Start));
-        Assert.Equal(101, book.Count);
+        Assert.Equal(102, book.Count);
 
         // Within the retention they stay; after it they go, with the next record read.
         clock.Advance(TimeSpan.FromMinutes(30));
         book.ApplyAlert(Alert("recent", "web-2", AlertState.Resolved, clock.Now));
-        Assert.Equal(102, book.Count);
+        Assert.Equal(103, book.Count);
         clock.Advance(TimeSpan.FromMinutes(31));
         book.ApplyAlert(Alert("other", "web-3", AlertState.Pending, clock.Now));
 
         Assert.Equal(3, book.Count);
         Assert.Null(book.Find("old-0"));
+        Assert.Null(book.Find("cleared"));
         Assert.NotNull(book.Find("recent"));
         Assert.NotNull(book.Find("firing"));
         Assert.Equal(AlertSeverity.Warning, book.WorstFiring("web-1"));
