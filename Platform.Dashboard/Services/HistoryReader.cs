@@ -3,6 +3,7 @@ using System.Text;
 using Confluent.Kafka;
 using Google.Protobuf;
 using Platform.Telemetry;
+using Platform.Telemetry.Decoding;
 
 namespace Platform.Dashboard.Services;
 
@@ -75,6 +76,7 @@ public sealed partial class HistoryReader : IDisposable
         var toMs = to.ToUnixTimeMilliseconds();
         var buckets = new Buckets(fromMs, toMs, points);
         var catalog = new SeriesCatalog();
+        var position = new DeliveryPosition(); // the agent delivers at least once: a repeated batch is left out
         long records = 0;
 
         // One record: true when it is the host's (whether or not its time falls in the range).
@@ -89,6 +91,11 @@ public sealed partial class HistoryReader : IDisposable
             try
             {
                 var batch = catalog.Decode(message.Value);
+                if (!position.Advance(batch.AgentRunId, batch.Sequence))
+                {
+                    return true;
+                }
+
                 var target = new BucketTarget(buckets);
                 var interpreted = BatchInterpreter.Interpret(batch, catalog, message.Timestamp.UnixTimestampMs, ref target);
                 if (interpreted.TimeUnixMs >= fromMs && interpreted.TimeUnixMs <= toMs)

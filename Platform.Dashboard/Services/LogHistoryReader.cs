@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Confluent.Kafka;
 using Google.Protobuf;
 using Platform.Telemetry;
+using Platform.Telemetry.Decoding;
 using Platform.Telemetry.V1;
 
 namespace Platform.Dashboard.Services;
@@ -65,6 +67,7 @@ public sealed partial class LogHistoryReader(DashboardOptions options, ILogger<L
         long sequence = 0;
         var key = host is null ? null : TelemetryCodec.EncodeKey(host);
         var hostRecords = 0L;
+        var positions = new Dictionary<string, DeliveryPosition>(StringComparer.Ordinal); // per host: repeats left out
 
         using var consumer = TopicRangeScan.CreateConsumer(options, "platform-dashboard-log-history", LogClient);
         void Take(ConsumeResult<byte[], byte[]> result)
@@ -80,6 +83,12 @@ public sealed partial class LogHistoryReader(DashboardOptions options, ILogger<L
             try
             {
                 var batch = LogBatch.Parser.ParseFrom(value);
+                ref var position = ref CollectionsMarshal.GetValueRefOrAddDefault(positions, batch.HostId, out _);
+                if (!position.Advance(batch.AgentRunId, batch.Sequence))
+                {
+                    return;
+                }
+
                 foreach (var record in batch.Records)
                 {
                     var atMs = record.TimestampUnixMs == 0 ? batch.TimestampUnixMs : record.TimestampUnixMs;

@@ -132,6 +132,36 @@ public sealed class HistoryReaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadAsync_LeavesOutARepeatedBatch_OfTheSameAgentRun()
+    {
+        // The agent delivers at least once: after its crash, batches the broker took are sent again with their run and
+        // sequence. Ten batches, each produced twice, then a new run starting again at sequence 1.
+        using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _broker.BootstrapServers, Acks = Acks.All }).Build())
+        {
+            void Send(string run, ulong sequence, DateTimeOffset at, double cpu)
+            {
+                var batch = new MetricBatch { SchemaVersion = 1, HostId = "dup", TimestampUnixMs = at.ToUnixTimeMilliseconds(), AgentRunId = run, Sequence = sequence };
+                batch.Samples.Add(new Sample { Name = SeriesNames.CpuUtilization, Unit = "1", Value = cpu });
+                producer.Produce("metrics", new Message<string, byte[]> { Key = "dup", Value = batch.ToByteArray(), Timestamp = new Timestamp(at.UtcDateTime) });
+            }
+
+            for (ulong i = 1; i <= 10; i++)
+            {
+                var at = End.AddMinutes(-10).AddSeconds(10 * (int)i);
+                Send("run-1", i, at, 0.5);
+                Send("run-1", i, at, 0.5);
+            }
+
+            Send("run-2", 1, End.AddMinutes(-5), 0.5);
+            producer.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        var history = await Reader().ReadAsync("dup", End.AddMinutes(-15), End, 30, TestContext.Current.CancellationToken);
+
+        Assert.Equal(11, history.Records);
+    }
+
+    [Fact]
     public async Task ReadAsync_ReturnsNothing_ForARangeBeforeTheLog()
     {
         var history = await Reader().ReadAsync("h1", End.AddDays(-3), End.AddDays(-2), 100, TestContext.Current.CancellationToken);
