@@ -155,7 +155,7 @@ public sealed class LiveBackedPagesTests : DashboardTestContext
         {
             for (var m = 0; m <= 60; m++)
             {
-                var batch = Batches.Host("web-1", start.AddMinutes(m), 0.25);
+                var batch = Batches.Host("web-1", start.AddMinutes(m), 0.25, sequence: (ulong)m + 1); // each its own: a repeat would be left out
                 producer.Produce("metrics", new Message<string, byte[]> { Key = "web-1", Value = batch.ToByteArray(), Timestamp = new Timestamp(start.AddMinutes(m).UtcDateTime) });
             }
 
