@@ -22,16 +22,21 @@ public class QueuedRequestBytesTests
         await using var fetcher = await RawKafkaClient.ConnectAsync(broker.BootstrapServers);
         await using var big = await RawKafkaClient.ConnectAsync(broker.BootstrapServers);
 
+        var parked = System.Diagnostics.Stopwatch.StartNew();
         var fetch = fetcher.SendAsync(1, 4, w => RawProtocolTests.FetchV4(w, topic, maxWaitMs: 60000, offset: 0), ct);
         await Poll.UntilAsync(() => broker.QueuedRequestBytes > 0, Deadline, "the parked fetch to hold its bytes", ct);
 
-        // ApiVersions v3 with a 200-byte client software name: more than the budget has left while the fetch is parked.
+        // ApiVersions v3 with a 200-byte client software name: more than the budget has left while the fetch is parked,
+        // so it is read only once the fetch is answered at MaxFetchWait (2 s after it was sent; an empty topic never
+        // answers it sooner). Unpaused, it would be answered within milliseconds.
         var name = new string('n', 200);
         var answer = big.SendAsync(18, 3, w => w.Raw([0]).Raw([0xC9, 0x01]).Raw(System.Text.Encoding.ASCII.GetBytes(name)).Raw([2, (byte)'1', 0]), ct);
-        var first = await Task.WhenAny(fetch, answer).WaitAsync(Deadline, ct);
+        var answered = await answer.WaitAsync(Deadline, ct);
+        var answeredAfter = parked.Elapsed;
 
-        Assert.Same(fetch, first);
-        Assert.Equal(0, new ResponseReader(await answer.WaitAsync(Deadline, ct)).Int16());
+        Assert.True(answeredAfter >= TimeSpan.FromSeconds(1.5), $"answered {answeredAfter.TotalMilliseconds:F0} ms after the fetch was parked");
+        await fetch.WaitAsync(Deadline, ct);
+        Assert.Equal(0, new ResponseReader(answered).Int16());
         await Poll.UntilAsync(() => broker.QueuedRequestBytes == 0, Deadline, "every reservation given back", ct);
     }
 
