@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 using Platform.Broker.Metrics;
 using Platform.Broker.Security;
 using Platform.TestKit;
@@ -71,28 +69,5 @@ public sealed class CertificateAuthorityTests : IDisposable
         Assert.Null(BrokerSecurity.Create(options, new BrokerMetrics(), logs));
 
         Assert.Equal(warned, logs.Messages.Any(m => m.Contains("security is off", StringComparison.Ordinal)));
-    }
-
-    private sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
-    {
-        public ConcurrentQueue<string> Messages { get; } = new();
-
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public void Dispose()
-        {
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Messages.Enqueue(formatter(state, exception));
     }
 }

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 using Platform.Broker.Storage;
 using Platform.TestKit;
 
@@ -32,28 +30,5 @@ public sealed class DataDirectoryScanTests
         Assert.Contains(problems, m => m.Contains("orphan-0", StringComparison.Ordinal));
         Assert.DoesNotContain(problems, m => m.Contains("security", StringComparison.Ordinal) || m.Contains("tls", StringComparison.Ordinal));
         Assert.True(File.Exists(Path.Combine(data.Path, "security", "users.json")));
-    }
-
-    private sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
-    {
-        public ConcurrentQueue<string> Messages { get; } = new();
-
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public void Dispose()
-        {
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Messages.Enqueue(formatter(state, exception));
     }
 }
