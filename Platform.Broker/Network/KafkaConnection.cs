@@ -284,14 +284,18 @@ internal sealed partial class KafkaConnection
                             // The size is known from the header: reserve it before the body is buffered. While the budget
                             // is spent this connection stops reading, and the frame clock does not run.
                             Volatile.Write(ref _frameStartTicks, 0);
-                            Interlocked.Increment(ref _inFlight); // waiting on the broker is not idleness
-                            try
+                            var reserve = _budget.ReserveAsync((long)size + 4, token);
+                            if (!reserve.IsCompletedSuccessfully)
                             {
-                                await _budget.ReserveAsync((long)size + 4, token);
-                            }
-                            finally
-                            {
-                                Interlocked.Decrement(ref _inFlight);
+                                Interlocked.Increment(ref _inFlight); // waiting on the broker is not idleness
+                                try
+                                {
+                                    await reserve;
+                                }
+                                finally
+                                {
+                                    Interlocked.Decrement(ref _inFlight);
+                                }
                             }
 
                             reserved = (long)size + 4;

@@ -12,6 +12,7 @@ internal sealed class RequestByteBudget
     private readonly Lock _lock = new();
     private readonly long _limit;
     private long _used;
+    private bool _waiting; // a reservation waits on _released
     private TaskCompletionSource _released = NewSignal();
 
     public RequestByteBudget(long limit)
@@ -45,6 +46,7 @@ internal sealed class RequestByteBudget
                     return;
                 }
 
+                _waiting = true;
                 released = _released.Task;
             }
 
@@ -63,6 +65,12 @@ internal sealed class RequestByteBudget
         lock (_lock)
         {
             _used -= bytes;
+            if (!_waiting)
+            {
+                return; // nobody waits (the usual case): no signal to complete or replace
+            }
+
+            _waiting = false;
             signal = _released;
             _released = NewSignal();
         }
