@@ -49,6 +49,7 @@ internal sealed class HostCollector : ICollector
     private CpuTicks[] _previousCpu = [];
     private int[] _previousIds = [];
     private int[] _cpuIds = [];
+    private string[] _cpuFrequencyPaths = []; // scaling_cur_freq of each of _cpuIds, built with them
     private bool _cpuFrequencyMissing;
     private string? _mountsText;
     private List<Mount> _mounts = [];
@@ -236,6 +237,7 @@ internal sealed class HostCollector : ICollector
             _previousIds = [.. ids];
             _previousCpu = new CpuTicks[currentList.Count];
             _cpuIds = [.. ids.GetRange(1, cores)];
+            _cpuFrequencyPaths = Array.ConvertAll(_cpuIds, id => _paths.SysFile($"devices/system/cpu/cpu{id}/cpufreq/scaling_cur_freq"));
         }
 
         currentList.CopyTo(_previousCpu);
@@ -688,9 +690,10 @@ internal sealed class HostCollector : ICollector
         }
 
         var cpus = _cpuIds;
+        var paths = _cpuFrequencyPaths;
         for (var i = 0; i < cpus.Length; i++)
         {
-            if (!TryRead(_paths.SysFile($"devices/system/cpu/cpu{cpus[i]}/cpufreq/scaling_cur_freq"), required: false, out var text))
+            if (!TryRead(paths[i], required: false, out var text))
             {
                 if (i == 0)
                 {

@@ -118,11 +118,11 @@ internal sealed class LogTailer : IDisposable
                     file.ResetTo(0);
                 }
                 else if (size != file.LastSize && file.FingerprintLength > 0
-                    && !FingerprintMatches(file, new SavedPosition(file.ReadOffset, file.Path, file.FingerprintLength, file.Fingerprint)))
+                    && new SavedPosition(file.ReadOffset, file.Path, file.FingerprintLength, file.Fingerprint) is var old
+                    && !FingerprintMatches(file, old))
                 {
                     // Truncated and already regrown past the position (between two polls): the first bytes tell.
                     // What was left unread of the old content is in the copy next to it.
-                    var old = new SavedPosition(file.ReadOffset, file.Path, file.FingerprintLength, file.Fingerprint);
                     Flush(file, records, nowUnixMs);
                     file.ResetTo(0);
                     OpenRotatedCopy(old);
