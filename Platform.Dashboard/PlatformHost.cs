@@ -296,7 +296,8 @@ public sealed partial class PlatformHost : IAsyncDisposable
         return builder.Uri.ToString();
     }
 
-    private static bool IsLoopback(string url)
+    /// <summary>Whether a listen URL (Kestrel's <c>+</c> and <c>*</c> meaning every address) is a loopback address only.</summary>
+    internal static bool IsLoopback(string url)
     {
         if (!Uri.TryCreate(url.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))
         {

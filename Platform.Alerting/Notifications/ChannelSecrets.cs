@@ -63,7 +63,7 @@ public static class ChannelSecrets
                 errors["url"] = ["the masked URL stands for a stored one, and this channel has none: enter the URL"];
             }
             else if (url is not null && written.Url is { IsAbsoluteUri: true } maskedUrl && url.IsAbsoluteUri
-                && !string.Equals(maskedUrl.Authority, url.Authority, StringComparison.OrdinalIgnoreCase))
+                && !SameHost(maskedUrl, url))
             {
                 errors["url"] = ["enter the whole URL: the host changed, and the masked part stands for the stored URL's path on its own host"];
             }

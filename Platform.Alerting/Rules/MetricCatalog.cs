@@ -23,9 +23,6 @@ public sealed class MetricCatalog
     /// <summary>Metrics whose values are ratios 0..1 (unit "1"): the contract's <c>*.utilization</c> gauges.</summary>
     public static bool IsRatio(string name) => name.EndsWith(".utilization", StringComparison.Ordinal);
 
-    /// <summary>True for a name of the data contract, whether or not any agent has sent it yet.</summary>
-    public static bool InContract(string name) => ContractSet.Contains(name);
-
     public bool IsKnown(string name) => ContractSet.Contains(name) || _seen.ContainsKey(name);
 
     public void Observe(string name)

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -33,14 +32,7 @@ public sealed partial class PlainHttpWarning(IServer server, IHostApplicationLif
         ArgumentNullException.ThrowIfNull(addresses);
         foreach (var address in addresses)
         {
-            if (!address.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            var normalised = address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal);
-            if (!Uri.TryCreate(normalised, UriKind.Absolute, out var uri)
-                || !(uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip))))
+            if (address.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && !PlatformHost.IsLoopback(address))
             {
                 return address;
             }

@@ -120,7 +120,7 @@ public sealed partial class HistoryReader : IDisposable
 
         // The range's end: the first record after it, with a minute of slack for clock skew between producers.
         var endAt = to.AddMinutes(1);
-        var own = partitions.Find(p => p.Partition.Value == KeyPartitioner.PartitionFor(key, partitions.Count)) ?? partitions[0];
+        var own = KeyPartitioner.PartitionOf(partitions, key);
         var inRange = TopicRangeScan.OffsetAt(consumer, own, endAt) - TopicRangeScan.OffsetAt(consumer, own, from);
         long scanned;
         bool truncated;

@@ -1,3 +1,5 @@
+using Confluent.Kafka;
+
 namespace Platform.Dashboard.Services;
 
 /// <summary>
@@ -13,6 +15,14 @@ internal static class KeyPartitioner
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(partitionCount, 1);
         return (int)(Crc32(key) % (uint)partitionCount);
+    }
+
+    /// <summary>The partition of <paramref name="partitions"/> that <paramref name="key"/> goes to (the first when the
+    /// listing lacks it).</summary>
+    public static TopicPartition PartitionOf(List<TopicPartition> partitions, ReadOnlySpan<byte> key)
+    {
+        var index = PartitionFor(key, partitions.Count);
+        return partitions.Find(p => p.Partition.Value == index) ?? partitions[0];
     }
 
     /// <summary>

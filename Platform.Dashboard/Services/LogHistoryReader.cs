@@ -115,7 +115,7 @@ public sealed partial class LogHistoryReader(DashboardOptions options, ILogger<L
         var partitions = key is null ? [] : TopicRangeScan.Partitions(consumer, Topics.Logs);
         if (key is not null && partitions.Count > 1)
         {
-            only = [partitions.Find(p => p.Partition.Value == KeyPartitioner.PartitionFor(key, partitions.Count)) ?? partitions[0]];
+            only = [KeyPartitioner.PartitionOf(partitions, key)];
         }
 
         var (scanned, truncated) = TopicRangeScan.Run(consumer, Topics.Logs, from - Slack, to + Slack, MaxRecords, MaxDuration, Take, cancellationToken, only);
