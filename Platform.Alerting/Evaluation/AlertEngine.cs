@@ -1066,7 +1066,7 @@ internal sealed partial class AlertEngine
 
     private sealed class HostState(string host)
     {
-        private readonly Dictionary<string, Queue<long>> _hits = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, LogHits> _hits = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _fingerprints = new(StringComparer.Ordinal);
 
         public string Host { get; } = host;
@@ -1101,29 +1101,51 @@ internal sealed partial class AlertEngine
 
         public void Hit(string ruleId, long timeMs)
         {
-            if (!_hits.TryGetValue(ruleId, out var queue))
+            if (!_hits.TryGetValue(ruleId, out var hits))
             {
-                _hits[ruleId] = queue = new Queue<long>();
+                _hits[ruleId] = hits = new LogHits();
             }
 
-            queue.Enqueue(timeMs);
+            hits.Add(timeMs);
         }
 
-        public int CountHits(string ruleId, long sinceMs)
+        public int CountHits(string ruleId, long sinceMs) => _hits.TryGetValue(ruleId, out var hits) ? hits.CountSince(sinceMs) : 0;
+    }
+
+    /// <summary>The times of one log rule's matching lines of one host, oldest first as they arrived.</summary>
+    private sealed class LogHits
+    {
+        private readonly Queue<long> _times = new();
+        private long _last;
+        private bool _unordered; // a line older than the one before it arrived (a replay): the queue is not sorted
+
+        public void Add(long timeMs)
         {
-            if (!_hits.TryGetValue(ruleId, out var queue))
+            _unordered |= _times.Count > 0 && timeMs < _last;
+            _last = timeMs;
+            _times.Enqueue(timeMs);
+        }
+
+        public int CountSince(long sinceMs)
+        {
+            while (_times.Count > 0 && _times.Peek() < sinceMs)
             {
-                return 0;
+                _times.Dequeue();
             }
 
-            while (queue.Count > 0 && queue.Peek() < sinceMs)
+            if (_times.Count == 0)
             {
-                queue.Dequeue();
+                _unordered = false;
+            }
+
+            if (!_unordered)
+            {
+                return _times.Count; // sorted: everything left is inside the window
             }
 
             // Lines replayed out of order can sit behind a newer head: count only those inside the window.
             var count = 0;
-            foreach (var time in queue)
+            foreach (var time in _times)
             {
                 if (time >= sinceMs)
                 {
