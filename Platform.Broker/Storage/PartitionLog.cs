@@ -571,7 +571,9 @@ public sealed partial class PartitionLog : IDisposable
 
             try
             {
-                FlushCore();
+                // Off the caller's thread: the connection that appended goes on reading (its next Produce is appended
+                // meanwhile and joins the next fsync), and a Produce to several partitions fsyncs them side by side.
+                await Task.Run(FlushCore).ConfigureAwait(false);
             }
             finally
             {

@@ -360,6 +360,56 @@ public sealed class PartitionLogTests
         Assert.True(flushes <= 80, $"{flushes} fsync rounds for 160 appends by 16 concurrent appenders");
     }
 
+    [Fact]
+    public async Task Strict_AppendReturnsBeforeItsFsync_SoTheCallerGoesOnAppending()
+    {
+        // A connection appends a Produce and then waits for the fsync; the fsync must not run on the caller's thread,
+        // or the connection stops reading (its next Produce cannot join the next fsync) and a Produce to several
+        // partitions fsyncs them one after another.
+        using var disk = new HeldFsync();
+        await using var h = new LogHarness(d => new LogOptions { DataDirectory = d, Faults = disk });
+        var topic = h.Manager.CreateTopic("t", 2);
+        var ct = TestContext.Current.CancellationToken;
+        var returned = Task.Factory.StartNew(() => topic.Partitions[0].AppendAsync(Batches.Make(1), ct).AsTask(), ct, TaskCreationOptions.None, TaskScheduler.Default);
+        await Poll.UntilAsync(() => disk.Held > 0, TimeSpan.FromSeconds(10), "an fsync is held", ct);
+        await Poll.UntilAsync(() => returned.IsCompleted, TimeSpan.FromSeconds(5), "AppendAsync returned while its fsync is held", ct);
+        var first = await returned;
+        Assert.False(first.IsCompleted);
+
+        var second = topic.Partitions[1].AppendAsync(Batches.Make(2), ct).AsTask();
+        Assert.Equal(2, topic.Partitions[1].LogEndOffset);
+        await Poll.UntilAsync(() => disk.Held == 2, TimeSpan.FromSeconds(10), "both partitions fsync side by side", ct);
+        Assert.False(first.IsCompleted || second.IsCompleted);
+
+        disk.Release();
+        Assert.Equal(ErrorCode.None, (await first).Error);
+        Assert.Equal(ErrorCode.None, (await second).Error);
+        Assert.Equal(0, topic.Partitions[0].UnflushedBytes);
+    }
+
+    /// <summary>A disk whose fsyncs wait until the test releases them (at most 30 s, so a failing test ends).</summary>
+    private sealed class HeldFsync : IStorageFaults, IDisposable
+    {
+        private readonly ManualResetEventSlim _released = new();
+        private int _held;
+
+        public int Held => Volatile.Read(ref _held);
+
+        public void Release() => _released.Set();
+
+        public void BeforeSegmentWrite(Microsoft.Win32.SafeHandles.SafeFileHandle file, ReadOnlySpan<byte> data, long position)
+        {
+        }
+
+        public void BeforeFlush()
+        {
+            Interlocked.Increment(ref _held);
+            _released.Wait(TimeSpan.FromSeconds(30));
+        }
+
+        public void Dispose() => _released.Dispose();
+    }
+
     /// <summary>A disk whose fsync takes 10 ms, so concurrent appenders pile up behind one.</summary>
     private sealed class SlowFsync : IStorageFaults
     {
