@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Broker;
+using Platform.Broker.Storage;
 
 namespace Platform.Bench.Broker;
 
@@ -26,8 +27,9 @@ internal sealed class BrokerHarness : IHarness
         var roundSize = IntArg(args, "--round-records", 500_000);
         var window = IntArg(args, "--window", 4096);
         var consumers = IntArg(args, "--consumers", 1);
-        var repeat = IntArg(args, "--repeat", 3);
+        var repeat = IntArg(args, "--repeat", 5);
         var skipPeer = args.Contains("--no-peer");
+        KafkaWorkload.LingerMs = IntArg(args, "--linger-ms", 1);
         var skipBacklog = args.Contains("--no-backlog");
 
         var root = Path.Combine(Path.GetTempPath(), $"broker-bench-{Guid.NewGuid():N}");
@@ -37,18 +39,40 @@ internal sealed class BrokerHarness : IHarness
             Console.WriteLine($"broker harness: {records:N0} records of {size} B, acks=all, at most {window:N0} unacknowledged; backlog {rounds} rounds of {roundSize:N0}");
             Prometheus.Metrics.SuppressDefaultMetrics();
             var options = new BrokerOptions { Listen = "127.0.0.1:0", DataDirectory = Path.Combine(root, "broker"), DefaultPartitions = 3 };
+            if (args.Contains("--group-commit"))
+            {
+                options.FlushMode = FlushMode.GroupCommit; // acks before the fsync: how much of the ack latency is the disk
+            }
+
             Result platform;
+            Result? peer = null;
             List<double> backlog = [];
             await using (var broker = await BrokerServer.StartAsync(options, NullLoggerFactory.Instance, cancellationToken))
+            await using (var nats = skipPeer ? null : await NatsServerProcess.StartAsync(Path.Combine(root, "nats"), FreePort(), cancellationToken))
             {
+                // A warm-up run each (half the records, not counted: JIT tiers, first files, connections), then the runs
+                // alternate between the two systems, so a busy spell of this shared machine falls on both alike.
+                KafkaWorkload.Run(broker.BootstrapServers, "warmup", Math.Max(1, records / 2), size, window, consumers, cancellationToken);
+                if (nats is not null)
+                {
+                    await NatsWorkload.RunAsync(nats.Url, "warmup", Math.Max(1, records / 2), size, window, cancellationToken);
+                }
+
                 var runs = new List<Result>();
+                var peerRuns = new List<Result>();
                 for (var i = 0; i < repeat; i++)
                 {
                     runs.Add(KafkaWorkload.Run(broker.BootstrapServers, $"bench-{i}", records, size, window, consumers, cancellationToken));
                     Console.WriteLine($"platform-broker run {i + 1}: {runs[^1]}");
+                    if (nats is not null)
+                    {
+                        peerRuns.Add(await NatsWorkload.RunAsync(nats.Url, $"bench{i}", records, size, window, cancellationToken));
+                        Console.WriteLine($"nats-jetstream run {i + 1}: {peerRuns[^1]}");
+                    }
                 }
 
                 platform = Result.Median(runs);
+                peer = peerRuns.Count > 0 ? Result.Median(peerRuns) : null;
                 await PrintBrokerSideAsync(broker);
                 if (!skipBacklog)
                 {
@@ -63,20 +87,6 @@ internal sealed class BrokerHarness : IHarness
                         backlog.Add(rate);
                     }
                 }
-            }
-
-            Result? peer = null;
-            if (!skipPeer)
-            {
-                await using var nats = await NatsServerProcess.StartAsync(Path.Combine(root, "nats"), FreePort(), cancellationToken);
-                var runs = new List<Result>();
-                for (var i = 0; i < repeat; i++)
-                {
-                    runs.Add(await NatsWorkload.RunAsync(nats.Url, $"bench{i}", records, size, window, cancellationToken));
-                    Console.WriteLine($"nats-jetstream run {i + 1}: {runs[^1]}");
-                }
-
-                peer = Result.Median(runs);
             }
 
             PrintTables(records, size, window, repeat, platform, peer, backlog, roundSize);

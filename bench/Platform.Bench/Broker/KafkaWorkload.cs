@@ -14,6 +14,9 @@ internal static class KafkaWorkload
     /// <summary>librdkafka settings added to every client (the security harness sets SASL_SSL here); null = none.</summary>
     public static IReadOnlyDictionary<string, string>? ExtraSettings { get; set; }
 
+    /// <summary>The producer's linger.ms (how long it waits to fill a batch).</summary>
+    public static double LingerMs { get; set; } = 1;
+
     private static T With<T>(T config)
         where T : ClientConfig
     {
@@ -28,7 +31,7 @@ internal static class KafkaWorkload
     public static Result Run(string bootstrap, string topic, int records, int size, int window, int consumers, CancellationToken ct)
     {
         var (rate, p50, p99) = Produce(bootstrap, topic, records, size, window, ct);
-        var consumeRate = Consume(bootstrap, topic, records, consumers, ct);
+        var consumeRate = Consume(bootstrap, topic, records, size, consumers, ct);
         return new Result(rate, p50, p99, consumeRate);
     }
 
@@ -39,21 +42,27 @@ internal static class KafkaWorkload
             BootstrapServers = bootstrap,
             BrokerAddressFamily = BrokerAddressFamily.V4,
             Acks = Acks.All,
-            LingerMs = 5,
+            LingerMs = LingerMs,
             BatchSize = 1_000_000,
-            QueueBufferingMaxMessages = window,
+            // The window is counted by a semaphore released in the delivery report, exactly as the peer's queue of
+            // pending acks; librdkafka's own bound (records not yet freed after their report) is only a backstop.
+            QueueBufferingMaxMessages = window * 2,
             CompressionType = CompressionType.None,
             EnableIdempotence = false,
+            SocketNagleDisable = true,
+            DeliveryReportFields = "value",
         });
         var sent = new long[records];
         var latency = new long[records];
         var acked = 0;
         var errors = 0;
         using var done = new ManualResetEventSlim();
+        using var unacknowledged = new SemaphoreSlim(window, window);
         void OnDelivery(DeliveryReport<Null, byte[]> report)
         {
             var index = BinaryPrimitives.ReadInt32LittleEndian(report.Message.Value);
             latency[index] = Stopwatch.GetTimestamp() - sent[index];
+            unacknowledged.Release();
             if (report.Error.IsError)
             {
                 Interlocked.Increment(ref errors);
@@ -69,7 +78,7 @@ internal static class KafkaWorkload
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < records; i++)
         {
-            ct.ThrowIfCancellationRequested();
+            unacknowledged.Wait(ct);
             var value = new byte[size];
             BinaryPrimitives.WriteInt32LittleEndian(value, i);
             sent[i] = Stopwatch.GetTimestamp();
@@ -104,7 +113,7 @@ internal static class KafkaWorkload
     /// (Kafka's unit of parallel consumption) on its own thread; the rate is timed from the first record to the last
     /// (client start-up and connection excluded, as for the peer, whose connection already exists).
     /// </summary>
-    private static double Consume(string bootstrap, string topic, int records, int consumers, CancellationToken ct)
+    private static double Consume(string bootstrap, string topic, int records, int size, int consumers, CancellationToken ct)
     {
         int[] partitions;
         using (var admin = new AdminClientBuilder(With(new AdminClientConfig { BootstrapServers = bootstrap, BrokerAddressFamily = BrokerAddressFamily.V4 })).Build())
@@ -113,12 +122,12 @@ internal static class KafkaWorkload
         }
 
         consumers = Math.Clamp(consumers, 1, partitions.Length);
-        var total = 0L;
+        var tally = new RecordTally(records);
         var firstRecordTicks = 0L;
         var threads = Enumerable.Range(0, consumers).Select(c =>
         {
             var mine = partitions.Where((_, i) => i % consumers == c).ToArray();
-            var thread = new Thread(() => ConsumePartitions(bootstrap, topic, mine, records, ref total, ref firstRecordTicks, ct)) { IsBackground = true };
+            var thread = new Thread(() => ConsumePartitions(bootstrap, topic, mine, size, tally, ref firstRecordTicks, ct)) { IsBackground = true, Name = "bench-consume" };
             thread.Start();
             return thread;
         }).ToList();
@@ -127,16 +136,15 @@ internal static class KafkaWorkload
             thread.Join();
         }
 
-        var elapsed = Stopwatch.GetElapsedTime(firstRecordTicks);
-        if (Interlocked.Read(ref total) < records)
+        if (!tally.IsComplete)
         {
-            throw new InvalidOperationException($"consumed only {total} of {records}");
+            throw new InvalidOperationException($"consumed only {tally.Distinct} of {records}");
         }
 
-        return (records - 1) / elapsed.TotalSeconds;
+        return (records - 1) / Stopwatch.GetElapsedTime(firstRecordTicks, tally.CompletedTicks).TotalSeconds;
     }
 
-    private static void ConsumePartitions(string bootstrap, string topic, int[] partitions, int records, ref long total, ref long firstRecordTicks, CancellationToken ct)
+    private static void ConsumePartitions(string bootstrap, string topic, int[] partitions, int size, RecordTally tally, ref long firstRecordTicks, CancellationToken ct)
     {
         var config = With(new ConsumerConfig
         {
@@ -156,21 +164,27 @@ internal static class KafkaWorkload
             FetchQueueBackoffMs = 10,
             ConsumeResultFields = "none",
         });
-        using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).Build();
+        using var consumer = new ConsumerBuilder<Ignore, int>(config).SetValueDeserializer(new RecordIndex(size)).Build();
         consumer.Assign(partitions.Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
         var atEnd = 0;
-        while (atEnd < partitions.Length && Interlocked.Read(ref total) < records)
+        var first = true;
+        while (atEnd < partitions.Length && !tally.IsComplete)
         {
             ct.ThrowIfCancellationRequested();
-            var r = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"consumed only {Interlocked.Read(ref total)} of {records}");
+            var r = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"consumed only {tally.Distinct} records");
             if (r.IsPartitionEOF)
             {
                 atEnd++;
+                continue;
             }
-            else if (Interlocked.Increment(ref total) == 1)
+
+            if (first)
             {
-                Interlocked.Exchange(ref firstRecordTicks, Stopwatch.GetTimestamp());
+                first = false;
+                Interlocked.CompareExchange(ref firstRecordTicks, Stopwatch.GetTimestamp(), 0);
             }
+
+            tally.Mark(r.Message.Value);
         }
 
         consumer.Close();

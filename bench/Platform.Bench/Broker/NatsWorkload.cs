@@ -8,7 +8,8 @@ namespace Platform.Bench.Broker;
 
 /// <summary>
 /// The same work on NATS JetStream: a file-storage stream, publishes with a window of in-flight acks (each record's
-/// ack latency measured), then a pull consumer (no acks, like a Kafka consumer) reading everything back.
+/// ack latency measured), then a pull consumer (no acks, like a Kafka consumer) reading everything back, each record's
+/// index read in place (<see cref="RecordIndex"/>) as on the Kafka side.
 /// </summary>
 internal static class NatsWorkload
 {
@@ -46,15 +47,18 @@ internal static class NatsWorkload
         var (p50, p99) = Result.Percentiles(latency, records);
 
         var consumer = await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig("reader") { AckPolicy = ConsumerConfigAckPolicy.None, DeliverPolicy = ConsumerConfigDeliverPolicy.All }, ct);
-        var count = 0;
-        await foreach (var msg in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 10_000 }, cancellationToken: ct))
+        var tally = new RecordTally(records);
+        var first = true;
+        await foreach (var msg in consumer.ConsumeAsync(new RecordIndex(size), new NatsJSConsumeOpts { MaxMsgs = 10_000 }, ct))
         {
-            if (++count == 1)
+            if (first)
             {
+                first = false;
                 clock.Restart(); // timed from the first record to the last, as on the Kafka side
             }
 
-            if (count == records)
+            tally.Mark(msg.Data);
+            if (tally.IsComplete)
             {
                 break;
             }
