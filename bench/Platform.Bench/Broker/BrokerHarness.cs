@@ -26,7 +26,7 @@ internal sealed class BrokerHarness : IHarness
         var rounds = IntArg(args, "--rounds", 6);
         var roundSize = IntArg(args, "--round-records", 500_000);
         var window = IntArg(args, "--window", 4096);
-        var consumers = IntArg(args, "--consumers", 1);
+        var consumers = IntArg(args, "--consumers", 2);
         var repeat = IntArg(args, "--repeat", 5);
         var skipPeer = args.Contains("--no-peer");
         KafkaWorkload.LingerMs = IntArg(args, "--linger-ms", 1);
@@ -55,7 +55,7 @@ internal sealed class BrokerHarness : IHarness
                 KafkaWorkload.Run(broker.BootstrapServers, "warmup", Math.Max(1, records / 2), size, window, consumers, cancellationToken);
                 if (nats is not null)
                 {
-                    await NatsWorkload.RunAsync(nats.Url, "warmup", Math.Max(1, records / 2), size, window, cancellationToken);
+                    await NatsWorkload.RunAsync(nats.Url, "warmup", Math.Max(1, records / 2), size, window, consumers, cancellationToken);
                 }
 
                 var runs = new List<Result>();
@@ -66,7 +66,7 @@ internal sealed class BrokerHarness : IHarness
                     Console.WriteLine($"platform-broker run {i + 1}: {runs[^1]}");
                     if (nats is not null)
                     {
-                        peerRuns.Add(await NatsWorkload.RunAsync(nats.Url, $"bench{i}", records, size, window, cancellationToken));
+                        peerRuns.Add(await NatsWorkload.RunAsync(nats.Url, $"bench{i}", records, size, window, consumers, cancellationToken));
                         Console.WriteLine($"nats-jetstream run {i + 1}: {peerRuns[^1]}");
                     }
                 }

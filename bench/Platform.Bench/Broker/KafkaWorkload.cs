@@ -123,11 +123,10 @@ internal static class KafkaWorkload
 
         consumers = Math.Clamp(consumers, 1, partitions.Length);
         var tally = new RecordTally(records);
-        var firstRecordTicks = 0L;
         var threads = Enumerable.Range(0, consumers).Select(c =>
         {
             var mine = partitions.Where((_, i) => i % consumers == c).ToArray();
-            var thread = new Thread(() => ConsumePartitions(bootstrap, topic, mine, size, tally, ref firstRecordTicks, ct)) { IsBackground = true, Name = "bench-consume" };
+            var thread = new Thread(() => ConsumePartitions(bootstrap, topic, mine, size, tally, ct)) { IsBackground = true, Name = "bench-consume" };
             thread.Start();
             return thread;
         }).ToList();
@@ -141,10 +140,10 @@ internal static class KafkaWorkload
             throw new InvalidOperationException($"consumed only {tally.Distinct} of {records}");
         }
 
-        return (records - 1) / Stopwatch.GetElapsedTime(firstRecordTicks, tally.CompletedTicks).TotalSeconds;
+        return (records - 1) / tally.Elapsed.TotalSeconds;
     }
 
-    private static void ConsumePartitions(string bootstrap, string topic, int[] partitions, int size, RecordTally tally, ref long firstRecordTicks, CancellationToken ct)
+    private static void ConsumePartitions(string bootstrap, string topic, int[] partitions, int size, RecordTally tally, CancellationToken ct)
     {
         var config = With(new ConsumerConfig
         {
@@ -167,7 +166,6 @@ internal static class KafkaWorkload
         using var consumer = new ConsumerBuilder<Ignore, int>(config).SetValueDeserializer(new RecordIndex(size)).Build();
         consumer.Assign(partitions.Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
         var atEnd = 0;
-        var first = true;
         while (atEnd < partitions.Length && !tally.IsComplete)
         {
             ct.ThrowIfCancellationRequested();
@@ -176,12 +174,6 @@ internal static class KafkaWorkload
             {
                 atEnd++;
                 continue;
-            }
-
-            if (first)
-            {
-                first = false;
-                Interlocked.CompareExchange(ref firstRecordTicks, Stopwatch.GetTimestamp(), 0);
             }
 
             tally.Mark(r.Message.Value);

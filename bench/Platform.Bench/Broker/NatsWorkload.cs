@@ -13,7 +13,7 @@ namespace Platform.Bench.Broker;
 /// </summary>
 internal static class NatsWorkload
 {
-    public static async Task<Result> RunAsync(string url, string stream, int records, int size, int window, CancellationToken ct)
+    public static async Task<Result> RunAsync(string url, string stream, int records, int size, int window, int consumers, CancellationToken ct)
     {
         await using var client = new NatsClient(url);
         var js = client.CreateJetStreamContext();
@@ -46,26 +46,38 @@ internal static class NatsWorkload
         var produceRate = records / clock.Elapsed.TotalSeconds;
         var (p50, p99) = Result.Percentiles(latency, records);
 
-        var consumer = await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig("reader") { AckPolicy = ConsumerConfigAckPolicy.None, DeliverPolicy = ConsumerConfigDeliverPolicy.All }, ct);
+        await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig("reader") { AckPolicy = ConsumerConfigAckPolicy.None, DeliverPolicy = ConsumerConfigDeliverPolicy.All }, ct);
         var tally = new RecordTally(records);
-        var first = true;
-        await foreach (var msg in consumer.ConsumeAsync(new RecordIndex(size), new NatsJSConsumeOpts { MaxMsgs = 10_000 }, ct))
-        {
-            if (first)
-            {
-                first = false;
-                clock.Restart(); // timed from the first record to the last, as on the Kafka side
-            }
+        using var complete = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var readers = Enumerable.Range(0, Math.Max(1, consumers)).Select(_ => Task.Run(() => ReadAsync(url, stream, size, tally, complete), ct)).ToList();
+        await Task.WhenAll(readers);
+        ct.ThrowIfCancellationRequested();
+        return new Result(produceRate, p50, p99, (records - 1) / tally.Elapsed.TotalSeconds);
+    }
 
-            tally.Mark(msg.Data);
-            if (tally.IsComplete)
+    /// <summary>
+    /// One reader of the durable pull consumer on its own connection (several readers share its records, as Kafka
+    /// consumers share partitions); the first to see the last missing record stops the others.
+    /// </summary>
+    private static async Task ReadAsync(string url, string stream, int size, RecordTally tally, CancellationTokenSource complete)
+    {
+        await using var client = new NatsClient(url);
+        var consumer = await client.CreateJetStreamContext().GetConsumerAsync(stream, "reader", complete.Token);
+        try
+        {
+            await foreach (var msg in consumer.ConsumeAsync(new RecordIndex(size), new NatsJSConsumeOpts { MaxMsgs = 10_000 }, complete.Token))
             {
-                break;
+                tally.Mark(msg.Data);
+                if (tally.IsComplete)
+                {
+                    await complete.CancelAsync();
+                    return;
+                }
             }
         }
-
-        clock.Stop();
-        return new Result(produceRate, p50, p99, (records - 1) / clock.Elapsed.TotalSeconds);
+        catch (OperationCanceledException) when (tally.IsComplete)
+        {
+        }
     }
 
     private static async Task CompleteAsync((int Index, Task<PubAckResponse> Ack) pending, long[] sent, long[] latency)

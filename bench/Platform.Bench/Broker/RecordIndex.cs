@@ -36,9 +36,16 @@ internal sealed class RecordTally(int records)
 {
     private readonly int[] _seen = new int[records];
     private int _distinct;
+    private long _firstTicks;
     private long _completedTicks;
 
     public int Distinct => Volatile.Read(ref _distinct);
+
+    /// <summary>When the first record arrived (Stopwatch ticks).</summary>
+    public long FirstTicks => Volatile.Read(ref _firstTicks);
+
+    /// <summary>From the first record to the last: what a consume rate is timed over (client start-up excluded).</summary>
+    public TimeSpan Elapsed => System.Diagnostics.Stopwatch.GetElapsedTime(FirstTicks, CompletedTicks);
 
     /// <summary>When the last missing record arrived (Stopwatch ticks; 0 until then).</summary>
     public long CompletedTicks => Volatile.Read(ref _completedTicks);
@@ -53,7 +60,18 @@ internal sealed class RecordTally(int records)
             throw new InvalidOperationException($"a record came back damaged (index {index} of {_seen.Length})");
         }
 
-        if (Interlocked.Exchange(ref _seen[index], 1) == 0 && Interlocked.Increment(ref _distinct) == _seen.Length)
+        if (Interlocked.Exchange(ref _seen[index], 1) != 0)
+        {
+            return;
+        }
+
+        var distinct = Interlocked.Increment(ref _distinct);
+        if (distinct == 1)
+        {
+            Volatile.Write(ref _firstTicks, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
+
+        if (distinct == _seen.Length)
         {
             Volatile.Write(ref _completedTicks, System.Diagnostics.Stopwatch.GetTimestamp());
         }
