@@ -74,6 +74,14 @@ public sealed class BrokerOptions
     public int MaxFetchBytes { get; set; } = 55 * 1024 * 1024;
 
     /// <summary>
+    /// Broker-wide bytes of Fetch answers built and not yet sent: a Fetch with records to return reserves its answer's
+    /// cap (the smaller of its max_bytes and <see cref="MaxFetchBytes"/>) before reading them and waits while the budget
+    /// is spent, so clients that stop reading their answers hold at most this much memory, however many connect. One
+    /// answer is always admitted when none is held. 0 or less: no limit.
+    /// </summary>
+    public long MaxQueuedFetchBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>
     /// The longest a Fetch parks, whatever max_wait it asks for (a broker may answer a long poll early; clients fetch
     /// again). Bounds how long a connection's in-order answers can be held up by one request.
     /// </summary>

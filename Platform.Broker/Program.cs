@@ -19,7 +19,7 @@ if (command is null && (args.Contains("--help") || args.Contains("-h")))
         Every setting is also the configuration key Broker:<Name> and the environment variable BROKER__<NAME>
         (Listen, AdvertisedListen, DataDirectory, MetricsListen, DefaultPartitions, AutoCreateTopics, FlushMode, FlushInterval,
         FlushBytes, NodeId, ClusterId, MaxFrameBytes, MaxConnections, MaxInFlightRequestsPerConnection, MaxQueuedRequestBytes,
-        ConnectionIdleTimeout, FrameTimeout, MaxFetchWait, MaxFetchBytes, RetentionMs, RetentionBytes, RetentionCheckInterval,
+        ConnectionIdleTimeout, FrameTimeout, MaxFetchWait, MaxFetchBytes, MaxQueuedFetchBytes, RetentionMs, RetentionBytes, RetentionCheckInterval,
         SegmentBytes, SegmentMs, IndexIntervalBytes, MaxMessageBytes, GroupInitialRebalanceDelay, GroupMinSessionTimeoutMs,
         GroupMaxSessionTimeoutMs, OffsetsRetention).
         Security (Broker:Security:<Name>, BROKER__SECURITY__<NAME>): Enabled, CertificatePath, KeyPath, Mechanisms,

@@ -416,13 +416,7 @@ internal sealed partial class KafkaConnection
             await previousWritten.WaitAsync(token);
         }
 
-        var response = await _dispatcher.DispatchAsync(context, token);
-        if (response is not null)
-        {
-            _fetchBytes.Add(response.Length);
-        }
-
-        return response;
+        return await _dispatcher.DispatchAsync(context, token);
     }
 
     private ValueTask<ResponseBuffer?> Dispatch(RequestContext context, CancellationToken token)
@@ -526,7 +520,7 @@ internal sealed partial class KafkaConnection
                 {
                     _unflushedFetch?.TrySetResult();
                     _unflushedFetch = pending.FetchWritten;
-                    _unflushedFetchBytes += response?.Length ?? 0;
+                    _unflushedFetchBytes += response?.HeldBytes ?? 0;
                 }
 
                 if (response is not null)
@@ -622,9 +616,9 @@ internal sealed partial class KafkaConnection
         try
         {
             var response = await pending.Response;
-            if (response is not null && pending.FetchWritten is not null)
+            if (response is not null)
             {
-                _fetchBytes.Remove(response.Length);
+                _fetchBytes.Remove(response.HeldBytes);
             }
 
             response?.Dispose();

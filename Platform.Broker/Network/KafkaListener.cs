@@ -24,7 +24,7 @@ internal sealed partial class KafkaListener : IAsyncDisposable
     private readonly Task _acceptLoop;
     private readonly Task _timeoutLoop;
     private readonly RequestByteBudget _budget;
-    private readonly ResponseByteGauge _fetchBytes = new();
+    private readonly ResponseByteGauge _fetchBytes;
     private long _nextId;
 
     private readonly BrokerSecurity? _security;
@@ -37,6 +37,7 @@ internal sealed partial class KafkaListener : IAsyncDisposable
         _metrics = metrics;
         _logger = logger;
         _budget = new RequestByteBudget(options.MaxQueuedRequestBytes);
+        _fetchBytes = dispatcher.FetchAnswers;
         _socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {

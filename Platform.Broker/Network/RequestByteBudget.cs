@@ -20,6 +20,9 @@ internal sealed class RequestByteBudget
         _limit = limit;
     }
 
+    /// <summary>The budget; 0 or less: no limit.</summary>
+    public long Limit => _limit;
+
     /// <summary>Bytes currently reserved.</summary>
     public long Used
     {
@@ -51,6 +54,15 @@ internal sealed class RequestByteBudget
             }
 
             await released.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Takes <paramref name="bytes"/> at once, even past the limit (for bytes already in memory).</summary>
+    public void Take(long bytes)
+    {
+        lock (_lock)
+        {
+            _used += bytes;
         }
     }
 

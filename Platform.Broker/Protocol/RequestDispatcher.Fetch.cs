@@ -43,13 +43,30 @@ internal sealed partial class RequestDispatcher
 
             if (ready)
             {
-                var response = BuildFetchResponse(ctx, partitions, maxBytes, out var recordBytes);
+                // Records to read: room for the answer is reserved from the broker-wide budget first (waiting while
+                // answers other clients have not read yet fill it), then what the answer really takes is kept.
+                var cap = AnswerCap(partitions, maxBytes);
+                var reserved = cap > 0 ? await FetchAnswers.ReserveAsync(cap, cancellationToken) : 0;
+                ResponseBuffer response;
+                long recordBytes;
+                try
+                {
+                    response = BuildFetchResponse(ctx, partitions, maxBytes, out recordBytes);
+                }
+                catch
+                {
+                    FetchAnswers.Cancel(reserved);
+                    throw;
+                }
+
                 if (recordBytes >= minBytes || maxWaitMs <= 0 || Stopwatch.GetTimestamp() >= deadline || HasError(partitions))
                 {
+                    response.HeldBytes = FetchAnswers.Commit(reserved, response.Length);
                     return response;
                 }
 
                 response.Dispose();
+                FetchAnswers.Cancel(reserved);
             }
 
             var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
@@ -60,6 +77,24 @@ internal sealed partial class RequestDispatcher
 
             await WaitForAnyAsync(partitions, remaining, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// The most an answer to these partitions can take: their record caps (within max_bytes) plus room for the headers;
+    /// 0 when no partition has records to return. An answer of one batch larger than that takes the rest once built.
+    /// </summary>
+    private static long AnswerCap(List<FetchPartition> partitions, int maxBytes)
+    {
+        long records = 0;
+        foreach (var p in partitions)
+        {
+            if (p.Log is { IsClosed: false } log && p.Offset >= log.LogStartOffset && p.Offset < log.LogEndOffset)
+            {
+                records += Math.Max(1, p.MaxBytes);
+            }
+        }
+
+        return records == 0 ? 0 : Math.Min(records, Math.Max(1, maxBytes)) + 64 + (64L * partitions.Count);
     }
 
     private static bool HasError(List<FetchPartition> partitions)

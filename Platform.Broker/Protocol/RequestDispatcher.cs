@@ -26,7 +26,11 @@ internal sealed partial class RequestDispatcher
         _options = options;
         _logger = logger;
         _advertised = options.AdvertisedListen is { Length: > 0 } advertised ? ParseHostPort(advertised) : null;
+        FetchAnswers = new Network.ResponseByteGauge(options.MaxQueuedFetchBytes);
     }
+
+    /// <summary>The broker-wide budget of Fetch answers built and not yet sent (the connections give their bytes back).</summary>
+    internal Network.ResponseByteGauge FetchAnswers { get; }
 
     /// <summary>
     /// Splits <c>host:port</c> (an IPv6 host in brackets); throws <see cref="ArgumentException"/> for anything else or a

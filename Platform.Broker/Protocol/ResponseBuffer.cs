@@ -33,6 +33,9 @@ internal sealed class ResponseBuffer : IBufferWriter<byte>, IDisposable
 
     public int Length => _written;
 
+    /// <summary>Bytes of the broker-wide Fetch answer budget this answer holds until it is sent (0: none).</summary>
+    public long HeldBytes { get; set; }
+
     public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, _written);
 
     /// <summary>Writes the frame size prefix (everything after the first 4 bytes).</summary>

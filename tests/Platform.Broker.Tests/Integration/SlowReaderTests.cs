@@ -34,8 +34,8 @@ public sealed class SlowReaderTests : IAsyncLifetime
     public async Task ClientThatStopsReading_IsClosed_AtTheWriteDeadline_WhileAProducerKeepsWorking()
     {
         var ct = TestContext.Current.CancellationToken;
-        var topic = await CreateBigPartitionAsync(ct);
-        using var silent = await PipelineFetchesAsync(topic, ct);
+        var topic = await CreateBigPartitionAsync(_broker, ct);
+        using var silent = await PipelineFetchesAsync(_broker, topic, ct);
 
         using (var producer = new ProducerBuilder<Null, string>(BrokerFixture.ProducerConfigFor(_broker.BootstrapServers)).Build())
         {
@@ -53,8 +53,8 @@ public sealed class SlowReaderTests : IAsyncLifetime
     public async Task PipelinedFetches_HoldOneAnswerPerConnection_AndAreAllAnsweredInOrder_WhileAConsumerConsumes()
     {
         var ct = TestContext.Current.CancellationToken;
-        var topic = await CreateBigPartitionAsync(ct);
-        using var slow = await PipelineFetchesAsync(topic, ct);
+        var topic = await CreateBigPartitionAsync(_broker, ct);
+        using var slow = await PipelineFetchesAsync(_broker, topic, ct);
 
         var config = BrokerFixture.ConsumerConfigFor(_broker.BootstrapServers, "slow-reader-neighbour");
         using (var consumer = new ConsumerBuilder<Ignore, string>(config).Build())
@@ -85,12 +85,59 @@ public sealed class SlowReaderTests : IAsyncLifetime
         await Poll.UntilAsync(() => _broker.FetchResponseBytes.Held == 0, Deadline, "every answer written", ct);
     }
 
+    [Fact]
+    public async Task SilentClientsOnManyConnections_HoldNoMoreThanTheFetchAnswerBudget_AndAConsumerStillGetsEverything()
+    {
+        // A budget that fits one 1.5 MB answer: four connections pipelining Fetches of the whole partition and reading
+        // nothing would hold four answers (one each) without it.
+        var ct = TestContext.Current.CancellationToken;
+        using var directory = new TempDirectory("broker-fetchbudget");
+        var options = BrokerFixture.Options(directory.Path);
+        options.FrameTimeout = TimeSpan.FromSeconds(1);
+        options.MaxQueuedFetchBytes = 2_000_000;
+        await using var broker = await BrokerServer.StartAsync(options, BrokerFixture.CreateLoggerFactory(), ct);
+        var topic = await CreateBigPartitionAsync(broker, ct);
+        var silent = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                silent.Add(await PipelineFetchesAsync(broker, topic, ct));
+            }
+
+            await Poll.UntilAsync(() => broker.FetchResponseBytes.Held > Batches * BatchChars, Deadline, "a silent client's answer held", ct);
+            var config = BrokerFixture.ConsumerConfigFor(broker.BootstrapServers, "fetch-budget-neighbour");
+            using (var consumer = new ConsumerBuilder<Ignore, string>(config).Build())
+            {
+                consumer.Assign(new TopicPartitionOffset(topic, 0, 0));
+                for (var i = 0; i < Batches; i++)
+                {
+                    var record = consumer.Consume(Deadline);
+                    Assert.NotNull(record);
+                    Assert.Equal(new string((char)('a' + i), BatchChars), record.Message.Value);
+                }
+            }
+
+            await Poll.UntilAsync(() => broker.ConnectionCount == 0, Deadline, "the silent connections closed at the write deadline", ct);
+            await Poll.UntilAsync(() => broker.FetchResponseBytes.Held == 0 && broker.FetchResponseBytes.Reserved == 0, Deadline, "every answer's bytes given back", ct);
+            Assert.InRange(broker.FetchResponseBytes.Peak, Batches * BatchChars, 2 * Batches * BatchChars);
+            Assert.Equal(4, broker.Metrics.TimedOutConnections.Value);
+        }
+        finally
+        {
+            foreach (var socket in silent)
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
     /// <summary>One partition of 10 batches of 150 kB (each a single record).</summary>
-    private async Task<string> CreateBigPartitionAsync(CancellationToken ct)
+    private static async Task<string> CreateBigPartitionAsync(BrokerServer broker, CancellationToken ct)
     {
         var topic = BrokerFixture.UniqueTopic("slowreader");
-        _broker.Log.CreateTopic(topic, 1);
-        await using var raw = await RawKafkaClient.ConnectAsync(_broker.BootstrapServers);
+        broker.Log.CreateTopic(topic, 1);
+        await using var raw = await RawKafkaClient.ConnectAsync(broker.BootstrapServers);
         for (var i = 0; i < Batches; i++)
         {
             var produced = await RawProtocolTests.ProduceAsync(raw, topic, TestBatch.Build(-1, -1, -1, 1000, new string((char)('a' + i), BatchChars)), ct);
@@ -101,11 +148,11 @@ public sealed class SlowReaderTests : IAsyncLifetime
     }
 
     /// <summary>A socket with a tiny receive buffer that sends many Fetches (v4, the whole partition each) and reads nothing.</summary>
-    private async Task<Socket> PipelineFetchesAsync(string topic, CancellationToken ct)
+    private static async Task<Socket> PipelineFetchesAsync(BrokerServer broker, string topic, CancellationToken ct)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
-        var colon = _broker.BootstrapServers.LastIndexOf(':');
-        await socket.ConnectAsync(_broker.BootstrapServers[..colon], int.Parse(_broker.BootstrapServers[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture), ct);
+        var colon = broker.BootstrapServers.LastIndexOf(':');
+        await socket.ConnectAsync(broker.BootstrapServers[..colon], int.Parse(broker.BootstrapServers[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture), ct);
         for (var correlation = 1; correlation <= Fetches; correlation++)
         {
             var frame = new RequestWriter().Int16(1).Int16(4).Int32(correlation).String("slow-reader")
