@@ -113,6 +113,8 @@ public sealed partial class BrokerServer : IAsyncDisposable
             var dispatcher = new RequestDispatcher(log, groups, options, logger);
             security = BrokerSecurity.Create(options, metrics, loggerFactory);
             listener = new KafkaListener(endpoint, dispatcher, options, metrics, security, loggerFactory.CreateLogger("Platform.Broker.Network"));
+            var budgets = listener;
+            metrics.AttachBudgets(() => budgets.QueuedRequestBytes, () => budgets.FetchResponseBytes.Held);
             string? metricsUrl = null;
             if (options.MetricsListen is { Length: > 0 } metricsListen)
             {

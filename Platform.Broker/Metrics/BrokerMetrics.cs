@@ -19,6 +19,8 @@ internal sealed class BrokerMetrics
     private readonly Counter.Child _unknownRequests;
     private readonly Counter.Child[] _denials;
     private readonly Gauge _partitionBytes;
+    private readonly Gauge _queuedRequestBytes;
+    private readonly Gauge _fetchAnswerBytes;
     private readonly Gauge _partitionEnd;
     private readonly Gauge _partitionStart;
     private readonly Gauge _groupLag;
@@ -46,6 +48,8 @@ internal sealed class BrokerMetrics
         BytesIn = factory.CreateCounter("broker_network_received_bytes_total", "Bytes of request frames received.");
         BytesOut = factory.CreateCounter("broker_network_sent_bytes_total", "Bytes of response frames sent.");
         Connections = factory.CreateGauge("broker_connections", "Open client connections.");
+        _queuedRequestBytes = factory.CreateGauge("broker_queued_request_bytes", "Bytes of requests read and not yet answered, over all connections (bounded by MaxQueuedRequestBytes).");
+        _fetchAnswerBytes = factory.CreateGauge("broker_fetch_answer_bytes", "Bytes of Fetch answers built and not yet sent, over all connections (bounded by MaxQueuedFetchBytes).");
         RejectedConnections = factory.CreateCounter("broker_connections_rejected_total", "Connections closed at once because the connection limit was reached.");
         TimedOutConnections = factory.CreateCounter("broker_connections_timed_out_total", "Connections closed for idling past ConnectionIdleTimeout or not finishing a frame within FrameTimeout.");
         ProtocolErrors = factory.CreateCounter("broker_protocol_errors_total", "Connections closed because of a malformed, truncated or oversized request.");
@@ -110,6 +114,16 @@ internal sealed class BrokerMetrics
         {
             _unknownRequests.Inc();
         }
+    }
+
+    /// <summary>Refreshes the two broker-wide memory budgets' gauges before every scrape.</summary>
+    public void AttachBudgets(Func<long> queuedRequestBytes, Func<long> fetchAnswerBytes)
+    {
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            _queuedRequestBytes.Set(queuedRequestBytes());
+            _fetchAnswerBytes.Set(fetchAnswerBytes());
+        });
     }
 
     /// <summary>Refreshes the log and group gauges from the live state before every scrape.</summary>

@@ -106,6 +106,13 @@ public sealed class SlowReaderTests : IAsyncLifetime
             }
 
             await Poll.UntilAsync(() => broker.FetchResponseBytes.Held > Batches * BatchChars, Deadline, "a silent client's answer held", ct);
+            using (var exposition = new MemoryStream())
+            {
+                await broker.Metrics.Registry.CollectAndExportAsTextAsync(exposition, ct);
+                var line = System.Text.Encoding.UTF8.GetString(exposition.ToArray()).Split('\n').Single(l => l.StartsWith("broker_fetch_answer_bytes ", StringComparison.Ordinal));
+                Assert.InRange(double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), Batches * BatchChars, 2 * Batches * BatchChars);
+            }
+
             var config = BrokerFixture.ConsumerConfigFor(broker.BootstrapServers, "fetch-budget-neighbour");
             using (var consumer = new ConsumerBuilder<Ignore, string>(config).Build())
             {
