@@ -18,6 +18,7 @@ public sealed partial class PartitionLog : IDisposable
     private readonly Lock _appendLock = new();
     private readonly Lock _flushLock = new();
     private readonly ProducerStateManager _producers = new();
+    private readonly Action _flushCore;
 
     /// <summary>Rolled segments not yet fsynced, oldest first (under <see cref="_appendLock"/>).</summary>
     private readonly List<LogSegment> _unflushed = [];
@@ -44,6 +45,7 @@ public sealed partial class PartitionLog : IDisposable
         _flushRequested = flushRequested;
         _segments = segments;
         _logEndOffset = segments[^1].NextOffset;
+        _flushCore = FlushCore;
     }
 
     public string Topic => _topic.Name;
@@ -572,8 +574,9 @@ public sealed partial class PartitionLog : IDisposable
             try
             {
                 // Off the caller's thread: the connection that appended goes on reading (its next Produce is appended
-                // meanwhile and joins the next fsync), and a Produce to several partitions fsyncs them side by side.
-                await Task.Run(FlushCore).ConfigureAwait(false);
+                // meanwhile and joins the next fsync), and a Produce to several partitions fsyncs them side by side —
+                // on threads of their own, not the pool's (see FsyncThreads).
+                await FsyncThreads.RunAsync(_flushCore).ConfigureAwait(false);
             }
             finally
             {

@@ -385,6 +385,7 @@ public sealed class PartitionLogTests
         Assert.Equal(ErrorCode.None, (await first).Error);
         Assert.Equal(ErrorCode.None, (await second).Error);
         Assert.Equal(0, topic.Partitions[0].UnflushedBytes);
+        Assert.False(disk.RanOnThreadPool, "a strict append's fsync held a thread-pool thread");
     }
 
     /// <summary>A disk whose fsyncs wait until the test releases them (at most 30 s, so a failing test ends).</summary>
@@ -401,8 +402,12 @@ public sealed class PartitionLogTests
         {
         }
 
+        /// <summary>True once an fsync ran on a thread-pool thread (blocking one that request handlers need).</summary>
+        public bool RanOnThreadPool { get; private set; }
+
         public void BeforeFlush()
         {
+            RanOnThreadPool |= Thread.CurrentThread.IsThreadPoolThread;
             Interlocked.Increment(ref _held);
             _released.Wait(TimeSpan.FromSeconds(30));
         }
