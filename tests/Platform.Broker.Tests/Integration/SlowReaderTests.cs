@@ -56,17 +56,7 @@ public sealed class SlowReaderTests : IAsyncLifetime
         var topic = await CreateBigPartitionAsync(_broker, ct);
         using var slow = await PipelineFetchesAsync(_broker, topic, ct);
 
-        var config = BrokerFixture.ConsumerConfigFor(_broker.BootstrapServers, "slow-reader-neighbour");
-        using (var consumer = new ConsumerBuilder<Ignore, string>(config).Build())
-        {
-            consumer.Assign(new TopicPartitionOffset(topic, 0, 0));
-            for (var i = 0; i < Batches; i++)
-            {
-                var record = consumer.Consume(Deadline);
-                Assert.NotNull(record);
-                Assert.Equal(BatchChars, record.Message.Value.Length);
-            }
-        }
+        ConsumeEveryBatch(_broker, topic, "slow-reader-neighbour");
 
         // Reading slowly now: every answer arrives, in order, each with the whole partition.
         using var stream = new NetworkStream(slow, ownsSocket: false);
@@ -113,17 +103,7 @@ public sealed class SlowReaderTests : IAsyncLifetime
                 Assert.InRange(double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), Batches * BatchChars, 2 * Batches * BatchChars);
             }
 
-            var config = BrokerFixture.ConsumerConfigFor(broker.BootstrapServers, "fetch-budget-neighbour");
-            using (var consumer = new ConsumerBuilder<Ignore, string>(config).Build())
-            {
-                consumer.Assign(new TopicPartitionOffset(topic, 0, 0));
-                for (var i = 0; i < Batches; i++)
-                {
-                    var record = consumer.Consume(Deadline);
-                    Assert.NotNull(record);
-                    Assert.Equal(new string((char)('a' + i), BatchChars), record.Message.Value);
-                }
-            }
+            ConsumeEveryBatch(broker, topic, "fetch-budget-neighbour");
 
             await Poll.UntilAsync(() => broker.ConnectionCount == 0, Deadline, "the silent connections closed at the write deadline", ct);
             await Poll.UntilAsync(() => broker.FetchResponseBytes.Held == 0 && broker.FetchResponseBytes.Reserved == 0, Deadline, "every answer's bytes given back", ct);
@@ -136,6 +116,19 @@ public sealed class SlowReaderTests : IAsyncLifetime
             {
                 socket.Dispose();
             }
+        }
+    }
+
+    /// <summary>A well-behaved Confluent.Kafka consumer reads every batch of the partition, each whole.</summary>
+    private static void ConsumeEveryBatch(BrokerServer broker, string topic, string group)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, string>(BrokerFixture.ConsumerConfigFor(broker.BootstrapServers, group)).Build();
+        consumer.Assign(new TopicPartitionOffset(topic, 0, 0));
+        for (var i = 0; i < Batches; i++)
+        {
+            var record = consumer.Consume(Deadline);
+            Assert.NotNull(record);
+            Assert.Equal(new string((char)('a' + i), BatchChars), record.Message.Value);
         }
     }
 
