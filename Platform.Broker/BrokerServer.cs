@@ -192,13 +192,11 @@ public sealed partial class BrokerServer : IAsyncDisposable
 
     private static async Task<IPEndPoint> ParseEndPointAsync(string value, string name, CancellationToken cancellationToken)
     {
-        var colon = value.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 0 or > 65535)
+        if (!HostPort.TryParse(value, 0, out var host, out var port))
         {
             throw new ArgumentException($"{name} must be host:port, was '{value}'", name);
         }
 
-        var host = value[..colon].Trim('[', ']');
         if (IPAddress.TryParse(host, out var address))
         {
             return new IPEndPoint(address, port);

@@ -36,23 +36,10 @@ internal sealed partial class RequestDispatcher
     /// Splits <c>host:port</c> (an IPv6 host in brackets); throws <see cref="ArgumentException"/> for anything else or a
     /// port outside 1–65535.
     /// </summary>
-    internal static (string Host, int Port) ParseHostPort(string value)
-    {
-        var colon = value.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
-            || port is < 1 or > 65535)
-        {
-            throw new ArgumentException($"AdvertisedListen must be host:port with a port from 1 to 65535, was '{value}'", nameof(value));
-        }
-
-        var host = value[..colon].Trim('[', ']');
-        if (host.Length == 0)
-        {
-            throw new ArgumentException($"AdvertisedListen has no host: '{value}'", nameof(value));
-        }
-
-        return (host, port);
-    }
+    internal static (string Host, int Port) ParseHostPort(string value) =>
+        HostPort.TryParse(value, 1, out var host, out var port)
+            ? (host, port)
+            : throw new ArgumentException($"AdvertisedListen must be host:port with a host and a port from 1 to 65535, was '{value}'", nameof(value));
 
     /// <summary>The address Metadata and FindCoordinator hand out: AdvertisedListen, or else the one this client dialled.</summary>
     private (string Host, int Port) AdvertisedAddress(RequestContext ctx) =>

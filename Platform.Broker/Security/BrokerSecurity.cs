@@ -106,8 +106,7 @@ internal sealed partial class BrokerSecurity : IDisposable
     /// <summary>Whether a HOST:PORT listen address only accepts connections from this machine.</summary>
     internal static bool IsLoopbackListen(string listen)
     {
-        var colon = listen.LastIndexOf(':');
-        var host = (colon > 0 ? listen[..colon] : listen).Trim('[', ']');
+        var host = HostPort.HostOf(listen);
         return string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
             || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
     }
