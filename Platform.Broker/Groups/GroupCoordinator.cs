@@ -163,7 +163,7 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         while (await timer.WaitForNextTickAsync(_stop.Token))
         {
             var now = Now;
-            foreach (var group in _groups.Values)
+            foreach (var (id, group) in _groups)
             {
                 try
                 {
@@ -173,14 +173,14 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
                 {
                     LogTickFailed(_logger, group.GroupId, ex);
                 }
+
+                ForgetIfEmpty(id, group);
             }
 
             if (++ticks % expiryEvery == 0)
             {
                 await ExpireAsync();
             }
-
-            ForgetEmptyGroups();
         }
     }
 
@@ -205,16 +205,16 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
         }
     }
 
-    /// <summary>Forgets groups that are empty, have no members and no committed offsets (so group state does not only grow).</summary>
-    private void ForgetEmptyGroups()
+    /// <summary>
+    /// Forgets a group that is empty, has no members and no committed offsets (so group state does not only grow);
+    /// checked for each group in the same walk as its session timeouts.
+    /// </summary>
+    private void ForgetIfEmpty(string id, ConsumerGroup group)
     {
-        foreach (var (id, group) in _groups)
+        if (group.State == GroupState.Empty && group.MemberCount == 0 && !Offsets.HasOffsets(id) && group.TryMarkDead())
         {
-            if (group.State == GroupState.Empty && group.MemberCount == 0 && !Offsets.HasOffsets(id) && group.TryMarkDead())
-            {
-                _groups.TryRemove(new KeyValuePair<string, ConsumerGroup>(id, group));
-                LogForgotten(_logger, id);
-            }
+            _groups.TryRemove(new KeyValuePair<string, ConsumerGroup>(id, group));
+            LogForgotten(_logger, id);
         }
     }
 
