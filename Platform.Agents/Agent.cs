@@ -289,12 +289,18 @@ public sealed class Agent : IAsyncDisposable
         sink.Counter(MetricNames.AgentSpoolErrors, "{error}", Counters.SpoolErrors);
         sink.Gauge(MetricNames.AgentSpoolBytes, "By", Counters.SpoolBytes);
 
+        // A stop from here on still queues the whole tick: a batch that has taken a sequence number must reach the
+        // spool (a stop between the number and the queue left a gap that looked like a lost batch, and a log batch cut
+        // in parts could go half, its lines sent again by the next run). The publisher drains the queue until the
+        // loop has ended, so the wait for a slot ends.
+        cancellationToken.ThrowIfCancellationRequested();
+
         // Cut by encoded size, well under the 1 MB record limit of Kafka and the broker; the first part carries
         // the inventory and the host's samples (collected first), every part its own sequence number.
         foreach (var part in SplitMetricBatch(batch, MaxMetricBatchBytes))
         {
             part.Sequence = Interlocked.Increment(ref _metricSequence);
-            await _publisher.EnqueueAsync(new OutgoingRecord(SpoolTopic.Metrics, _key, part.ToByteArray()), cancellationToken);
+            await _publisher.EnqueueAsync(new OutgoingRecord(SpoolTopic.Metrics, _key, part.ToByteArray()), CancellationToken.None);
         }
 
         if (records is null || checkpoint is null)
@@ -328,7 +334,7 @@ public sealed class Agent : IAsyncDisposable
             }
 
             var last = end == records.Count;
-            await _publisher.EnqueueAsync(new OutgoingRecord(SpoolTopic.Logs, _key, logs.ToByteArray(), last ? checkpoint.Save : null), cancellationToken);
+            await _publisher.EnqueueAsync(new OutgoingRecord(SpoolTopic.Logs, _key, logs.ToByteArray(), last ? checkpoint.Save : null), CancellationToken.None);
             start = end;
         }
     }
