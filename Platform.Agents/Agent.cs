@@ -314,9 +314,15 @@ public sealed class Agent : IAsyncDisposable
             // Cut batches by count and encoded size, well under the 1 MB record limit of Kafka and the broker.
             var end = start;
             var size = 0;
-            while (end < records.Count && end - start < MaxLogRecordsPerBatch && (end == start || size + records[end].CalculateSize() <= MaxLogBatchBytes))
+            while (end < records.Count && end - start < MaxLogRecordsPerBatch)
             {
-                size += records[end].CalculateSize() + 4;
+                var recordSize = records[end].CalculateSize(); // once per record: it walks the whole message
+                if (end > start && size + recordSize > MaxLogBatchBytes)
+                {
+                    break;
+                }
+
+                size += recordSize + 4;
                 end++;
             }
 
