@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Platform.Agents.Health;
 using Platform.Telemetry;
 
@@ -47,7 +48,6 @@ internal sealed class HostCollector : ICollector
     private readonly List<CpuTicks> _currentCpu = new(8);
     private readonly List<int> _currentIds = new(8);
     private CpuTicks[] _previousCpu = [];
-    private int[] _previousIds = [];
     private int[] _cpuIds = [];
     private string[] _cpuFrequencyPaths = []; // scaling_cur_freq of each of _cpuIds, built with them
     private bool _cpuFrequencyMissing;
@@ -141,8 +141,8 @@ internal sealed class HostCollector : ICollector
 
     private void CollectStat(SampleSink sink, string text)
     {
-        // Index 0 is the "cpu" total line (id -1); then one "cpuN" line per online CPU, N its number (an offline
-        // CPU has no line, so the position is not the number).
+        // Index 0 is the "cpu" total line; then one "cpuN" line per online CPU, N (in ids, one index lower) its
+        // number (an offline CPU has no line, so the position is not the number).
         var currentList = _currentCpu;
         var ids = _currentIds;
         currentList.Clear();
@@ -166,7 +166,10 @@ internal sealed class HostCollector : ICollector
                 }
 
                 currentList.Add(CpuTicks.Parse(ref fields));
-                ids.Add(id);
+                if (id >= 0)
+                {
+                    ids.Add(id);
+                }
             }
             else if (line.StartsWith("procs_running "))
             {
@@ -206,13 +209,7 @@ internal sealed class HostCollector : ICollector
         sink.Counter(MetricNames.CpuTime, "s", total.Steal / UserHz, LabelCache.Get(LabelNames.State, "steal"));
 
         // Utilization needs two reads; a changed set of CPUs (hotplug) restarts the comparison.
-        var sameCpus = _previousIds.Length == ids.Count;
-        for (var i = 0; sameCpus && i < ids.Count; i++)
-        {
-            sameCpus = _previousIds[i] == ids[i];
-        }
-
-        if (sameCpus)
+        if (_previousCpu.Length == currentList.Count && CollectionsMarshal.AsSpan(ids).SequenceEqual(_cpuIds))
         {
             for (var i = 0; i < currentList.Count; i++)
             {
@@ -228,15 +225,14 @@ internal sealed class HostCollector : ICollector
                 }
                 else
                 {
-                    sink.Gauge(MetricNames.CpuUtilization, "1", utilization, LabelCache.Get(LabelNames.Cpu, CpuName(ids[i])));
+                    sink.Gauge(MetricNames.CpuUtilization, "1", utilization, LabelCache.Get(LabelNames.Cpu, CpuName(ids[i - 1])));
                 }
             }
         }
         else
         {
-            _previousIds = [.. ids];
             _previousCpu = new CpuTicks[currentList.Count];
-            _cpuIds = [.. ids.GetRange(1, cores)];
+            _cpuIds = [.. ids];
             _cpuFrequencyPaths = Array.ConvertAll(_cpuIds, id => _paths.SysFile($"devices/system/cpu/cpu{id}/cpufreq/scaling_cur_freq"));
         }
 
@@ -530,7 +526,12 @@ internal sealed class HostCollector : ICollector
             try
             {
                 var path = Path.Join(_paths.RootFs, mount.MountPoint);
-                if (!(network ? TryStatWithTimeout(path, out var stats) : TryStat(path, out stats)))
+                FilesystemStats stats;
+                if (!network)
+                {
+                    stats = _statFs(path);
+                }
+                else if (!TryStatWithTimeout(path, out stats))
                 {
                     continue;
                 }
@@ -560,12 +561,6 @@ internal sealed class HostCollector : ICollector
                 sink.Gauge(MetricNames.FilesystemUtilization, "1", (double)used / (used + available), device, mountPoint, type);
             }
         }
-    }
-
-    private bool TryStat(string path, out FilesystemStats stats)
-    {
-        stats = _statFs(path);
-        return true;
     }
 
     /// <summary>
