@@ -143,16 +143,10 @@ internal sealed class LogTailer : IDisposable
             {
                 file.ResetTo(_firstScan && !_fromBeginning ? size : 0);
             }
-            else if (saved.Offset <= size && FingerprintMatches(file, saved))
-            {
-                file.ResetTo(saved.Offset);
-                file.SetFingerprint(saved.FingerprintLength, saved.Fingerprint);
-            }
-            else
+            else if (!TryResume(file, saved, size))
             {
                 // Truncated (and maybe regrown) while the agent was stopped: the new content from its start, and
                 // the unread tail of the old content from the copy the rotation left, when there is one.
-                file.ResetTo(0);
                 OpenRotatedCopy(saved);
             }
         }
@@ -203,8 +197,9 @@ internal sealed class LogTailer : IDisposable
         foreach (var file in _files.Values)
         {
             UpdateFingerprint(file);
-            var length = (int)Math.Min(file.FingerprintLength, file.CommittedOffset);
-            positions.Add((file.Id, new SavedPosition(file.CommittedOffset, file.Path, length == file.FingerprintLength ? length : 0, length == file.FingerprintLength ? file.Fingerprint : 0)));
+            // A fingerprint is saved only when it covers no byte past the saved position.
+            var fingerprinted = file.FingerprintLength <= file.CommittedOffset;
+            positions.Add((file.Id, new SavedPosition(file.CommittedOffset, file.Path, fingerprinted ? file.FingerprintLength : 0, fingerprinted ? file.Fingerprint : 0)));
         }
 
         _counters.LinesRead(records.Count);
@@ -352,25 +347,28 @@ internal sealed class LogTailer : IDisposable
         {
             if (FileIdentity.TryGet(candidate, out var candidateId, out var size) && candidateId == id)
             {
-                var file = Open(id, candidate, seen: false);
-                if (file is null)
+                if (Open(id, candidate, seen: false) is { } file)
                 {
-                    return;
-                }
-
-                if (saved.Offset <= size && FingerprintMatches(file, saved))
-                {
-                    file.ResetTo(saved.Offset);
-                    file.SetFingerprint(saved.FingerprintLength, saved.Fingerprint);
-                }
-                else
-                {
-                    file.ResetTo(0);
+                    TryResume(file, saved, size);
                 }
 
                 return;
             }
         }
+    }
+
+    /// <summary>Positions a file just opened at its saved position when that still holds (the file is long enough and its first bytes match); else at its start (false).</summary>
+    private static bool TryResume(TailedFile file, SavedPosition saved, long size)
+    {
+        if (saved.Offset <= size && FingerprintMatches(file, saved))
+        {
+            file.ResetTo(saved.Offset);
+            file.SetFingerprint(saved.FingerprintLength, saved.Fingerprint);
+            return true;
+        }
+
+        file.ResetTo(0);
+        return false;
     }
 
     /// <summary>After copytruncate while stopped: the copy next to the file whose first bytes match the saved fingerprint, read from the saved position.</summary>
@@ -404,7 +402,6 @@ internal sealed class LogTailer : IDisposable
             file.ResetTo(saved.Offset);
             file.SetFingerprint(saved.FingerprintLength, saved.Fingerprint);
         }
-
     }
 
     /// <summary>Rotated names of <paramref name="path"/> in its directory: <c>NAME.1</c>, <c>NAME-20261207</c>, ... (compressed ones excluded).</summary>
