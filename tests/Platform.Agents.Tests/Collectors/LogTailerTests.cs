@@ -33,7 +33,27 @@ public sealed class LogTailerTests : IDisposable
         return [.. records.Select(r => r.Message)];
     }
 
+    /// <summary>Polls <paramref name="polls"/> times (a rotated file is read to its end over more than one) and returns every line in order.</summary>
+    private static List<string> Poll(LogTailer tailer, int polls)
+    {
+        var lines = new List<string>();
+        for (var i = 0; i < polls; i++)
+        {
+            lines.AddRange(Poll(tailer));
+        }
+
+        return lines;
+    }
+
     private static void Append(string path, string text) => File.AppendAllText(path, text);
+
+    /// <summary>logrotate's copytruncate: the file copied to <c>app.log.1</c>, then emptied in place.</summary>
+    private void CopyTruncate()
+    {
+        File.Copy(_log, _log + ".1");
+        using var stream = new FileStream(_log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+        stream.SetLength(0);
+    }
 
     [Fact]
     public void Poll_EmitsEachLineOnce_AcrossPolls()
@@ -76,9 +96,7 @@ public sealed class LogTailerTests : IDisposable
         }
 
         Append(_log, "b1\nb2\n");
-        var lines = Poll(tailer);
-        lines.AddRange(Poll(tailer));
-        lines.AddRange(Poll(tailer));
+        var lines = Poll(tailer, polls: 3);
         Assert.Equal(["a3", "a4", "b1", "b2"], lines.Order(StringComparer.Ordinal));
         Assert.True(lines.IndexOf("a3") < lines.IndexOf("a4") && lines.IndexOf("b1") < lines.IndexOf("b2"));
         Assert.Equal(1, tailer.FileCount); // the rotated file was read to its end and closed
@@ -107,11 +125,7 @@ public sealed class LogTailerTests : IDisposable
         Append(_log, "old line 1\nold line 2\n");
         Assert.Equal(["old line 1", "old line 2"], Poll(tailer));
 
-        File.Copy(_log, _log + ".1");
-        using (var stream = new FileStream(_log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-        {
-            stream.SetLength(0);
-        }
+        CopyTruncate();
 
         Append(_log, "new\n");
         Assert.Equal(["new"], Poll(tailer));
@@ -270,8 +284,7 @@ public sealed class LogTailerTests : IDisposable
         using var tailer = Tailer(multiline: "^(a+)+$", counters: counters);
         Append(_log, new string('a', 5000) + "!\n" + new string('a', 5000) + "!\n");
 
-        var lines = Poll(tailer);
-        lines.AddRange(Poll(tailer)); // no new data: the open record is complete
+        var lines = Poll(tailer, polls: 2); // the second has no new data: the open record is complete
 
         Assert.Single(lines); // the second line joined the first: a timed-out match is "not a start line"
         Assert.Equal(1, counters.CollectErrorsOf(CollectorKind.Logs));
@@ -342,9 +355,7 @@ public sealed class LogTailerTests : IDisposable
         Append(_log, "b1\n");
 
         using var next = Tailer(fromBeginning: false);
-        var lines = Poll(next);
-        lines.AddRange(Poll(next));
-        lines.AddRange(Poll(next));
+        var lines = Poll(next, polls: 3);
 
         Assert.Equal(["a3", "a4", "b1"], lines.Order(StringComparer.Ordinal));
         Assert.True(lines.IndexOf("a3") < lines.IndexOf("a4"));
@@ -362,18 +373,12 @@ public sealed class LogTailerTests : IDisposable
 
         // While stopped: one more line, then copytruncate, then the file grows past the saved offset (10).
         Append(_log, "old3\n");
-        File.Copy(_log, _log + ".1");
-        using (var stream = new FileStream(_log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-        {
-            stream.SetLength(0);
-        }
+        CopyTruncate();
 
         Append(_log, "new line one\nnew2\n");
 
         using var next = Tailer(fromBeginning: false);
-        var lines = Poll(next);
-        lines.AddRange(Poll(next));
-        lines.AddRange(Poll(next));
+        var lines = Poll(next, polls: 3);
 
         // The old content's unread tail from the copy, the new content whole: nothing lost, nothing mid-line.
         Assert.Equal(["new line one", "new2", "old3"], lines.Order(StringComparer.Ordinal));
@@ -387,17 +392,11 @@ public sealed class LogTailerTests : IDisposable
         Assert.Equal(["old1", "old2"], Poll(tailer));
 
         Append(_log, "old3\n");
-        File.Copy(_log, _log + ".1");
-        using (var stream = new FileStream(_log, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-        {
-            stream.SetLength(0);
-        }
+        CopyTruncate();
 
         Append(_log, "new line one\nnew2\n"); // longer than the position read (10): the size alone cannot tell
 
-        var lines = Poll(tailer);
-        lines.AddRange(Poll(tailer));
-        lines.AddRange(Poll(tailer));
+        var lines = Poll(tailer, polls: 3);
         Assert.Equal(["new line one", "new2", "old3"], lines.Order(StringComparer.Ordinal));
         Append(_log, "new3\n");
         Assert.Equal(["new3"], Poll(tailer));
@@ -419,9 +418,7 @@ public sealed class LogTailerTests : IDisposable
         Append(_log + ".1", "a2\n"); // the writer still had the old file open
 
         using var next = Tailer(fromBeginning: false);
-        var lines = Poll(next);
-        lines.AddRange(Poll(next));
-        Assert.Equal(["a2"], lines);
+        Assert.Equal(["a2"], Poll(next, polls: 2));
     }
 
     [Fact]
