@@ -33,7 +33,7 @@ internal static class LogTimestamp
 
         // The timestamp ends at the first space after the time part (position 19 at the earliest).
         var end = line.IndexOf(' ', 19);
-        var candidate = (end < 0 ? line : line[..end]).TrimEnd(']', ':');
+        var candidate = (end < 0 ? line.AsSpan() : line.AsSpan(0, end)).TrimEnd("]:"); // a span: no string per line
         if (!DateTimeOffset.TryParseExact(candidate, Formats, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal, out var timestamp))
         {
@@ -54,13 +54,13 @@ internal static class LogTimestamp
     }
 
     /// <summary>"Z" or "+hh:mm"/"-hh:mm" after the time part (position 19 on).</summary>
-    private static bool HasOffset(string candidate)
+    private static bool HasOffset(ReadOnlySpan<char> candidate)
     {
         if (candidate.EndsWith('Z') || candidate.EndsWith('z'))
         {
             return true;
         }
 
-        return candidate.AsSpan(19).IndexOfAny('+', '-') >= 0;
+        return candidate[19..].IndexOfAny('+', '-') >= 0;
     }
 }
