@@ -35,7 +35,6 @@ internal sealed partial class AlertEngine
     private readonly List<AlertInstance> _scratch = [];
     private readonly List<string> _staleKeys = [];
     private int _rulesVersion = 1;
-    private bool _replaying;
 
     public AlertEngine(TimeProvider time, AlertEngineOptions options)
     {
@@ -203,7 +202,15 @@ internal sealed partial class AlertEngine
     /// series is watched is decided once per descriptor and rules version, so an unwatched sample costs one array
     /// read; a watched one finds its series in the host's table by descriptor id. A repeat of a batch already applied
     /// (see <see cref="DuplicateBatches"/>) is dropped whole, not even counted as the host's heartbeat: returns false.</summary>
-    public bool Ingest(DecodedMetricBatch batch)
+    public bool Ingest(DecodedMetricBatch batch) => Apply(batch, replaying: false);
+
+    /// <summary>Takes a batch read back from before where evaluation resumes (a restart or a partition taken over):
+    /// its samples fill the windows and its host becomes known as of the batch's time, but no alert is stepped, so a
+    /// firing alert is evaluated next on a full window instead of on the first sample after the hand-over. Its position
+    /// is remembered like a live batch's, so the same batch delivered again afterwards is dropped as a repeat.</summary>
+    public bool Replay(DecodedMetricBatch batch) => Apply(batch, replaying: true);
+
+    private bool Apply(DecodedMetricBatch batch, bool replaying)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var samples = batch.Samples;
@@ -227,8 +234,8 @@ internal sealed partial class AlertEngine
         }
 
         var now = Now;
-        var seenAt = _replaying ? Min(DateTimeOffset.FromUnixTimeMilliseconds(batch.TimestampUnixMs), now) : now;
-        var host = _replaying ? Known(batch.HostId, seenAt) : Seen(batch.HostId, now);
+        var seenAt = replaying ? Min(DateTimeOffset.FromUnixTimeMilliseconds(batch.TimestampUnixMs), now) : now;
+        var host = replaying ? Known(batch.HostId, seenAt) : Seen(batch.HostId, now);
         if (known is null)
         {
             host.Metrics.Advance(batch.AgentRunId, batch.Sequence);
@@ -262,7 +269,7 @@ internal sealed partial class AlertEngine
 
             var time = sample.TimestampUnixMs != 0 ? sample.TimestampUnixMs : batch.TimestampUnixMs;
             series.Add(time, sample.Value);
-            if (_replaying)
+            if (replaying)
             {
                 continue; // windows only: the alerts were decided when these samples first arrived
             }
@@ -282,7 +289,7 @@ internal sealed partial class AlertEngine
             }
         }
 
-        if (_replaying)
+        if (replaying)
         {
             return true;
         }
@@ -291,39 +298,6 @@ internal sealed partial class AlertEngine
         HostHeartbeat(host, now);
         Flush(now);
         return true;
-    }
-
-    /// <summary>Takes a batch read back from before where evaluation resumes (a restart or a partition taken over):
-    /// its samples fill the windows and its host becomes known as of the batch's time, but no alert is stepped, so a
-    /// firing alert is evaluated next on a full window instead of on the first sample after the hand-over. Its position
-    /// is remembered like a live batch's, so the same batch delivered again afterwards is dropped as a repeat.</summary>
-    public bool Replay(DecodedMetricBatch batch)
-    {
-        _replaying = true;
-        try
-        {
-            return Ingest(batch);
-        }
-        finally
-        {
-            _replaying = false;
-        }
-    }
-
-    /// <summary>Log lines read back from before where evaluation resumes: counted into the hosts' log windows, no
-    /// alert stepped (a firing log rule does not resolve for an empty window after the hand-over). Its position is
-    /// remembered like a live batch's.</summary>
-    public bool Replay(LogBatch batch)
-    {
-        _replaying = true;
-        try
-        {
-            return Ingest(batch);
-        }
-        finally
-        {
-            _replaying = false;
-        }
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
@@ -533,7 +507,14 @@ internal sealed partial class AlertEngine
 
     /// <summary>Takes one host's log batch: matching lines are counted per rule and host. A repeat of a log batch already
     /// applied is dropped whole (its lines are not counted twice): returns false.</summary>
-    public bool Ingest(LogBatch batch)
+    public bool Ingest(LogBatch batch) => Apply(batch, replaying: false);
+
+    /// <summary>Log lines read back from before where evaluation resumes: counted into the hosts' log windows, no
+    /// alert stepped (a firing log rule does not resolve for an empty window after the hand-over). Its position is
+    /// remembered like a live batch's.</summary>
+    public bool Replay(LogBatch batch) => Apply(batch, replaying: true);
+
+    private bool Apply(LogBatch batch, bool replaying)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var known = _hosts.GetValueOrDefault(batch.HostId);
@@ -544,7 +525,7 @@ internal sealed partial class AlertEngine
         }
 
         var now = Now;
-        var host = _replaying ? Known(batch.HostId, Min(DateTimeOffset.FromUnixTimeMilliseconds(batch.TimestampUnixMs), now)) : Seen(batch.HostId, now);
+        var host = replaying ? Known(batch.HostId, Min(DateTimeOffset.FromUnixTimeMilliseconds(batch.TimestampUnixMs), now)) : Seen(batch.HostId, now);
         if (known is null)
         {
             host.Logs.Advance(batch.AgentRunId, batch.Sequence);
@@ -580,7 +561,7 @@ internal sealed partial class AlertEngine
                 }
             }
 
-            if (_replaying)
+            if (replaying)
             {
                 return true;
             }
@@ -591,7 +572,7 @@ internal sealed partial class AlertEngine
             }
         }
 
-        if (_replaying)
+        if (replaying)
         {
             return true;
         }
@@ -628,10 +609,9 @@ internal sealed partial class AlertEngine
         return host;
     }
 
-    /// <summary>Learns that a host exists and when it last sent, without evaluating its data: hosts read back from just
-    /// before the group's committed offsets, so that a host already silent at a restart or hand-over is still noticed.</summary>
-    public void Touch(string hostId, DateTimeOffset lastSeen) => Known(hostId, lastSeen);
-
+    /// <summary>Learns that a host exists and when it last sent (at most now), without evaluating its data: hosts read
+    /// back from just before the group's committed offsets, so that a host already silent at a restart or hand-over is
+    /// still noticed.</summary>
     private HostState Known(string hostId, DateTimeOffset lastSeen)
     {
         var now = Now;
