@@ -274,8 +274,7 @@ public sealed partial class PlatformHost : IAsyncDisposable
     /// "http://+:5000" become "http://127.0.0.1:5000/" (or [::1]); a named or specific address is kept.</summary>
     internal static string LoopbackOf(string address)
     {
-        var normalised = address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal);
-        if (!Uri.TryCreate(normalised, UriKind.Absolute, out var uri))
+        if (!TryParseListenUrl(address, out var uri))
         {
             return address;
         }
@@ -299,13 +298,17 @@ public sealed partial class PlatformHost : IAsyncDisposable
     /// <summary>Whether a listen URL (Kestrel's <c>+</c> and <c>*</c> meaning every address) is a loopback address only.</summary>
     internal static bool IsLoopback(string url)
     {
-        if (!Uri.TryCreate(url.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+        if (!TryParseListenUrl(url, out var uri))
         {
             return false;
         }
 
         return uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
     }
+
+    /// <summary>Parses a listen URL, reading Kestrel's <c>+</c> and <c>*</c> (every address) as 0.0.0.0.</summary>
+    private static bool TryParseListenUrl(string url, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? uri) =>
+        Uri.TryCreate(url.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out uri);
 
     private static bool PortIsFree(string hostPort)
     {

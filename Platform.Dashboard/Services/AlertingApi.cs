@@ -62,21 +62,35 @@ public sealed class AlertingApi(IHttpClientFactory clients, DashboardOptions opt
     }
 
     /// <summary>Sends one action and reads its answer; an unreachable, slow or missing API becomes a failed result.</summary>
-    private async Task<ApiResult> CallAsync(Func<HttpClient, CancellationToken, Task<HttpResponseMessage>> send, CancellationToken cancellationToken)
+    private Task<ApiResult> CallAsync(Func<HttpClient, CancellationToken, Task<HttpResponseMessage>> send, CancellationToken cancellationToken) =>
+        CallAsync(
+            options.AlertingTimeout,
+            async (client, ct) =>
+            {
+                using var response = await send(client, ct);
+                return await ResultAsync(response, ct);
+            },
+            failure => failure,
+            cancellationToken);
+
+    /// <summary>
+    /// Makes one call with <paramref name="timeout"/>; when no API is configured, or it is unreachable, slow or answers
+    /// something unreadable, answers <paramref name="failed"/> of the failed result saying which.
+    /// </summary>
+    private async Task<T> CallAsync<T>(TimeSpan timeout, Func<HttpClient, CancellationToken, Task<T>> call, Func<ApiResult, T> failed, CancellationToken cancellationToken)
     {
         if (!Configured)
         {
-            return new ApiResult(false, UnavailableMessage);
+            return failed(new ApiResult(false, UnavailableMessage));
         }
 
         try
         {
-            using var response = await send(Client(options.AlertingTimeout), cancellationToken);
-            return await ResultAsync(response, cancellationToken);
+            return await call(Client(timeout), cancellationToken);
         }
         catch (Exception ex) when (IsTransport(ex, cancellationToken))
         {
-            return new ApiResult(false, Describe(ex, options.AlertingTimeout));
+            return failed(new ApiResult(false, Describe(ex, timeout)));
         }
     }
 
@@ -139,31 +153,35 @@ public sealed class AlertingApi(IHttpClientFactory clients, DashboardOptions opt
 
     /// <summary>Creates or replaces a rule and answers the rule as the API stored it (stamped with its version and
     /// time), so a caller can show exactly that rather than its own copy.</summary>
-    public async Task<(ApiResult Result, AlertRule? Saved)> SaveRuleReturningAsync(AlertRule rule, bool create, CancellationToken cancellationToken = default)
+    public Task<(ApiResult Result, AlertRule? Saved)> SaveRuleReturningAsync(AlertRule rule, bool create, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(rule);
-        AlertRule? saved = null;
-        var result = await CallAsync(async (c, ct) =>
-        {
-            var response = create
-                ? await c.PostAsJsonAsync("api/rules", rule, AlertCodec.Json.AlertRule, ct)
-                : await c.PutAsJsonAsync($"api/rules/{Uri.EscapeDataString(rule.Id)}", rule, AlertCodec.Json.AlertRule, ct);
-            if (response.IsSuccessStatusCode && response.Content.Headers.ContentLength != 0)
+        return CallAsync(
+            options.AlertingTimeout,
+            async (c, ct) =>
             {
-                await response.Content.LoadIntoBufferAsync(ct);
-                try
+                using var response = create
+                    ? await c.PostAsJsonAsync("api/rules", rule, AlertCodec.Json.AlertRule, ct)
+                    : await c.PutAsJsonAsync($"api/rules/{Uri.EscapeDataString(rule.Id)}", rule, AlertCodec.Json.AlertRule, ct);
+                var result = await ResultAsync(response, ct);
+                AlertRule? saved = null;
+                if (result.Ok && response.Content.Headers.ContentLength != 0)
                 {
-                    saved = await response.Content.ReadFromJsonAsync(AlertCodec.Json.AlertRule, ct);
+                    await response.Content.LoadIntoBufferAsync(ct);
+                    try
+                    {
+                        saved = await response.Content.ReadFromJsonAsync(AlertCodec.Json.AlertRule, ct);
+                    }
+                    catch (JsonException)
+                    {
+                        // Not a rule: the caller waits for the topic instead.
+                    }
                 }
-                catch (JsonException)
-                {
-                    // Not a rule: the caller waits for the topic instead.
-                }
-            }
 
-            return response;
-        }, cancellationToken);
-        return (result, result.Ok ? saved : null);
+                return (result, saved);
+            },
+            failure => (failure, null),
+            cancellationToken);
     }
 
     public Task<ApiResult> DeleteRuleAsync(string id, CancellationToken cancellationToken = default) =>
@@ -201,29 +219,22 @@ public sealed class AlertingApi(IHttpClientFactory clients, DashboardOptions opt
         CallAsync((c, ct) => c.DeleteAsync($"api/channels/{Uri.EscapeDataString(id)}", ct), cancellationToken);
 
     /// <summary>Sends a test notification now; the delivery record says how it went (also when it failed).</summary>
-    public async Task<(ApiResult Result, Platform.Alerting.Notifications.DeliveryRecord? Delivery)> TestChannelAsync(string id, string by, CancellationToken cancellationToken = default)
-    {
-        if (!Configured)
-        {
-            return (new ApiResult(false, UnavailableMessage), null);
-        }
-
-        try
-        {
-            using var response = await Client(options.AlertingTimeout).PostAsync($"api/channels/{Uri.EscapeDataString(id)}/test?by={Uri.EscapeDataString(by)}", null, cancellationToken);
-            if (response.IsSuccessStatusCode || response.StatusCode == System.Net.HttpStatusCode.BadGateway)
+    public Task<(ApiResult Result, Platform.Alerting.Notifications.DeliveryRecord? Delivery)> TestChannelAsync(string id, string by, CancellationToken cancellationToken = default) =>
+        CallAsync<(ApiResult, Platform.Alerting.Notifications.DeliveryRecord?)>(
+            options.AlertingTimeout,
+            async (c, ct) =>
             {
-                var record = await response.Content.ReadFromJsonAsync<Platform.Alerting.Notifications.DeliveryRecord>(JsonSerializerOptions.Web, cancellationToken);
-                return (response.IsSuccessStatusCode ? ApiResult.Success : new ApiResult(false, record?.Error ?? "delivery failed"), record);
-            }
+                using var response = await c.PostAsync($"api/channels/{Uri.EscapeDataString(id)}/test?by={Uri.EscapeDataString(by)}", null, ct);
+                if (response.IsSuccessStatusCode || response.StatusCode == System.Net.HttpStatusCode.BadGateway)
+                {
+                    var record = await response.Content.ReadFromJsonAsync<Platform.Alerting.Notifications.DeliveryRecord>(JsonSerializerOptions.Web, ct);
+                    return (response.IsSuccessStatusCode ? ApiResult.Success : new ApiResult(false, record?.Error ?? "delivery failed"), record);
+                }
 
-            return (await ResultAsync(response, cancellationToken), null);
-        }
-        catch (Exception ex) when (IsTransport(ex, cancellationToken))
-        {
-            return (new ApiResult(false, Describe(ex, options.AlertingTimeout)), null);
-        }
-    }
+                return (await ResultAsync(response, ct), null);
+            },
+            failure => (failure, null),
+            cancellationToken);
 
     /// <exception cref="HttpRequestException">The API is unreachable, slow or not configured.</exception>
     public async Task<IReadOnlyList<Platform.Alerting.Notifications.DeliveryRecord>> DeliveriesAsync(string id, CancellationToken cancellationToken = default) =>
@@ -233,7 +244,7 @@ public sealed class AlertingApi(IHttpClientFactory clients, DashboardOptions opt
         (System.Text.Json.Serialization.Metadata.JsonTypeInfo<List<Platform.Alerting.Notifications.DeliveryRecord>>)JsonSerializerOptions.Web.GetTypeInfo(typeof(List<Platform.Alerting.Notifications.DeliveryRecord>));
 
     /// <summary>Replays the last <paramref name="span"/> of metrics through the rule: when it would have fired.</summary>
-    public async Task<(ApiResult Result, IReadOnlyList<DateTimeOffset> FiredAt)> BacktestAsync(AlertRule rule, TimeSpan span, CancellationToken cancellationToken = default)
+    public Task<(ApiResult Result, IReadOnlyList<DateTimeOffset> FiredAt)> BacktestAsync(AlertRule rule, TimeSpan span, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(rule);
         var now = DateTimeOffset.UtcNow;
@@ -243,30 +254,26 @@ public sealed class AlertingApi(IHttpClientFactory clients, DashboardOptions opt
             ["from"] = now - span,
             ["to"] = now,
         };
-        if (!Configured)
-        {
-            return (new ApiResult(false, UnavailableMessage), []);
-        }
 
-        try
-        {
-            // The backtester may take its whole budget on a long range: the call waits longer than an action does.
-            using var response = await Client(options.BacktestTimeout).PostAsJsonAsync("api/rules/backtest", body, cancellationToken);
-            var result = await ResultAsync(response, cancellationToken);
-            if (!result.Ok)
+        // The backtester may take its whole budget on a long range: the call waits longer than an action does.
+        return CallAsync<(ApiResult, IReadOnlyList<DateTimeOffset>)>(
+            options.BacktestTimeout,
+            async (c, ct) =>
             {
-                return (result, []);
-            }
+                using var response = await c.PostAsJsonAsync("api/rules/backtest", body, ct);
+                var result = await ResultAsync(response, ct);
+                if (!result.Ok)
+                {
+                    return (result, []);
+                }
 
-            var node = await response.Content.ReadFromJsonAsync<JsonNode>(cancellationToken);
-            var fired = new List<DateTimeOffset>();
-            Collect(node, fired);
-            return (result, fired.Order().ToList());
-        }
-        catch (Exception ex) when (IsTransport(ex, cancellationToken))
-        {
-            return (new ApiResult(false, Describe(ex, options.BacktestTimeout)), []);
-        }
+                var node = await response.Content.ReadFromJsonAsync<JsonNode>(ct);
+                var fired = new List<DateTimeOffset>();
+                Collect(node, fired);
+                return (result, fired.Order().ToList());
+            },
+            failure => (failure, []),
+            cancellationToken);
     }
 
     // The backtest answers with episodes per series; every "firedAt" in it is one time the rule would have fired.

@@ -20,13 +20,7 @@ public sealed class HttpsAllInOneTests
         var ct = TestContext.Current.CancellationToken;
         using var data = new TempDirectory("platform-e2e-https");
         using var certificate = PublicNameCertificate("dashboard.example");
-        await using var host = await PlatformHost.StartAsync(new PlatformHostOptions
-        {
-            Urls = "https://127.0.0.1:0",
-            KafkaListen = "127.0.0.1:0",
-            DataDirectory = data.Path,
-            HttpsCertificate = certificate,
-        }, ct);
+        await using var host = await PlatformHost.StartAsync(HttpsOnly(data, certificate), ct);
         Assert.StartsWith("https://", host.Url, StringComparison.Ordinal);
 
         using var scope = host.Services.CreateScope();
@@ -58,15 +52,10 @@ public sealed class HttpsAllInOneTests
         var ct = TestContext.Current.CancellationToken;
         using var data = new TempDirectory("platform-e2e-https-secure");
         using var certificate = PublicNameCertificate("dashboard.example");
-        await using var host = await PlatformHost.StartAsync(new PlatformHostOptions
-        {
-            Urls = "https://127.0.0.1:0",
-            KafkaListen = "127.0.0.1:0",
-            DataDirectory = data.Path,
-            HttpsCertificate = certificate,
-            Secure = true,
-            Output = TextWriter.Null,
-        }, ct);
+        var options = HttpsOnly(data, certificate);
+        options.Secure = true;
+        options.Output = TextWriter.Null;
+        await using var host = await PlatformHost.StartAsync(options, ct);
         var selfCall = new Uri(host.Services.GetRequiredService<DashboardOptions>().AlertingUrl!);
         Assert.Equal("http", selfCall.Scheme);
         using var http = new HttpClient();
@@ -85,6 +74,15 @@ public sealed class HttpsAllInOneTests
         using var allowed = await http.SendAsync(request, ct);
         Assert.Equal(System.Net.HttpStatusCode.OK, allowed.StatusCode);
     }
+
+    /// <summary>The all-in-one listening on https only, with <paramref name="certificate"/>.</summary>
+    private static PlatformHostOptions HttpsOnly(TempDirectory data, X509Certificate2 certificate) => new()
+    {
+        Urls = "https://127.0.0.1:0",
+        KafkaListen = "127.0.0.1:0",
+        DataDirectory = data.Path,
+        HttpsCertificate = certificate,
+    };
 
     private static X509Certificate2 PublicNameCertificate(string name)
     {

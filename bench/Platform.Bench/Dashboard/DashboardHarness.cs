@@ -359,16 +359,6 @@ internal sealed class DashboardHarness : IHarness
 
         public double RendersPerTabPerSecond { get; init; }
 
-        public double Percentile(double p)
-        {
-            if (Latencies.Length == 0)
-            {
-                return double.NaN;
-            }
-
-            var sorted = Latencies.Order().ToArray();
-            var index = (int)Math.Ceiling(p / 100 * sorted.Length) - 1;
-            return sorted[Math.Clamp(index, 0, sorted.Length - 1)];
-        }
+        public double Percentile(double p) => DashboardHarness.Percentile(Latencies, p);
     }
 }

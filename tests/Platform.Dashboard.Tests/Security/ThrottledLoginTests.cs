@@ -22,16 +22,8 @@ public sealed class ThrottledLoginTests : IDisposable
     [Fact]
     public async Task BasicAuth_Answers429WithRetryAfter_AfterTheFifthFailure()
     {
-        // The API as the standalone alerting host secures it: Basic against a users file, the roles as policies.
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddPlatformSecurity(Path.Combine(_dir.Path, "users.json"));
-        await using var app = builder.Build();
-        app.MapGet("/api/probe", () => "ok").RequireAuthorization(PlatformPolicies.View);
-        app.Services.GetRequiredService<UserStore>().Add("ann", PlatformRoles.Viewer, "the right password");
-        await app.StartAsync(TestContext.Current.CancellationToken);
-        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var client = new HttpClient { BaseAddress = new Uri(url) };
+        await using var app = await StartProbeApiAsync();
+        using var client = ClientOf(app);
 
         async Task<HttpResponseMessage> TryAsync(string password)
         {
@@ -60,9 +52,7 @@ public sealed class ThrottledLoginTests : IDisposable
     [Fact]
     public async Task LoginForm_Answers429_AfterTheFifthFailure_WithoutCheckingThePassword()
     {
-        var users = new UserStore(Path.Combine(_dir.Path, "users.json"));
-        users.Add("ann", PlatformRoles.Viewer, "the right password");
-        var login = new LoginService(users, new LoginThrottle(TimeProvider.System), NullLogger<LoginService>.Instance);
+        var login = LoginFor("ann", PlatformRoles.Viewer);
 
         HttpContext Request()
         {
@@ -87,15 +77,8 @@ public sealed class ThrottledLoginTests : IDisposable
     [Fact]
     public async Task BasicAuth_ConcurrentBurstOfWrongPasswords_ChecksAtMostFive()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddPlatformSecurity(Path.Combine(_dir.Path, "users.json"));
-        await using var app = builder.Build();
-        app.MapGet("/api/probe", () => "ok").RequireAuthorization(PlatformPolicies.View);
-        app.Services.GetRequiredService<UserStore>().Add("ann", PlatformRoles.Viewer, "the right password");
-        await app.StartAsync(TestContext.Current.CancellationToken);
-        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var client = new HttpClient { BaseAddress = new Uri(url) };
+        await using var app = await StartProbeApiAsync();
+        using var client = ClientOf(app);
 
         async Task<HttpStatusCode[]> BurstAsync(Func<int, string> password) => await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
         {
@@ -118,9 +101,7 @@ public sealed class ThrottledLoginTests : IDisposable
     [Fact]
     public async Task LoginForm_ConcurrentBurstOfWrongPasswords_ChecksAtMostFive()
     {
-        var users = new UserStore(Path.Combine(_dir.Path, "users.json"));
-        users.Add("ann", PlatformRoles.Viewer, "the right password");
-        var login = new LoginService(users, new LoginThrottle(TimeProvider.System), NullLogger<LoginService>.Instance);
+        var login = LoginFor("ann", PlatformRoles.Viewer);
 
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(async () =>
         {
@@ -137,9 +118,7 @@ public sealed class ThrottledLoginTests : IDisposable
     [Fact]
     public async Task LoginForm_FailuresFromOtherAddresses_DoNotLockTheUserOut()
     {
-        var users = new UserStore(Path.Combine(_dir.Path, "users.json"));
-        users.Add("admin", PlatformRoles.Admin, "the right password");
-        var login = new LoginService(users, new LoginThrottle(TimeProvider.System), NullLogger<LoginService>.Instance);
+        var login = LoginFor("admin", PlatformRoles.Admin);
 
         for (var i = 0; i < 10; i++)
         {
@@ -152,5 +131,30 @@ public sealed class ThrottledLoginTests : IDisposable
         context.Connection.RemoteIpAddress = IPAddress.Parse("192.0.2.9");
         var outcome = await login.SignInAsync(context, "admin", "the right password");
         Assert.Null(outcome.Error);
+    }
+
+    /// <summary>The API as the standalone alerting host secures it: Basic against a users file, the roles as policies;
+    /// one viewer, ann, whose password is "the right password".</summary>
+    private async Task<WebApplication> StartProbeApiAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddPlatformSecurity(Path.Combine(_dir.Path, "users.json"));
+        var app = builder.Build();
+        app.MapGet("/api/probe", () => "ok").RequireAuthorization(PlatformPolicies.View);
+        app.Services.GetRequiredService<UserStore>().Add("ann", PlatformRoles.Viewer, "the right password");
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        return app;
+    }
+
+    private static HttpClient ClientOf(WebApplication app) =>
+        new() { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+
+    /// <summary>The login form's service over a users file holding one user whose password is "the right password".</summary>
+    private LoginService LoginFor(string user, string role)
+    {
+        var users = new UserStore(Path.Combine(_dir.Path, "users.json"));
+        users.Add(user, role, "the right password");
+        return new LoginService(users, new LoginThrottle(TimeProvider.System), NullLogger<LoginService>.Instance);
     }
 }
