@@ -31,7 +31,7 @@ internal sealed class AlertingIngestHarness : IHarness
         var baseline = Math.Min(encode.CpuNs, encodeAgain.CpuNs);
         var perSample = (full.CpuNs - baseline) / SamplesPerBatch;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"alerting-ingest: {batches:N0} batches of {SamplesPerBatch} samples per measurement, load average {LoadAverage()}"));
+            $"alerting-ingest: {batches:N0} batches of {SamplesPerBatch} samples per measurement, load average {Stats.LoadAverage()}"));
         Console.WriteLine();
         Console.WriteLine("| measurement | CPU ns per batch | bytes allocated per batch |");
         Console.WriteLine("|---|---:|---:|");
@@ -61,17 +61,5 @@ internal sealed class AlertingIngestHarness : IHarness
         process.Refresh();
         var used = process.TotalProcessorTime - cpu;
         return (used.TotalMilliseconds * 1e6 / batches, (double)(GC.GetAllocatedBytesForCurrentThread() - allocated) / batches);
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
-        }
-        catch (IOException)
-        {
-            return "?";
-        }
     }
 }

@@ -12,7 +12,7 @@ internal static class Percentiles
         }
 
         var sorted = values.Order().ToArray();
-        double P(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];
+        double P(double p) => Stats.OfSorted(sorted, p);
         return string.Create(CultureInfo.InvariantCulture,
             $"| {name} | {sorted.Length} | {P(50):N0} | {P(90):N0} | {P(99):N0} | {sorted[^1]:N0} |");
     }

@@ -296,36 +296,12 @@ internal sealed class DashboardHarness : IHarness
         Console.WriteLine($"| dashboard CPU (% of one core) | {platform.CpuPercent:0} | – | |");
         Console.WriteLine($"| dashboard memory RSS / peak (MiB) | {platform.RssBytes / 1048576.0:0} / {platform.PeakRssBytes / 1048576.0:0} | – | |");
         Console.WriteLine($"| page sessions (Chromium tabs: host / fleet) | {hostTabs} / {fleetTabs} | – | |");
-        Console.WriteLine($"| host tab render delay p50 / p99 (ms) | {Ms(Percentile(platform.Renders, 50))} / {Ms(Percentile(platform.Renders, 99))} | – | |");
+        Console.WriteLine($"| host tab render delay p50 / p99 (ms) | {Ms(Stats.Percentile(platform.Renders, 50))} / {Ms(Stats.Percentile(platform.Renders, 99))} | – | |");
         Console.WriteLine($"| host tab renders per s | {platform.RendersPerTabPerSecond:0.00} | – | |");
         Console.WriteLine($"| firing alerts at the end (alerting) | {firing} | – | |");
-        Console.WriteLine($"| load average (1 min) at the end | {LoadAverage()} | | |");
+        Console.WriteLine($"| load average (1 min) at the end | {Stats.LoadAverage()} | | |");
         Console.WriteLine();
         Console.WriteLine("Platform latency: from the sample's timestamp (the producer's clock) through produce (acks=all), the broker, the dashboard's consumer and its 1 Hz push to receipt; bare SignalR: from send to receipt.");
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
-        }
-        catch (IOException)
-        {
-            return "–";
-        }
-    }
-
-    private static double Percentile(double[] values, double p)
-    {
-        if (values.Length == 0)
-        {
-            return double.NaN;
-        }
-
-        var sorted = values.Order().ToArray();
-        var index = (int)Math.Ceiling(p / 100 * sorted.Length) - 1;
-        return sorted[Math.Clamp(index, 0, sorted.Length - 1)];
     }
 
     private static int IntArg(string[] args, string name, int fallback, bool allowZero = false)
@@ -359,6 +335,6 @@ internal sealed class DashboardHarness : IHarness
 
         public double RendersPerTabPerSecond { get; init; }
 
-        public double Percentile(double p) => DashboardHarness.Percentile(Latencies, p);
+        public double Percentile(double p) => Stats.Percentile(Latencies, p);
     }
 }

@@ -204,7 +204,7 @@ internal sealed partial class FleetHarness : IHarness
             }
 
             var elapsed = clock.Elapsed;
-            var load = LoadAverage();
+            var load = Stats.LoadAverage();
             var cpuAfter = measured.Select(p => p.CpuSeconds()).Append(dashboard.CpuTime().TotalSeconds).ToArray();
             var offsetsAfter = lag.EndOffsets();
             var peaks = measured.Select(p => p.PeakRssBytes()).Append(dashboard.Memory().Peak).ToArray();
@@ -303,7 +303,7 @@ internal sealed partial class FleetHarness : IHarness
         var clock = Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(seconds - warmup), cancellationToken);
         var elapsed = clock.Elapsed;
-        var load = LoadAverage();
+        var load = Stats.LoadAverage();
         var cpu = new[] { fleet.Prometheus.CpuSeconds(), fleet.Alertmanager.CpuSeconds() }.Zip(cpuBefore, (a, b) => (a - b) / elapsed.TotalSeconds).ToArray();
         var peaks = new[] { fleet.Prometheus.PeakRssBytes(), fleet.Alertmanager.PeakRssBytes() };
         await Task.Delay(TimeSpan.FromSeconds(tightest ? 3 : 45), cancellationToken);
@@ -432,7 +432,6 @@ internal sealed partial class FleetHarness : IHarness
     }
 
     /// <summary>The 1-minute load average (/proc/loadavg): how busy the shared machine was.</summary>
-    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
     private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
 
@@ -454,8 +453,8 @@ internal sealed partial class FleetHarness : IHarness
             foreach (var r in references)
             {
                 var platform = rows.FirstOrDefault(p => p.Hosts == r.Hosts);
-                var p99 = platform is null ? double.NaN : Percentile(platform.Notify, 99);
-                var ratio = p99 > 0 ? (Percentile(r.SampleToNotify, 99) / p99).ToString("0.0", CultureInfo.InvariantCulture) + $"× (vs {platform!.Hosts:N0} hosts)" : "–";
+                var p99 = platform is null ? double.NaN : Stats.Percentile(platform.Notify, 99);
+                var ratio = p99 > 0 ? (Stats.Percentile(r.SampleToNotify, 99) / p99).ToString("0.0", CultureInfo.InvariantCulture) + $"× (vs {platform!.Hosts:N0} hosts)" : "–";
                 text.AppendLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {r.Settings} | {r.Hosts:N0} | {r.SamplesPerSecond:N0} | {Pct(r.SampleToNotify, 50)} / {Pct(r.SampleToNotify, 99)} / {Pct(r.SampleToNotify, 100)} ({r.SampleToNotify.Count}, {r.Missed}) | {Pct(r.ChangeToNotify, 50)} / {Pct(r.ChangeToNotify, 99)} / {Pct(r.ChangeToNotify, 100)} | {r.Cpu[0] * 100:0} / {r.Cpu[1] * 100:0} | {Mib(r.Peaks[0])} / {Mib(r.Peaks[1])} | {r.LoadAverage} | {ratio} |"));
             }
@@ -493,18 +492,8 @@ internal sealed partial class FleetHarness : IHarness
     }
 
     private static string Pct(List<double> values, double p) =>
-        values.Count == 0 ? "–" : Percentile(values, p).ToString("N0", CultureInfo.InvariantCulture);
+        values.Count == 0 ? "–" : Stats.Percentile(values, p).ToString("N0", CultureInfo.InvariantCulture);
 
-    private static double Percentile(List<double> values, double p)
-    {
-        if (values.Count == 0)
-        {
-            return double.NaN;
-        }
-
-        var sorted = values.Order().ToArray();
-        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
-    }
 
     private sealed record PlatformRow(int Hosts, int Series, double IngestedSamplesPerSecond, double BatchesPerSecond, List<LagPoint> Lag,
         List<double> Notify, int Missed, List<double> Pushes, double[] Cpu, long[] Peaks, string LastStat, bool SimulatorStopped, string LoadAverage)
