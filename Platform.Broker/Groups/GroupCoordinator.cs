@@ -21,11 +21,6 @@ internal sealed partial class GroupCoordinator : IAsyncDisposable
 
     private readonly TimeSpan _offsetsRetention;
 
-    public GroupCoordinator(string stateDirectory, TimeSpan initialRebalanceDelay, int minSessionTimeoutMs, int maxSessionTimeoutMs, ILogger logger)
-        : this(stateDirectory, initialRebalanceDelay, minSessionTimeoutMs, maxSessionTimeoutMs, TimeSpan.FromDays(7), logger)
-    {
-    }
-
     public GroupCoordinator(string stateDirectory, TimeSpan initialRebalanceDelay, int minSessionTimeoutMs, int maxSessionTimeoutMs, TimeSpan offsetsRetention, ILogger logger)
     {
         _logger = logger;

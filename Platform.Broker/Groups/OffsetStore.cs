@@ -104,7 +104,7 @@ internal sealed partial class OffsetStore : IDisposable
         var removed = 0;
         lock (_lock)
         {
-            List<string>? emptied = null;
+            // Removing the entry being enumerated leaves a Dictionary's enumerator valid.
             foreach (var (group, offsets) in _groups)
             {
                 var (hasMembers, emptySince) = groupState(group);
@@ -113,36 +113,19 @@ internal sealed partial class OffsetStore : IDisposable
                     continue;
                 }
 
-                List<(string, int)>? expired = null;
+                var held = offsets.Count;
                 foreach (var (key, committed) in offsets)
                 {
                     if (Math.Max(committed.CommitTimestamp, emptySince ?? 0) + retentionMs <= nowMs)
                     {
-                        (expired ??= []).Add(key);
+                        offsets.Remove(key);
+                        removed++;
                     }
                 }
 
-                if (expired is null)
+                if (held > 0 && offsets.Count == 0)
                 {
-                    continue;
-                }
-
-                foreach (var key in expired)
-                {
-                    offsets.Remove(key);
-                }
-
-                removed += expired.Count;
-                if (offsets.Count == 0)
-                {
-                    (emptied ??= []).Add(group);
-                }
-            }
-
-            if (emptied is not null)
-            {
-                foreach (var group in emptied)
-                {
+                    // Every commit of the group expired.
                     _groups.Remove(group);
                 }
             }

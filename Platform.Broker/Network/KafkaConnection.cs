@@ -56,10 +56,10 @@ internal sealed partial class KafkaConnection
     /// <summary>A request in flight; <paramref name="FetchWritten"/> (Fetch only) is set once its answer is flushed.</summary>
     private readonly record struct Pending(RequestContext Context, ValueTask<ResponseBuffer?> Response, long ReservedBytes, TaskCompletionSource? FetchWritten);
 
-    public KafkaConnection(Socket socket, long id, RequestDispatcher dispatcher, BrokerOptions options, BrokerMetrics metrics, BrokerSecurity? security, RequestByteBudget budget, ResponseByteGauge fetchBytes, ILogger logger, CancellationToken stopping)
+    public KafkaConnection(Socket socket, long id, RequestDispatcher dispatcher, BrokerOptions options, BrokerMetrics metrics, BrokerSecurity? security, RequestByteBudget budget, ILogger logger, CancellationToken stopping)
     {
         _budget = budget;
-        _fetchBytes = fetchBytes;
+        _fetchBytes = dispatcher.FetchAnswers;
         _security = security;
         _socket = socket;
         _dispatcher = dispatcher;

@@ -24,7 +24,6 @@ internal sealed partial class KafkaListener : IAsyncDisposable
     private readonly Task _acceptLoop;
     private readonly Task _timeoutLoop;
     private readonly RequestByteBudget _budget;
-    private readonly ResponseByteGauge _fetchBytes;
     private long _nextId;
 
     private readonly BrokerSecurity? _security;
@@ -37,7 +36,6 @@ internal sealed partial class KafkaListener : IAsyncDisposable
         _metrics = metrics;
         _logger = logger;
         _budget = new RequestByteBudget(options.MaxQueuedRequestBytes);
-        _fetchBytes = dispatcher.FetchAnswers;
         _socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -64,7 +62,7 @@ internal sealed partial class KafkaListener : IAsyncDisposable
     public long QueuedRequestBytes => _budget.Used;
 
     /// <summary>Bytes of Fetch answers built and not yet written, over every connection.</summary>
-    public ResponseByteGauge FetchResponseBytes => _fetchBytes;
+    public ResponseByteGauge FetchResponseBytes => _dispatcher.FetchAnswers;
 
     public IPEndPoint LocalEndPoint { get; }
 
@@ -122,7 +120,7 @@ internal sealed partial class KafkaListener : IAsyncDisposable
 
             client.NoDelay = true;
             var id = Interlocked.Increment(ref _nextId);
-            var connection = new KafkaConnection(client, id, _dispatcher, _options, _metrics, _security, _budget, _fetchBytes, _logger, _stopping.Token);
+            var connection = new KafkaConnection(client, id, _dispatcher, _options, _metrics, _security, _budget, _logger, _stopping.Token);
             _metrics.Connections.Inc();
             _connections[id] = connection;
             connection.Completion = RunConnectionAsync(connection);

@@ -44,9 +44,9 @@ internal sealed class ResponseByteGauge
 
     /// <summary>
     /// Turns a reservation into the answer's real size (an answer of one batch larger than its cap takes the rest at
-    /// once: it is already built). Returns the bytes now held for it, to be given back by <see cref="Remove"/>.
+    /// once: it is already built). The <paramref name="actual"/> bytes are then held, to be given back by <see cref="Remove"/>.
     /// </summary>
-    public long Commit(long reserved, long actual)
+    public void Commit(long reserved, long actual)
     {
         if (actual < reserved)
         {
@@ -69,8 +69,6 @@ internal sealed class ResponseByteGauge
 
             peak = seen;
         }
-
-        return actual;
     }
 
     /// <summary>An answer was sent (or dropped with its connection): its bytes go back to the budget.</summary>

@@ -164,24 +164,36 @@ internal sealed partial class RequestDispatcher
         }
     }
 
+    /// <summary>
+    /// Each topic setting's broker-wide value (the broker's settings over the built-in defaults) and where it comes from;
+    /// a topic without a value of its own has this one.
+    /// </summary>
+    private List<(string Key, string Value, sbyte Source)> BrokerDefaults()
+    {
+        var defaults = _log.Options.Defaults.WithDefaults(TopicConfig.Default).ToEntries();
+        var builtIn = TopicConfig.Default.ToEntries();
+        var list = new List<(string, string, sbyte)>(TopicConfig.Keys.Count);
+        foreach (var key in TopicConfig.Keys)
+        {
+            list.Add((key, defaults[key], defaults[key] == builtIn[key] ? DefaultConfig : StaticBrokerConfig));
+        }
+
+        return list;
+    }
+
     private List<ConfigEntry> TopicEntries(TopicLog topic)
     {
         var own = topic.Config.ToEntries();
-        var effective = topic.EffectiveConfig.ToEntries();
-        var brokerDefaults = _log.Options.Defaults.WithDefaults(TopicConfig.Default).ToEntries();
-        var builtIn = TopicConfig.Default.ToEntries();
         var list = new List<ConfigEntry>(TopicConfig.Keys.Count + 2)
         {
             new(TopicConfig.CleanupPolicyKey, "delete", ReadOnly: true, DefaultConfig),
             new(TopicConfig.CompressionTypeKey, "producer", ReadOnly: true, DefaultConfig),
         };
-        foreach (var key in TopicConfig.Keys)
+        foreach (var (key, brokerValue, brokerSource) in BrokerDefaults())
         {
-            var brokerValue = brokerDefaults[key];
-            var brokerSource = brokerValue == builtIn[key] ? DefaultConfig : StaticBrokerConfig;
-            list.Add(own.TryGetValue(key, out var value)
-                ? new ConfigEntry(key, value, ReadOnly: false, DynamicTopicConfig, BrokerSynonyms[key], brokerValue, brokerSource)
-                : new ConfigEntry(key, effective[key], ReadOnly: false, brokerSource, BrokerSynonyms[key], brokerValue, brokerSource));
+            var isOwn = own.TryGetValue(key, out var value);
+            list.Add(new ConfigEntry(key, isOwn ? value : brokerValue, ReadOnly: false, isOwn ? DynamicTopicConfig : brokerSource,
+                BrokerSynonyms[key], brokerValue, brokerSource));
         }
 
         return list;
@@ -190,12 +202,10 @@ internal sealed partial class RequestDispatcher
     /// <summary>The broker's settings under Kafka's broker config names (all read-only: they are set at start).</summary>
     private List<ConfigEntry> BrokerEntries()
     {
-        var defaults = _log.Options.Defaults.WithDefaults(TopicConfig.Default).ToEntries();
-        var builtIn = TopicConfig.Default.ToEntries();
         var list = new List<ConfigEntry>(32);
-        foreach (var key in TopicConfig.Keys)
+        foreach (var (key, value, source) in BrokerDefaults())
         {
-            list.Add(new ConfigEntry(BrokerSynonyms[key], defaults[key], ReadOnly: true, defaults[key] == builtIn[key] ? DefaultConfig : StaticBrokerConfig));
+            list.Add(new ConfigEntry(BrokerSynonyms[key], value, ReadOnly: true, source));
         }
 
         void Add(string name, long value) => list.Add(new ConfigEntry(name, value.ToString(CultureInfo.InvariantCulture), ReadOnly: true, StaticBrokerConfig));
@@ -312,21 +322,9 @@ internal sealed partial class RequestDispatcher
             }
         }
 
-        TopicConfig config;
-        var ignored = new List<string>();
-        try
+        if (ParseTopicConfig(name, entries, out var config) is { } invalid)
         {
-            config = TopicConfig.Parse(entries, ignored);
-            config.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            return (ErrorCode.InvalidConfig, ex.Message);
-        }
-
-        if (ignored.Count > 0)
-        {
-            LogConfigsIgnored(_logger, name, ignored);
+            return (ErrorCode.InvalidConfig, invalid);
         }
 
         if (!validateOnly)
@@ -345,6 +343,31 @@ internal sealed partial class RequestDispatcher
         }
 
         return (ErrorCode.None, null);
+    }
+
+    /// <summary>
+    /// Parses a topic's config entries (CreateTopics, AlterConfigs): null, or why they are invalid. Kafka settings that
+    /// do not apply to this broker are accepted and logged as ignored.
+    /// </summary>
+    private string? ParseTopicConfig(string topic, IEnumerable<KeyValuePair<string, string?>> entries, out TopicConfig config)
+    {
+        var ignored = new List<string>();
+        try
+        {
+            config = TopicConfig.Parse(entries, ignored);
+        }
+        catch (ArgumentException ex)
+        {
+            config = TopicConfig.Default;
+            return ex.Message;
+        }
+
+        if (ignored.Count > 0)
+        {
+            LogConfigsIgnored(_logger, topic, ignored);
+        }
+
+        return null;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Topic {Topic}: configs that do not apply to this broker were accepted and ignored: {Keys}")]

@@ -61,7 +61,8 @@ internal sealed partial class RequestDispatcher
 
                 if (recordBytes >= minBytes || maxWaitMs <= 0 || Stopwatch.GetTimestamp() >= deadline || HasError(partitions))
                 {
-                    response.HeldBytes = FetchAnswers.Commit(reserved, response.Length);
+                    FetchAnswers.Commit(reserved, response.Length);
+                    response.HeldBytes = response.Length;
                     return response;
                 }
 

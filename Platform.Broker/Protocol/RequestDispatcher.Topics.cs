@@ -98,20 +98,9 @@ internal sealed partial class RequestDispatcher
             return (ErrorCode.InvalidReplicationFactor, $"replication factor {replication} is larger than the 1 broker available");
         }
 
-        TopicConfig config;
-        var ignored = new List<string>();
-        try
+        if (ParseTopicConfig(name, configs, out var config) is { } invalid)
         {
-            config = TopicConfig.Parse(configs, ignored);
-        }
-        catch (ArgumentException ex)
-        {
-            return (ErrorCode.InvalidConfig, ex.Message);
-        }
-
-        if (ignored.Count > 0)
-        {
-            LogConfigsIgnored(_logger, name, ignored);
+            return (ErrorCode.InvalidConfig, invalid);
         }
 
         if (_log.TryGetTopic(name, out _))

@@ -61,30 +61,12 @@ internal sealed class AuthenticationRateLimiter
             return true;
         }
 
-        while (true)
+        if (!Take(source, now, _max))
         {
-            var slots = _slots.GetOrAdd(source, static _ => new Slots());
-            BeforeLock?.Invoke();
-            lock (slots)
-            {
-                if (slots.Removed)
-                {
-                    continue; // swept away meanwhile: a slot taken here would count for nobody
-                }
-
-                Prune(slots.Times, now);
-                if (slots.Times.Count >= _max)
-                {
-                    return false;
-                }
-
-                slots.Times.Add(now);
-                slot = now;
-                break;
-            }
+            return false;
         }
 
-        SweepIfDue(now);
+        slot = now;
         return true;
     }
 
@@ -105,29 +87,39 @@ internal sealed class AuthenticationRateLimiter
     /// <summary>Counts a failure that took no slot (a refused mechanism, say) against <paramref name="source"/>.</summary>
     public void RecordFailure(string source)
     {
-        if (_max <= 0)
+        if (_max > 0)
         {
-            return;
+            _ = Take(source, Stopwatch.GetTimestamp(), int.MaxValue); // a failure always counts
         }
+    }
 
-        var now = Stopwatch.GetTimestamp();
+    /// <summary>Adds a slot at <paramref name="now"/> for <paramref name="source"/> unless it already holds <paramref name="limit"/>.</summary>
+    private bool Take(string source, long now, int limit)
+    {
         while (true)
         {
             var slots = _slots.GetOrAdd(source, static _ => new Slots());
+            BeforeLock?.Invoke();
             lock (slots)
             {
                 if (slots.Removed)
                 {
-                    continue;
+                    continue; // swept away meanwhile: a slot taken here would count for nobody
                 }
 
                 Prune(slots.Times, now);
+                if (slots.Times.Count >= limit)
+                {
+                    return false;
+                }
+
                 slots.Times.Add(now);
                 break;
             }
         }
 
         SweepIfDue(now);
+        return true;
     }
 
     /// <summary>Drops addresses with no slot in the window once many are tracked, at most once a second (one thread).</summary>

@@ -56,7 +56,7 @@ public class ProtocolBenchmarks
             partition.AppendAsync(builder.Build()).AsTask().GetAwaiter().GetResult();
         }
 
-        _groups = new GroupCoordinator(_directory, TimeSpan.Zero, 1000, 60000, NullLogger.Instance);
+        _groups = new GroupCoordinator(_directory, TimeSpan.Zero, 1000, 60000, new BrokerOptions().OffsetsRetention, NullLogger.Instance);
         _dispatcher = new RequestDispatcher(_log, _groups, new BrokerOptions(), NullLogger.Instance);
         _connection = new ConnectionInfo("127.0.0.1", 9092, "127.0.0.1", 1);
 
